@@ -1,0 +1,492 @@
+//! Compiling extension-module sources and linking their artifacts.
+//!
+//! Every source is compiled once, position-independent (`-fPIC`), in
+//! parallel; objects are kept in the build directory and reused when the
+//! compiler command, the source and every header it included (from the
+//! compiler's own `-MD` dependency file) are unchanged. From the objects:
+//!
+//! * native: a shared library (`cc -shared`);
+//! * WASI: a wasm dylib (`wasm-ld --shared --experimental-pic`, with a
+//!   `dylink.0` section) for dynamic-linking runtimes, and a static archive of
+//!   the same objects for relinking CPython statically.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::{Deserialize, Serialize};
+
+use crate::crossbuild::sdk::WasiSdk;
+use crate::crossbuild::target::{PyVersion, WasiTarget};
+use crate::error::{Error, IoContext, Result};
+use crate::pep517::config::Profile;
+use crate::pep517::pyproject::Language;
+
+/// The host's Rust target triple (what `cc` calls the host and native target).
+pub const HOST_TRIPLE: &str = env!("WASIWHEEL_HOST_TRIPLE");
+
+/// The compilers and linkers of one build.
+#[derive(Debug, Clone)]
+pub enum Toolchain {
+    /// The host C/C++ compiler as `cc` finds it (honours `CC`/`CXX`).
+    Host,
+    /// A WASI SDK for a WASI target.
+    Wasi {
+        /// The SDK.
+        sdk: WasiSdk,
+        /// The target.
+        target: WasiTarget,
+    },
+}
+
+/// One extension module to build, with absolute paths.
+#[derive(Debug, Clone)]
+pub struct ExtensionSpec {
+    /// Dotted module name (`pkg._core`).
+    pub name: String,
+    /// Source files.
+    pub sources: Vec<Utf8PathBuf>,
+    /// Include directories.
+    pub include_dirs: Vec<Utf8PathBuf>,
+    /// `(NAME, Some(VALUE))` or `(NAME, None)`.
+    pub defines: Vec<(String, Option<String>)>,
+    /// Libraries to link.
+    pub libraries: Vec<String>,
+    /// Source language.
+    pub language: Language,
+    /// Limited API minimum version (abi3), if any.
+    pub limited_api: Option<PyVersion>,
+}
+
+impl ExtensionSpec {
+    /// The last component of the dotted name (`_core` for `pkg._core`).
+    pub fn basename(&self) -> &str {
+        self.name.rsplit('.').next().unwrap_or(&self.name)
+    }
+
+    /// The module's init function, `PyInit_{basename}` (PEP 489).
+    pub fn init_symbol(&self) -> String {
+        format!("PyInit_{}", self.basename())
+    }
+}
+
+/// How to compile.
+#[derive(Debug, Clone)]
+pub struct CompileOptions {
+    /// Parallel compiler processes.
+    pub jobs: usize,
+    /// Optimisation profile.
+    pub profile: Profile,
+    /// Print each command.
+    pub verbose: bool,
+}
+
+/// What a build did, for progress lines and measurements.
+#[derive(Debug, Clone, Default)]
+pub struct BuildStats {
+    /// Sources compiled.
+    pub compiled: usize,
+    /// Sources whose object was reused.
+    pub reused: usize,
+    /// Time spent inside compiler, linker and archiver processes (summed over
+    /// parallel jobs).
+    pub tool_time: Duration,
+}
+
+fn cc_build(tc: &Toolchain, lang: Language, opts: &CompileOptions) -> cc::Build {
+    let mut b = cc::Build::new();
+    b.cargo_metadata(false)
+        .cargo_warnings(false)
+        .cargo_debug(false)
+        .cargo_output(false)
+        .emit_rerun_if_env_changed(false)
+        .inherit_rustflags(false)
+        .warnings(true)
+        .extra_warnings(false)
+        .host(HOST_TRIPLE)
+        .pic(true)
+        .cpp(lang == Language::Cxx)
+        .opt_level(match opts.profile {
+            Profile::Release => 2,
+            Profile::Debug => 0,
+        })
+        .debug(opts.profile == Profile::Debug);
+    match tc {
+        Toolchain::Host => {
+            b.target(HOST_TRIPLE);
+        }
+        Toolchain::Wasi { sdk, target } => {
+            b.target(target.triple());
+            b.compiler(if lang == Language::Cxx { sdk.clangxx() } else { sdk.clang() });
+            // cc does not add -fPIC for wasm targets by itself.
+            b.flag("-fPIC");
+            if lang == Language::Cxx {
+                b.flag("-fno-exceptions");
+            }
+        }
+    }
+    b
+}
+
+/// The compiler command (without source/output) for `ext` under `tc`.
+fn compiler_for(tc: &Toolchain, ext: &ExtensionSpec, python_includes: &[Utf8PathBuf], opts: &CompileOptions, lang: Language) -> Result<cc::Tool> {
+    let mut b = cc_build(tc, lang, opts);
+    for d in &ext.include_dirs {
+        b.include(d);
+    }
+    for d in python_includes {
+        b.include(d);
+    }
+    for (k, v) in &ext.defines {
+        b.define(k, v.as_deref());
+    }
+    if let Some(min) = ext.limited_api {
+        b.define("Py_LIMITED_API", Some(format!("0x{:02X}{:02X}0000", min.major, min.minor).as_str()));
+    }
+    b.try_get_compiler().map_err(|e| Error::Toolchain(format!("cannot set up the {} compiler: {e}", match tc {
+        Toolchain::Host => "host".to_string(),
+        Toolchain::Wasi { target, .. } => target.to_string(),
+    })))
+}
+
+/// A recorded input of an object: path, size, mtime, sha256.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct Dep {
+    path: String,
+    size: u64,
+    mtime_ns: i128,
+    sha256: String,
+}
+
+fn dep_of(path: &str) -> Option<Dep> {
+    let meta = std::fs::metadata(path).ok()?;
+    let mtime_ns = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos() as i128;
+    let data = std::fs::read(path).ok()?;
+    Some(Dep { path: path.to_string(), size: meta.len(), mtime_ns, sha256: crate::crossbuild::cache::sha256_hex(&data) })
+}
+
+/// True if the dependency is unchanged: same size and mtime, or same content.
+fn dep_unchanged(d: &Dep) -> bool {
+    let Ok(meta) = std::fs::metadata(&d.path) else { return false };
+    if meta.len() != d.size {
+        return false;
+    }
+    let mtime = meta.modified().ok().and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map(|m| m.as_nanos() as i128);
+    if mtime == Some(d.mtime_ns) {
+        return true;
+    }
+    std::fs::read(&d.path).map(|data| crate::crossbuild::cache::sha256_hex(&data) == d.sha256).unwrap_or(false)
+}
+
+/// Parse a Makefile-style dependency file (`obj: a.c b.h \` …) into its prerequisites.
+pub fn parse_depfile(text: &str) -> Vec<String> {
+    let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
+    let Some((_, rest)) = joined.split_once(": ") else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&' ') => {
+                cur.push(' ');
+                chars.next();
+            }
+            c if c.is_whitespace() => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+struct Job<'a> {
+    ext: usize,
+    source: &'a Utf8Path,
+    tool: &'a cc::Tool,
+}
+
+/// Compile every source of `exts` into objects under `obj_dir`, `opts.jobs`
+/// at a time, reusing unchanged objects. `python_includes` are the target
+/// CPython's include directories. Returns the objects of each extension (in
+/// source order) and what was done.
+///
+/// Errors: [`Error::Compile`] with the compiler's diagnostics (file and line)
+/// for the first failing source; [`Error::Toolchain`] when the compiler cannot
+/// be run; [`Error::Project`] for a missing source file.
+pub fn compile(
+    tc: &Toolchain,
+    exts: &[ExtensionSpec],
+    python_includes: &[Utf8PathBuf],
+    obj_dir: &Utf8Path,
+    opts: &CompileOptions,
+) -> Result<(Vec<Vec<Utf8PathBuf>>, BuildStats)> {
+    std::fs::create_dir_all(obj_dir).context(|| format!("cannot create the build directory {obj_dir}"))?;
+    // One compiler command per (extension, language).
+    let mut tools: Vec<Vec<(Language, cc::Tool)>> = Vec::new();
+    for ext in exts {
+        let mut per = Vec::new();
+        for lang in [Language::C, Language::Cxx] {
+            let needed = ext.sources.iter().any(|s| source_language(s, ext.language) == lang);
+            if needed {
+                per.push((lang, compiler_for(tc, ext, python_includes, opts, lang)?));
+            }
+        }
+        tools.push(per);
+    }
+    let mut jobs = Vec::new();
+    for (i, ext) in exts.iter().enumerate() {
+        for s in &ext.sources {
+            if !s.is_file() {
+                return Err(Error::project(s, format!("source file of extension module `{}` does not exist: fix `sources` in [[tool.wasiwheel.ext-modules]]", ext.name)));
+            }
+            let lang = source_language(s, ext.language);
+            let tool = &tools[i].iter().find(|(l, _)| *l == lang).expect("tool for language").1;
+            jobs.push(Job { ext: i, source: s, tool });
+        }
+    }
+    let results: Mutex<Vec<Option<Result<(Utf8PathBuf, bool, Duration)>>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    let next = AtomicUsize::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let workers = opts.jobs.max(1).min(jobs.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= jobs.len() || failed.load(Ordering::SeqCst) {
+                    break;
+                }
+                let r = compile_one(&jobs[i], obj_dir, opts);
+                if r.is_err() {
+                    failed.store(true, Ordering::SeqCst);
+                }
+                results.lock().expect("no poisoned lock")[i] = Some(r);
+            });
+        }
+    });
+    let mut stats = BuildStats::default();
+    let mut objects: Vec<Vec<Utf8PathBuf>> = vec![Vec::new(); exts.len()];
+    for (job, r) in jobs.iter().zip(results.into_inner().expect("no poisoned lock")) {
+        match r {
+            Some(Ok((obj, compiled, t))) => {
+                if compiled {
+                    stats.compiled += 1;
+                } else {
+                    stats.reused += 1;
+                }
+                stats.tool_time += t;
+                objects[job.ext].push(obj);
+            }
+            Some(Err(e)) => return Err(e),
+            None => {} // not started because another job failed first
+        }
+    }
+    Ok((objects, stats))
+}
+
+fn source_language(s: &Utf8Path, default: Language) -> Language {
+    match s.extension() {
+        Some("c") => Language::C,
+        Some("cpp" | "cc" | "cxx" | "C" | "c++") => Language::Cxx,
+        _ => default,
+    }
+}
+
+fn command_line(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().to_string();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Compile one source unless its object is up to date. Returns the object,
+/// whether it was compiled, and the compiler's run time.
+fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<(Utf8PathBuf, bool, Duration)> {
+    let mut cmd = job.tool.to_command();
+    let key_material = format!("{}\n{:?}\n{:?}\n{}", job.tool.path().display(), job.tool.args(), job.tool.get_envs().collect::<Vec<_>>(), job.source);
+    let key = &crate::crossbuild::cache::sha256_hex(key_material.as_bytes())[..16];
+    let stem = job.source.file_stem().unwrap_or("src");
+    let obj = obj_dir.join(format!("{stem}-{key}.o"));
+    let depfile = obj_dir.join(format!("{stem}-{key}.d"));
+    let stamp = obj_dir.join(format!("{stem}-{key}.stamp"));
+    if obj.exists() {
+        if let Ok(text) = std::fs::read_to_string(&stamp) {
+            if let Ok(deps) = serde_json::from_str::<Vec<Dep>>(&text) {
+                if !deps.is_empty() && deps.iter().all(dep_unchanged) {
+                    return Ok((obj, false, Duration::ZERO));
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&stamp);
+    cmd.args(["-MD", "-MF", depfile.as_str(), "-c", job.source.as_str(), "-o", obj.as_str()]);
+    if opts.verbose {
+        crate::progress::status(&command_line(&cmd));
+    }
+    let start = Instant::now();
+    let out = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run the compiler {}: {e}", job.tool.path().display())))?;
+    let took = start.elapsed();
+    let diagnostics = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        let _ = std::fs::remove_file(&obj);
+        return Err(Error::Compile(format!(
+            "compiling {} failed ({}):\n{}{}",
+            job.source,
+            out.status,
+            diagnostics.trim_end(),
+            if opts.verbose { String::new() } else { format!("\ncommand: {}", command_line(&cmd)) }
+        )));
+    }
+    if !diagnostics.trim().is_empty() {
+        eprint!("{diagnostics}");
+    }
+    // Record the inputs (the source and every header) for the next build.
+    let deps: Vec<Dep> = std::fs::read_to_string(&depfile).map(|t| parse_depfile(&t)).unwrap_or_default().iter().filter_map(|p| dep_of(p)).collect();
+    if !deps.is_empty() {
+        let _ = std::fs::write(&stamp, serde_json::to_string(&deps).unwrap_or_default());
+    }
+    Ok((obj, true, took))
+}
+
+fn run_tool(mut cmd: Command, what: &str, verbose: bool) -> Result<Duration> {
+    if verbose {
+        crate::progress::status(&command_line(&cmd));
+    }
+    let start = Instant::now();
+    let out = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", cmd.get_program().to_string_lossy())))?;
+    let took = start.elapsed();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        return Err(Error::Compile(format!("{what} failed ({}):\n{}\ncommand: {}", out.status, text.trim_end(), command_line(&cmd))));
+    }
+    if verbose && !text.trim().is_empty() {
+        eprint!("{text}");
+    }
+    Ok(took)
+}
+
+/// Libraries that are part of wasi-libc itself (no separate link needed in a
+/// dylib: the runtime's libc provides them).
+const LIBC_PARTS: &[&str] = &["c", "m", "dl", "rt", "pthread", "util", "crypt", "resolv", "xnet"];
+
+/// Link `objects` into the loadable extension file `out`: a shared library on
+/// the host, a wasm dylib (with a `dylink.0` section; Python and libc symbols
+/// left as imports) for WASI. Returns the linker's run time.
+///
+/// Errors: [`Error::Compile`] with the linker's output.
+pub fn link_extension(tc: &Toolchain, ext: &ExtensionSpec, objects: &[Utf8PathBuf], out: &Utf8Path, opts: &CompileOptions) -> Result<Duration> {
+    if let Some(p) = out.parent() {
+        std::fs::create_dir_all(p).context(|| format!("cannot create {p}"))?;
+    }
+    let mut cmd = match tc {
+        Toolchain::Host => {
+            let tool = cc_build(tc, ext.language, opts).try_get_compiler().map_err(|e| Error::Toolchain(format!("cannot set up the host linker: {e}")))?;
+            let mut c = tool.to_command();
+            c.arg("-shared");
+            c.args(objects.iter().map(|o| o.as_str()));
+            for l in &ext.libraries {
+                c.arg(format!("-l{l}"));
+            }
+            c
+        }
+        Toolchain::Wasi { sdk, target } => {
+            let mut c = Command::new(sdk.wasm_ld());
+            c.args(["--shared", "--experimental-pic", "--no-entry", "--export-dynamic"]);
+            c.arg(format!("--export={}", ext.init_symbol()));
+            c.args(objects.iter().map(|o| o.as_str()));
+            c.arg(format!("-L{}", sdk.sysroot().join("lib").join(target.sysroot_subdir())));
+            for l in ext.libraries.iter().filter(|l| !LIBC_PARTS.contains(&l.as_str())) {
+                c.arg(format!("-l{l}"));
+            }
+            c
+        }
+    };
+    cmd.args(["-o", out.as_str()]);
+    run_tool(cmd, &format!("linking extension module `{}`", ext.name), opts.verbose)
+}
+
+/// Write the static archive `out` of `objects` with the SDK's `llvm-ar`
+/// (deterministic: zero timestamps and owners). Returns the archiver's run time.
+///
+/// Errors: [`Error::Compile`] with the archiver's output.
+pub fn archive(sdk: &WasiSdk, objects: &[Utf8PathBuf], out: &Utf8Path, opts: &CompileOptions) -> Result<Duration> {
+    if let Some(p) = out.parent() {
+        std::fs::create_dir_all(p).context(|| format!("cannot create {p}"))?;
+    }
+    let _ = std::fs::remove_file(out);
+    let mut cmd = Command::new(sdk.ar());
+    cmd.arg("rcsD").arg(out.as_str()).args(objects.iter().map(|o| o.as_str()));
+    run_tool(cmd, &format!("archiving {out}"), opts.verbose)
+}
+
+/// True if `wasm` (a WebAssembly binary) has a custom section named `name`
+/// (e.g. `dylink.0`), per the binary format's section layout.
+pub fn wasm_has_custom_section(wasm: &[u8], name: &str) -> bool {
+    fn leb(b: &[u8], i: &mut usize) -> Option<u64> {
+        let mut r = 0u64;
+        let mut shift = 0;
+        loop {
+            let byte = *b.get(*i)?;
+            *i += 1;
+            r |= ((byte & 0x7f) as u64) << shift;
+            if byte & 0x80 == 0 {
+                return Some(r);
+            }
+            shift += 7;
+            if shift > 63 {
+                return None;
+            }
+        }
+    }
+    if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
+        return false;
+    }
+    let mut i = 8;
+    while i < wasm.len() {
+        let id = wasm[i];
+        i += 1;
+        let Some(size) = leb(wasm, &mut i) else { return false };
+        let end = i + size as usize;
+        if id == 0 {
+            let mut j = i;
+            if let Some(n) = leb(wasm, &mut j) {
+                if wasm.get(j..j + n as usize) == Some(name.as_bytes()) {
+                    return true;
+                }
+            }
+        }
+        i = end;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depfile() {
+        let d = "obj.o: src/a.c include/x\\ y.h \\\n  /usr/include/stdio.h\n";
+        assert_eq!(parse_depfile(d), vec!["src/a.c", "include/x y.h", "/usr/include/stdio.h"]);
+    }
+
+    #[test]
+    fn custom_section() {
+        // magic, version, custom section id 0, size 9, name len 8 "dylink.0"
+        let mut w = b"\0asm\x01\0\0\0".to_vec();
+        w.extend([0, 9, 8]);
+        w.extend(b"dylink.0");
+        assert!(wasm_has_custom_section(&w, "dylink.0"));
+        assert!(!wasm_has_custom_section(&w, "producers"));
+        assert!(!wasm_has_custom_section(b"nope", "dylink.0"));
+    }
+}

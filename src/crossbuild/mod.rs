@@ -1,0 +1,14 @@
+//! Cross-building: toolchains (host cc, WASI SDK), target CPython, compile and
+//! link, relinking CPython with extensions, and running WebAssembly.
+
+pub mod cache;
+pub mod compile;
+pub mod python;
+pub mod relink;
+#[cfg(feature = "run")]
+pub mod run;
+pub mod sdk;
+pub mod sysconfigdata;
+pub mod target;
+#[cfg(feature = "run")]
+pub mod wasm;

@@ -1,0 +1,123 @@
+//! The embedded WebAssembly runtime (wasmtime) that runs WASI preview1
+//! command modules such as `python.wasm`.
+//!
+//! Compiled code is cached under the cache's `wasmtime/` directory, keyed by
+//! the module's sha256 and the engine's configuration, so that a second run of
+//! the same module skips Cranelift entirely.
+
+use std::hash::{Hash, Hasher};
+
+use camino::{Utf8Path, Utf8PathBuf};
+use wasmtime::{Config, Engine, Linker, Module, Store};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
+
+use crate::crossbuild::cache;
+use crate::error::{Error, IoContext, Result};
+
+/// A preopened directory: host path → guest path.
+#[derive(Debug, Clone)]
+pub struct Preopen {
+    /// Directory on the host.
+    pub host: Utf8PathBuf,
+    /// Where the guest sees it (e.g. `/`).
+    pub guest: String,
+}
+
+impl std::str::FromStr for Preopen {
+    type Err = String;
+
+    /// Parse `HOST::GUEST` (as wasmtime's `--dir`) or `HOST` (mapped at the same path).
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s.split_once("::") {
+            Some((h, g)) if !h.is_empty() && !g.is_empty() => Ok(Preopen { host: h.into(), guest: g.into() }),
+            Some(_) => Err(format!("`{s}` is not HOST::GUEST")),
+            None => Ok(Preopen { host: s.into(), guest: s.into() }),
+        }
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunSpec {
+    /// `argv` of the guest, `argv[0]` first.
+    pub args: Vec<String>,
+    /// The guest's environment.
+    pub env: Vec<(String, String)>,
+    /// Preopened directories.
+    pub dirs: Vec<Preopen>,
+}
+
+fn engine() -> Result<Engine> {
+    let mut config = Config::new();
+    // CPython recurses deeply (and the WASI build is configured for an 8 MiB
+    // stack under wasmtime, as CPython's own host runner sets).
+    config.max_wasm_stack(8 << 20);
+    Engine::new(&config).map_err(|e| Error::Run(format!("cannot start wasmtime: {e}")))
+}
+
+/// Load `wasm` compiled for `engine`, from the compiled-code cache when possible.
+fn load_module(engine: &Engine, wasm_path: &Utf8Path) -> Result<Module> {
+    let bytes = std::fs::read(wasm_path).context(|| format!("cannot read {wasm_path}"))?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let key = format!("{}-{:016x}", &cache::sha256_hex(&bytes)[..32], h.finish());
+    let dir = cache::dir("wasmtime")?;
+    let cached = dir.join(format!("{key}.cwasm"));
+    if cached.exists() {
+        // SAFETY: the file was written by `Module::serialize` of this very
+        // wasmtime with this configuration (the key includes the engine's
+        // compatibility hash), into wasiwheel's private cache, by rename.
+        if let Ok(m) = unsafe { Module::deserialize_file(engine, &cached) } {
+            return Ok(m);
+        }
+    }
+    let module = Module::new(engine, &bytes).map_err(|e| Error::Run(format!("{wasm_path} is not a valid WebAssembly module: {e:#}")))?;
+    if let Ok(ser) = module.serialize() {
+        if let Ok(tmp) = tempfile::NamedTempFile::new_in(&dir) {
+            if std::fs::write(tmp.path(), ser).is_ok() {
+                let _ = tmp.persist(&cached);
+            }
+        }
+    }
+    Ok(module)
+}
+
+/// Run the WASI preview1 command module at `wasm_path` with `spec`; stdio is
+/// inherited. Returns the guest's exit status (0 when `_start` returns).
+///
+/// Errors: [`Error::Run`] when the module is invalid, needs imports other than
+/// WASI preview1, a preopened directory does not exist, or the guest traps
+/// (the trap's message and wasm backtrace are included).
+pub fn run_module(wasm_path: &Utf8Path, spec: &RunSpec) -> Result<i32> {
+    let engine = engine()?;
+    let module = load_module(&engine, wasm_path)?;
+    let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t).map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;
+    let mut b = WasiCtxBuilder::new();
+    b.inherit_stdio().args(&spec.args);
+    for (k, v) in &spec.env {
+        b.env(k, v);
+    }
+    for d in &spec.dirs {
+        if !d.host.is_dir() {
+            return Err(Error::Run(format!("cannot map {} into the guest: it is not a directory", d.host)));
+        }
+        b.preopened_dir(&d.host, &d.guest, FsPerms::ReadWrite)
+            .map_err(|e| Error::Run(format!("cannot map {} at {} in the guest: {e}", d.host, d.guest)))?;
+    }
+    let mut store = Store::new(&engine, b.build_p1());
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .map_err(|e| Error::Run(format!("cannot instantiate {wasm_path}: {e:#}")))?;
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .map_err(|_| Error::Run(format!("{wasm_path} is not a WASI command: it exports no `_start`")))?;
+    match start.call(&mut store, ()) {
+        Ok(()) => Ok(0),
+        Err(e) => match e.downcast_ref::<I32Exit>() {
+            Some(exit) => Ok(exit.0),
+            None => Err(Error::Run(format!("{wasm_path} trapped: {e:?}"))),
+        },
+    }
+}

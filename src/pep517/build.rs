@@ -1,0 +1,230 @@
+//! What the PEP 517 hooks do: `build_wheel`, `build_sdist`,
+//! `prepare_metadata_for_build_wheel`. The Python hooks in `backend/` and the
+//! CLI's `wasiwheel build` both call these.
+
+use std::collections::BTreeMap;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::{Deserialize, Serialize};
+
+use crate::crossbuild::compile::{self, CompileOptions};
+use crate::crossbuild::sdk::SdkIdentity;
+use crate::crossbuild::target::{PyVersion, WasiTarget};
+use crate::error::{Error, IoContext, Result};
+use crate::pep517::config::{Artifact, Settings};
+use crate::pep517::metadata;
+use crate::pep517::pyproject::{filename_name, Project, Pyproject};
+use crate::pep517::{sdist, timestamp, wheel::{wheel_file, WheelBuilder}};
+use crate::plan::{BuildPlan, TargetPlan};
+use crate::progress;
+
+/// Where the static archives of a WASI wheel's extension modules live inside
+/// its `.dist-info` directory, with `manifest.json` beside them.
+pub const STATIC_DIR: &str = "static-extensions";
+
+/// The manifest of a WASI wheel's static extension archives
+/// (`{dist-info}/static-extensions/manifest.json`): what a static runtime
+/// needs to link the extensions into CPython.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StaticManifest {
+    /// Format version (1).
+    pub version: u32,
+    /// The WASI target the archives are for.
+    pub target: WasiTarget,
+    /// The target CPython version.
+    pub python: PyVersion,
+    /// The SDK that compiled them.
+    pub sdk: SdkIdentity,
+    /// One entry per extension module.
+    pub modules: Vec<StaticModuleEntry>,
+}
+
+/// One extension module in a [`StaticManifest`].
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StaticModuleEntry {
+    /// Dotted module name.
+    pub name: String,
+    /// Its init function (`PyInit__core`).
+    pub init: String,
+    /// The archive, relative to the `static-extensions/` directory.
+    pub archive: String,
+    /// Libraries it links (`-l`).
+    pub libraries: Vec<String>,
+    /// `c` or `c++`.
+    pub language: String,
+}
+
+/// `{name}-{version}` as in file names: the escaped name and the normalised version.
+pub fn dist_stem(project: &Project) -> String {
+    format!("{}-{}", filename_name(&project.name), project.version)
+}
+
+/// Add METADATA, WHEEL, entry_points.txt and license files to `w`.
+fn add_dist_info(w: &mut WheelBuilder, p: &Pyproject, root_is_purelib: bool, tags: &[String]) -> Result<()> {
+    w.add_dist_info("METADATA", metadata::render(&p.project, &[]).into_bytes())?;
+    w.add_dist_info("WHEEL", wheel_file(root_is_purelib, tags).into_bytes())?;
+    if let Some(ep) = metadata::entry_points_txt(&p.project) {
+        w.add_dist_info("entry_points.txt", ep.into_bytes())?;
+    }
+    for f in &p.project.license_files {
+        let data = std::fs::read(p.root.join(f)).context(|| format!("cannot read license file {}", p.root.join(f)))?;
+        w.add_dist_info(&format!("licenses/{f}"), data)?;
+    }
+    Ok(())
+}
+
+/// Build a wheel of the project at `root` into `out_dir` (PEP 517
+/// `build_wheel`). `host_python` is the frontend's interpreter (for native
+/// builds). Returns the wheel's file name.
+///
+/// Errors: every [`Error`] kind; on error nothing is left in `out_dir`.
+pub fn build_wheel(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host_python: &str) -> Result<String> {
+    let started = std::time::Instant::now();
+    let pyproject = Pyproject::load(root)?;
+    if settings.artifact == Artifact::Component {
+        return Err(Error::config("artifact", "`component` is not available in this version of wasiwheel yet: build with artifact=wheel (the default)"));
+    }
+    let plan = BuildPlan::new(pyproject, settings, host_python)?;
+    let ts = timestamp::build_timestamp()?;
+    let stem = dist_stem(&plan.pyproject.project);
+    let mut w = WheelBuilder::new(format!("{stem}.dist-info"), ts);
+    for f in &plan.python_files {
+        let data = std::fs::read(&f.source).context(|| format!("cannot read {}", f.source))?;
+        w.add(&f.archive_path, data, false)?;
+    }
+
+    let mut stats = compile::BuildStats::default();
+    if !plan.extensions.is_empty() {
+        let jobs = plan.settings.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        let opts = CompileOptions { jobs, profile: plan.settings.profile, verbose: plan.settings.verbose };
+        let tc = plan.toolchain();
+        let what = match &plan.target {
+            TargetPlan::Host { python } => format!("for the host ({} {})", python.implementation, python.version),
+            TargetPlan::Wasi { target, sdk, python } => format!("for {target} (CPython {}, {})", python.full_version(), sdk.identity),
+        };
+        let n: usize = plan.extensions.iter().map(|e| e.sources.len()).sum();
+        progress::status(&format!("building {} extension module(s) from {n} source(s) {what}, {jobs} job(s)", plan.extensions.len()));
+        let (objects, s) = compile::compile(&tc, &plan.extensions, &plan.python_includes(), &plan.build_dir.join("obj"), &opts)?;
+        stats = s;
+        let mut manifest_modules = Vec::new();
+        for ((ext, objs), suffix) in plan.extensions.iter().zip(&objects).zip(&plan.ext_suffixes) {
+            let rel = format!("{}{}", ext.name.replace('.', "/"), suffix);
+            let out = plan.build_dir.join("lib").join(&rel);
+            stats.tool_time += compile::link_extension(&tc, ext, objs, &out, &opts)?;
+            w.add(&rel, std::fs::read(&out).context(|| format!("cannot read {out}"))?, false)?;
+            if let TargetPlan::Wasi { sdk, .. } = &plan.target {
+                let archive_name = format!("{}.a", ext.name);
+                let a = plan.build_dir.join("static").join(&archive_name);
+                stats.tool_time += compile::archive(sdk, objs, &a, &opts)?;
+                w.add_dist_info(&format!("{STATIC_DIR}/{archive_name}"), std::fs::read(&a).context(|| format!("cannot read {a}"))?)?;
+                manifest_modules.push(StaticModuleEntry {
+                    name: ext.name.clone(),
+                    init: ext.init_symbol(),
+                    archive: archive_name,
+                    libraries: ext.libraries.clone(),
+                    language: match ext.language {
+                        crate::pep517::pyproject::Language::C => "c".into(),
+                        crate::pep517::pyproject::Language::Cxx => "c++".into(),
+                    },
+                });
+            }
+        }
+        if let TargetPlan::Wasi { target, sdk, python } = &plan.target {
+            let manifest = StaticManifest { version: 1, target: *target, python: python.version, sdk: sdk.identity.clone(), modules: manifest_modules };
+            w.add_dist_info(&format!("{STATIC_DIR}/manifest.json"), serde_json::to_vec_pretty(&manifest).expect("serialisable"))?;
+        }
+    }
+    let pure = plan.extensions.is_empty();
+    add_dist_info(&mut w, &plan.pyproject, pure, &plan.tag.expand())?;
+    let filename = format!("{stem}-{}.whl", plan.tag);
+    let path = w.write(out_dir, &filename)?;
+    let total = started.elapsed();
+    if !pure {
+        progress::status(&format!(
+            "compiled {} source(s), reused {}; {:.2}s in compilers/linkers, {:.2}s in all",
+            stats.compiled,
+            stats.reused,
+            stats.tool_time.as_secs_f64(),
+            total.as_secs_f64()
+        ));
+    }
+    progress::status(&format!("built {path}"));
+    Ok(filename)
+}
+
+/// Write `{name}-{version}.dist-info` with `METADATA`, `WHEEL` and
+/// `entry_points.txt` into `out_dir` (PEP 517
+/// `prepare_metadata_for_build_wheel`); exactly what `build_wheel` writes.
+/// Returns the directory's name.
+///
+/// Errors: [`Error::Project`] for an invalid project; [`Error::Io`].
+pub fn prepare_metadata(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host_python: &str) -> Result<String> {
+    let pyproject = Pyproject::load(root)?;
+    let stem = dist_stem(&pyproject.project);
+    let dist_info = format!("{stem}.dist-info");
+    // The WHEEL file's tags depend on the target, so plan like build_wheel does
+    // (no compilation happens here).
+    let plan = BuildPlan::new(pyproject, settings, host_python)?;
+    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    files.insert("METADATA".into(), metadata::render(&plan.pyproject.project, &[]).into_bytes());
+    files.insert("WHEEL".into(), wheel_file(plan.extensions.is_empty(), &plan.tag.expand()).into_bytes());
+    if let Some(ep) = metadata::entry_points_txt(&plan.pyproject.project) {
+        files.insert("entry_points.txt".into(), ep.into_bytes());
+    }
+    for f in &plan.pyproject.project.license_files {
+        let data = std::fs::read(plan.pyproject.root.join(f)).context(|| format!("cannot read license file {f}"))?;
+        files.insert(format!("licenses/{f}"), data);
+    }
+    let staging = crate::crossbuild::cache::staging_dir(out_dir, &dist_info)?;
+    let s = Utf8Path::from_path(staging.path()).expect("UTF-8").to_path_buf();
+    for (name, data) in files {
+        let p = s.join(&name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).context(|| format!("cannot create {parent}"))?;
+        }
+        std::fs::write(&p, data).context(|| format!("cannot write {p}"))?;
+    }
+    let dest = out_dir.join(&dist_info);
+    if dest.exists() {
+        std::fs::remove_dir_all(&dest).context(|| format!("cannot replace {dest}"))?;
+    }
+    crate::crossbuild::cache::commit(staging, &dest)?;
+    Ok(dist_info)
+}
+
+/// Build the sdist of the project at `root` into `out_dir` (PEP 517
+/// `build_sdist`). Returns its file name, `{name}-{version}.tar.gz` (PEP 625).
+///
+/// Errors: [`Error::Project`] for an invalid project; [`Error::Io`]; nothing
+/// is left in `out_dir` on error.
+pub fn build_sdist(root: &Utf8Path, out_dir: &Utf8Path, settings: &Settings) -> Result<String> {
+    let pyproject = Pyproject::load(root)?;
+    let stem = dist_stem(&pyproject.project);
+    let mut extra_excluded = Vec::new();
+    if let Some(b) = &settings.build_dir {
+        if let Ok(rel) = (if b.is_absolute() { b.clone() } else { root.join(b) }).strip_prefix(root) {
+            extra_excluded.push(rel.to_path_buf());
+        }
+    }
+    // The output directory may be inside the project (e.g. `dist/`).
+    if let Ok(rel) = out_dir.strip_prefix(root) {
+        if !rel.as_str().is_empty() {
+            extra_excluded.push(rel.to_path_buf());
+        }
+    }
+    let files: Vec<Utf8PathBuf> = sdist::collect_files(root, &extra_excluded)?;
+    // Every extension source must be in the sdist, or the wheel cannot be built from it.
+    for ext in &pyproject.tool.ext_modules {
+        for s in &ext.sources {
+            if !files.iter().any(|f| f == s) {
+                return Err(Error::project(root.join("pyproject.toml"), format!("source `{s}` of extension module `{}` is missing from the project (or excluded from the sdist): fix `sources`", ext.name)));
+            }
+        }
+    }
+    let pkg_info = metadata::render(&pyproject.project, &[]);
+    let filename = format!("{stem}.tar.gz");
+    let ts = timestamp::build_timestamp()?;
+    let path = sdist::write_sdist(root, &files, &pkg_info, &stem, out_dir, &filename, ts)?;
+    progress::status(&format!("built {path}"));
+    Ok(filename)
+}

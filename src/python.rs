@@ -1,0 +1,87 @@
+//! The Python extension module `wasiwheel._wasiwheel`: the PEP 517 hooks'
+//! native side. `backend/wasiwheel/__init__.py` only marshals arguments to
+//! these functions and turns [`BuildError`] into `SystemExit` (a message, no
+//! traceback).
+
+use std::collections::BTreeMap;
+
+use camino::Utf8PathBuf;
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+use crate::pep517::build;
+use crate::pep517::config::Settings;
+
+create_exception!(_wasiwheel, BuildError, PyException, "A build failed; the message says why and what would fix it.");
+
+fn to_py(e: crate::Error) -> PyErr {
+    BuildError::new_err(e.to_string())
+}
+
+fn settings(config: BTreeMap<String, Vec<String>>) -> PyResult<Settings> {
+    Settings::resolve(&config, |k| std::env::var(k).ok()).map_err(to_py)
+}
+
+fn cwd() -> PyResult<Utf8PathBuf> {
+    let d = std::env::current_dir().map_err(|e| BuildError::new_err(format!("cannot read the current directory: {e}")))?;
+    Utf8PathBuf::from_path_buf(d).map_err(|p| BuildError::new_err(format!("the project directory {} is not UTF-8", p.display())))
+}
+
+fn out_dir(dir: &str) -> PyResult<Utf8PathBuf> {
+    let p = Utf8PathBuf::from(dir);
+    Ok(if p.is_absolute() { p } else { cwd()?.join(p) })
+}
+
+/// PEP 517 `build_wheel` for the project in the current directory.
+/// `config` maps each config-settings key to its values; `host_python` is
+/// `sys.executable`. Returns the wheel's file name. Raises `BuildError`.
+#[pyfunction]
+fn build_wheel(py: Python<'_>, wheel_directory: &str, config: BTreeMap<String, Vec<String>>, host_python: &str) -> PyResult<String> {
+    let s = settings(config)?;
+    let (root, out) = (cwd()?, out_dir(wheel_directory)?);
+    py.detach(|| build::build_wheel(&root, &out, s, host_python)).map_err(to_py)
+}
+
+/// PEP 517 `build_sdist`. Returns the sdist's file name. Raises `BuildError`.
+#[pyfunction]
+fn build_sdist(py: Python<'_>, sdist_directory: &str, config: BTreeMap<String, Vec<String>>) -> PyResult<String> {
+    let s = settings(config)?;
+    let (root, out) = (cwd()?, out_dir(sdist_directory)?);
+    py.detach(|| build::build_sdist(&root, &out, &s)).map_err(to_py)
+}
+
+/// PEP 517 `prepare_metadata_for_build_wheel`. Returns the `.dist-info`
+/// directory's name. Raises `BuildError`.
+#[pyfunction]
+fn prepare_metadata_for_build_wheel(py: Python<'_>, metadata_directory: &str, config: BTreeMap<String, Vec<String>>, host_python: &str) -> PyResult<String> {
+    let s = settings(config)?;
+    let (root, out) = (cwd()?, out_dir(metadata_directory)?);
+    py.detach(|| build::prepare_metadata(&root, &out, s, host_python)).map_err(to_py)
+}
+
+/// Validate config settings without building (for the `get_requires_*`
+/// hooks, so a bad `-C` key fails early). Raises `BuildError`.
+#[pyfunction]
+fn check_config(config: BTreeMap<String, Vec<String>>) -> PyResult<()> {
+    settings(config).map(|_| ())
+}
+
+/// Run the command line: `argv` as `sys.argv`, `self_command` how to invoke
+/// wasiwheel again (`[sys.executable, "-m", "wasiwheel"]`). Returns the exit status.
+#[pyfunction]
+fn cli_main(py: Python<'_>, argv: Vec<String>, self_command: Vec<String>) -> i32 {
+    py.detach(|| crate::cli::main(argv, self_command))
+}
+
+#[pymodule]
+fn _wasiwheel(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(build_wheel, m)?)?;
+    m.add_function(wrap_pyfunction!(build_sdist, m)?)?;
+    m.add_function(wrap_pyfunction!(prepare_metadata_for_build_wheel, m)?)?;
+    m.add_function(wrap_pyfunction!(check_config, m)?)?;
+    m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    m.add("BuildError", m.py().get_type::<BuildError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
