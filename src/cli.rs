@@ -266,7 +266,11 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
 #[cfg(feature = "run")]
 fn cmd_exec(a: ExecArgs) -> Result<i32> {
     let module = Utf8PathBuf::from(&a.command[0]);
-    let spec = crate::crossbuild::wasm::RunSpec { args: a.command.clone(), env: a.env, dirs: a.dirs };
+    // argv[0] is the module's file name, as wasmtime's CLI passes it (CPython
+    // derives its prefix from it when it has a directory part).
+    let mut args = a.command.clone();
+    args[0] = module.file_name().unwrap_or(module.as_str()).to_string();
+    let spec = crate::crossbuild::wasm::RunSpec { args, env: a.env, dirs: a.dirs };
     crate::crossbuild::wasm::run_module(&module, &spec)
 }
 

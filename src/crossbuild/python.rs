@@ -295,7 +295,7 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
             }
         }
     }
-    let step = crate::progress::Step::start(format!("building CPython {version} for {target} with {}", opts.sdk.identity));
+    let step = crate::progress::Step::start(format!("building CPython {version} for {target} with WASI SDK {major}"));
     let build_root = cache::dir("build")?.join(format!("cpython-{}-{target}-sdk{major}", &sha[..12]));
     if build_root.exists() {
         std::fs::remove_dir_all(&build_root).context(|| format!("cannot clear {build_root}"))?;
@@ -390,15 +390,17 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
             }
         }
     }
-    // -lmpdec / -lexpat style references: copy those archives from the build tree.
-    for a in link_args.clone() {
-        if let Some(lib) = a.strip_prefix("-l") {
-            let name = format!("lib{lib}.a");
-            if let Some(found) = find_file(&cross, &name) {
-                std::fs::copy(&found, static_dir.join(&name)).context(|| format!("cannot copy {found}"))?;
-                link_libs.push(format!("lib/wasiwheel-static/{name}"));
-                link_args.retain(|x| x != &a);
-            }
+    // The archives of bundled libraries (libmpdec, libexpat, HACL*) that the
+    // Makefile links python.wasm with but `make install` does not install.
+    let mut archives = Vec::new();
+    find_archives(&cross.join("Modules"), &mut archives);
+    archives.sort();
+    for found in archives {
+        let name = found.file_name().unwrap_or("lib.a").to_string();
+        let rel = format!("lib/wasiwheel-static/{name}");
+        if !link_libs.contains(&rel) {
+            std::fs::copy(&found, static_dir.join(&name)).context(|| format!("cannot copy {found}"))?;
+            link_libs.push(rel);
         }
     }
     let record = PythonRecord {
@@ -424,17 +426,15 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
     Ok(p)
 }
 
-fn find_file(dir: &Utf8Path, name: &str) -> Option<Utf8PathBuf> {
-    let rd = std::fs::read_dir(dir).ok()?;
-    let mut subdirs = Vec::new();
+/// Every `*.a` below `dir`.
+fn find_archives(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         let Ok(p) = Utf8PathBuf::from_path_buf(e.path()) else { continue };
         if p.is_dir() {
-            subdirs.push(p);
-        } else if p.file_name() == Some(name) {
-            return Some(p);
+            find_archives(&p, out);
+        } else if p.extension() == Some("a") {
+            out.push(p);
         }
     }
-    subdirs.sort();
-    subdirs.into_iter().find_map(|d| find_file(&d, name))
 }

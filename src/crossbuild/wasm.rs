@@ -48,11 +48,17 @@ pub struct RunSpec {
     pub dirs: Vec<Preopen>,
 }
 
+/// The most native stack wasm code may use (CPython's WASI build expects 8 MiB).
+const WASM_STACK: usize = 8 << 20;
+
 fn engine() -> Result<Engine> {
     let mut config = Config::new();
     // CPython recurses deeply (and the WASI build is configured for an 8 MiB
     // stack under wasmtime, as CPython's own host runner sets).
-    config.max_wasm_stack(8 << 20);
+    config.max_wasm_stack(WASM_STACK);
+    // wasmtime requires the async stack to be larger than the wasm stack
+    // whenever async support is compiled in (wasmtime-wasi needs it).
+    config.async_stack_size(WASM_STACK + (1 << 20));
     Engine::new(&config).map_err(|e| Error::Run(format!("cannot start wasmtime: {e}")))
 }
 
@@ -90,6 +96,19 @@ fn load_module(engine: &Engine, wasm_path: &Utf8Path) -> Result<Module> {
 /// WASI preview1, a preopened directory does not exist, or the guest traps
 /// (the trap's message and wasm backtrace are included).
 pub fn run_module(wasm_path: &Utf8Path, spec: &RunSpec) -> Result<i32> {
+    // The guest runs on a thread whose native stack is comfortably larger
+    // than the wasm stack limit (the caller's thread may have only 8 MiB).
+    let (path, spec) = (wasm_path.to_path_buf(), spec.clone());
+    std::thread::Builder::new()
+        .name("wasm-guest".into())
+        .stack_size(WASM_STACK * 4)
+        .spawn(move || run_module_here(&path, &spec))
+        .map_err(|e| Error::Run(format!("cannot start the guest thread: {e}")))?
+        .join()
+        .map_err(|_| Error::Run(format!("the runtime failed while running {wasm_path}")))?
+}
+
+fn run_module_here(wasm_path: &Utf8Path, spec: &RunSpec) -> Result<i32> {
     let engine = engine()?;
     let module = load_module(&engine, wasm_path)?;
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);

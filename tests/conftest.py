@@ -1,0 +1,115 @@
+"""Shared fixtures for wasiwheel's end-to-end tests.
+
+The tests drive wasiwheel the way users do: pip and build with build
+isolation, with wasiwheel itself coming into the isolated environment from a
+locally built wheel (``WASIWHEEL_WHEELHOUSE``, a directory holding it) through
+``--find-links``, as it would come from an index. ``.ci/run`` builds that wheel,
+installs it into the test environment (for the ``wasiwheel`` CLI), and
+provisions the WASI SDK 25 equivalent and CPython 3.13 into the cache.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SDISTS = ROOT / "tests" / "sdists"
+DEMO = SDISTS / "demo"
+
+
+def sh(args, *, env=None, cwd=None, check=True, timeout=1800):
+    """Run ``args``; return the CompletedProcess (text). On an unexpected
+    status, fail with the command's whole output."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run([str(a) for a in args], env=full_env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        pytest.fail(f"command failed ({proc.returncode}): {' '.join(map(str, args))}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def wheelhouse() -> Path:
+    """The directory with the locally built wasiwheel wheel."""
+    d = os.environ.get("WASIWHEEL_WHEELHOUSE")
+    if not d or not list(Path(d).glob("wasiwheel-*.whl")):
+        pytest.exit("WASIWHEEL_WHEELHOUSE must name a directory holding the wasiwheel wheel (.ci/run sets it up)", returncode=3)
+    return Path(d)
+
+
+@pytest.fixture(scope="session")
+def wasiwheel_cli() -> str:
+    """The installed ``wasiwheel`` command."""
+    exe = shutil.which("wasiwheel", path=str(Path(sys.executable).parent)) or shutil.which("wasiwheel")
+    if not exe:
+        pytest.exit("the wasiwheel command is not installed in the test environment", returncode=3)
+    return exe
+
+
+@pytest.fixture(scope="session")
+def isolated_env(wheelhouse):
+    """Environment for frontends with build isolation, fed from the wheelhouse only."""
+    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
+def pip_wheel(project, out, isolated_env, *config, check=True, env=None):
+    """``pip wheel PROJECT -w OUT -C k=v …`` with build isolation."""
+    args = [sys.executable, "-m", "pip", "wheel", "--no-deps", str(project), "-w", str(out)]
+    for c in config:
+        args += ["-C", c]
+    return sh(args, env={**isolated_env, **(env or {})}, check=check)
+
+
+def reference_results():
+    """The pure-Python reference results of the demo's workload, computed on the host."""
+    sys.path.insert(0, str(DEMO / "src"))
+    try:
+        import importlib
+
+        cli = importlib.import_module("wasidemo.cli")
+        reference = importlib.import_module("wasidemo.reference")
+        return json.loads(json.dumps(cli.results(reference)))
+    finally:
+        sys.path.remove(str(DEMO / "src"))
+
+
+RESULTS_SNIPPET = (
+    "import json, sys, wasidemo, wasidemo.cli as c, wasidemo._checksum as k, wasidemo.num._stats as s; "
+    "print(json.dumps({'results': c.results(wasidemo), 'origins': [k.__spec__.origin, s.__spec__.origin], 'platform': sys.platform}))"
+)
+
+
+def wasm_custom_sections(data: bytes):
+    """Names of the custom sections of a WebAssembly binary (binary format §5.5.3)."""
+    assert data[:4] == b"\0asm", "not a WebAssembly binary"
+
+    def leb(i):
+        result = shift = 0
+        while True:
+            b = data[i]
+            i += 1
+            result |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return result, i
+            shift += 7
+
+    names, i = [], 8
+    while i < len(data):
+        sid = data[i]
+        size, j = leb(i + 1)
+        if sid == 0:
+            n, k = leb(j)
+            names.append(data[k : k + n].decode())
+        i = j + size
+    return names
+
+
+def wheel_names(path):
+    with zipfile.ZipFile(path) as z:
+        return z.namelist()

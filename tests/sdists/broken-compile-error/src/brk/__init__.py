@@ -1,0 +1,1 @@
+"""A deliberately broken sample project for wasiwheel's bad-input tests."""
