@@ -400,7 +400,7 @@ pub fn link_extension(tc: &Toolchain, ext: &ExtensionSpec, objects: &[Utf8PathBu
         }
         Toolchain::Wasi { sdk, target } => {
             let mut c = Command::new(sdk.wasm_ld());
-            c.args(["--shared", "--experimental-pic", "--no-entry", "--export-dynamic"]);
+            c.args(["--shared", "--experimental-pic", "--unresolved-symbols=import-dynamic", "--no-entry"]);
             c.arg(format!("--export={}", ext.init_symbol()));
             c.args(objects.iter().map(|o| o.as_str()));
             c.arg(format!("-L{}", sdk.sysroot().join("lib").join(target.sysroot_subdir())));
