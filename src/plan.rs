@@ -300,7 +300,7 @@ impl BuildPlan {
             None => root.join("build").join("wasiwheel"),
         };
         let build_dir = build_dir.join(match &target {
-            TargetPlan::Host { python } => format!("native-{}{}-{}", python.implementation, python.version, python.abiflags),
+            TargetPlan::Host { python } => format!("native-{}{}{}", python.implementation, python.version, python.abiflags),
             TargetPlan::Wasi { target, sdk, python } => format!("{target}-cp{}{}{}-sdk{}", python.version.major, python.version.minor, python.abiflags, sdk.identity.major),
         });
 

@@ -66,22 +66,27 @@ def pip_wheel(project, out, isolated_env, *config, check=True, env=None):
     return sh(args, env={**isolated_env, **(env or {})}, check=check)
 
 
-def reference_results():
-    """The pure-Python reference results of the demo's workload, computed on the host."""
-    sys.path.insert(0, str(DEMO / "src"))
-    try:
-        import importlib
+def _load(path, name):
+    import importlib.util
 
-        cli = importlib.import_module("wasidemo.cli")
-        reference = importlib.import_module("wasidemo.reference")
-        return json.loads(json.dumps(cli.results(reference)))
-    finally:
-        sys.path.remove(str(DEMO / "src"))
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def reference_results():
+    """The pure-Python reference results of the demo's workload, computed on
+    the host from the demo's source files (without importing its C extensions)."""
+    pkg = DEMO / "src" / "wasidemo"
+    workload = _load(pkg / "workload.py", "wasidemo_workload")
+    reference = _load(pkg / "reference.py", "wasidemo_reference")
+    return json.loads(json.dumps(workload.results(reference)))
 
 
 RESULTS_SNIPPET = (
-    "import json, sys, wasidemo, wasidemo.cli as c, wasidemo._checksum as k, wasidemo.num._stats as s; "
-    "print(json.dumps({'results': c.results(wasidemo), 'origins': [k.__spec__.origin, s.__spec__.origin], 'platform': sys.platform}))"
+    "import json, sys, wasidemo, wasidemo.workload as w, wasidemo._checksum as k, wasidemo.num._stats as s; "
+    "print(json.dumps({'results': w.results(wasidemo), 'origins': [k.__spec__.origin, s.__spec__.origin], 'platform': sys.platform}))"
 )
 
 

@@ -80,7 +80,7 @@ def test_c_compile_error_shows_clang_diagnostic(tmp_path, isolated_env, target):
     config = [f"target={target}"] if target else []
     proc = pip_wheel(SDISTS / "broken-compile-error", out, isolated_env, *config, check=False)
     # The compiler's own diagnostic, with file and line.
-    assert_clean_failure(proc, out, "csrc/bad.c:6:", "error:", "compiling")
+    assert_clean_failure(proc, out, "csrc/bad.c:6:", "error:", "undeclared", "compiling")
 
 
 def test_unknown_config_key(tmp_path, isolated_env):
