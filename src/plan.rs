@@ -91,15 +91,13 @@ fn walk_package(dir: &Utf8Path, archive_prefix: &str, out: &mut Vec<WheelFile>) 
     Ok(())
 }
 
-/// Find the Python packages and modules of the project (`src/` layout or flat
-/// layout, or `[tool.wasiwheel] python-source` / `packages`), and the files
-/// to put in the wheel.
+/// The directory that holds the project's Python packages:
+/// `tool.wasiwheel.python-source`, else `src/` when it exists, else the root.
 ///
-/// Errors: [`Error::Project`] when a configured package does not exist, or
-/// when the project has neither a package nor an extension module.
-pub fn discover_python_files(p: &Pyproject) -> Result<Vec<WheelFile>> {
+/// Errors: [`Error::Project`] when the configured directory does not exist.
+pub fn python_source_dir(p: &Pyproject) -> Result<Utf8PathBuf> {
     let root = &p.root;
-    let source_dir = match &p.tool.python_source {
+    Ok(match &p.tool.python_source {
         Some(s) => {
             let d = root.join(s);
             if !d.is_dir() {
@@ -109,7 +107,18 @@ pub fn discover_python_files(p: &Pyproject) -> Result<Vec<WheelFile>> {
         }
         None if root.join("src").is_dir() => root.join("src"),
         None => root.clone(),
-    };
+    })
+}
+
+/// Find the Python packages and modules of the project (`src/` layout or flat
+/// layout, or `[tool.wasiwheel] python-source` / `packages`), and the files
+/// to put in the wheel.
+///
+/// Errors: [`Error::Project`] when a configured package does not exist, or
+/// when the project has neither a package nor an extension module.
+pub fn discover_python_files(p: &Pyproject) -> Result<Vec<WheelFile>> {
+    let root = &p.root;
+    let source_dir = python_source_dir(p)?;
     let flat = source_dir == *root;
     let import_name = filename_name(&p.project.name);
     let mut names: Vec<String> = match &p.tool.packages {

@@ -43,6 +43,14 @@ fn build_wheel(py: Python<'_>, wheel_directory: &str, config: BTreeMap<String, V
     py.detach(|| build::build_wheel(&root, &out, s, host_python)).map_err(to_py)
 }
 
+/// PEP 660 `build_editable`. Returns the wheel's file name. Raises `BuildError`.
+#[pyfunction]
+fn build_editable(py: Python<'_>, wheel_directory: &str, config: BTreeMap<String, Vec<String>>, host_python: &str) -> PyResult<String> {
+    let s = settings(config)?;
+    let (root, out) = (cwd()?, out_dir(wheel_directory)?);
+    py.detach(|| build::build_editable(&root, &out, s, host_python)).map_err(to_py)
+}
+
 /// PEP 517 `build_sdist`. Returns the sdist's file name. Raises `BuildError`.
 #[pyfunction]
 fn build_sdist(py: Python<'_>, sdist_directory: &str, config: BTreeMap<String, Vec<String>>) -> PyResult<String> {
@@ -78,6 +86,7 @@ fn cli_main(py: Python<'_>, argv: Vec<String>, self_command: Vec<String>) -> i32
 fn _wasiwheel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_wheel, m)?)?;
     m.add_function(wrap_pyfunction!(build_sdist, m)?)?;
+    m.add_function(wrap_pyfunction!(build_editable, m)?)?;
     m.add_function(wrap_pyfunction!(prepare_metadata_for_build_wheel, m)?)?;
     m.add_function(wrap_pyfunction!(check_config, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;

@@ -27,6 +27,9 @@ __all__ = [
     "get_requires_for_build_wheel",
     "get_requires_for_build_sdist",
     "prepare_metadata_for_build_wheel",
+    "build_editable",
+    "get_requires_for_build_editable",
+    "prepare_metadata_for_build_editable",
 ]
 
 ConfigSettings = Optional[Mapping[str, Union[str, Sequence[str], None]]]
@@ -85,3 +88,21 @@ def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) ->
     """PEP 517: build the sdist (``{name}-{version}.tar.gz``, PEP 625) into
     ``sdist_directory`` and return its file name."""
     return _call(_native.build_sdist, sdist_directory, _config(config_settings))
+
+
+def get_requires_for_build_editable(config_settings: ConfigSettings = None) -> List[str]:
+    """PEP 660: extra requirements to build an editable wheel (none)."""
+    _call(_native.check_config, _config(config_settings))
+    return []
+
+
+def prepare_metadata_for_build_editable(metadata_directory: str, config_settings: ConfigSettings = None) -> str:
+    """PEP 660: the same metadata as ``prepare_metadata_for_build_wheel``."""
+    return _call(_native.prepare_metadata_for_build_wheel, metadata_directory, _config(config_settings), sys.executable)
+
+
+def build_editable(wheel_directory: str, config_settings: ConfigSettings = None, metadata_directory: Optional[str] = None) -> str:
+    """PEP 660: build an editable wheel (native builds only): extension modules
+    are built in place, and a ``.pth`` file puts the project's Python source
+    directory on ``sys.path``. Returns the wheel's file name."""
+    return _call(_native.build_editable, wheel_directory, _config(config_settings), sys.executable)

@@ -152,6 +152,44 @@ pub fn build_wheel(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host
     Ok(filename)
 }
 
+/// Build an editable wheel of the project at `root` into `out_dir` (PEP 660
+/// `build_editable`), for native builds only: extension modules are compiled
+/// and linked in place next to their packages' sources, and the wheel holds a
+/// `.pth` file that puts the project's Python source directory on `sys.path`,
+/// so edits to `.py` files are seen without reinstalling. Returns the wheel's
+/// file name.
+///
+/// Errors: [`Error::Config`] when a WASI target is set (an editable install
+/// runs in the host interpreter); otherwise as [`build_wheel`].
+pub fn build_editable(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host_python: &str) -> Result<String> {
+    if settings.target.is_some() {
+        return Err(Error::config("target", "editable installs (pip install -e) are for the host interpreter: drop the WASI target"));
+    }
+    let pyproject = Pyproject::load(root)?;
+    let plan = BuildPlan::new(pyproject, settings, host_python)?;
+    let source_dir = crate::plan::python_source_dir(&plan.pyproject)?;
+    if !plan.extensions.is_empty() {
+        let jobs = plan.settings.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        let opts = CompileOptions { jobs, profile: plan.settings.profile, verbose: plan.settings.verbose };
+        let tc = plan.toolchain();
+        progress::status(&format!("building {} extension module(s) in place for an editable install", plan.extensions.len()));
+        let (objects, _) = compile::compile(&tc, &plan.extensions, &plan.python_includes(), &plan.build_dir.join("obj"), &opts)?;
+        for ((ext, objs), suffix) in plan.extensions.iter().zip(&objects).zip(&plan.ext_suffixes) {
+            let out = source_dir.join(format!("{}{}", ext.name.replace('.', "/"), suffix));
+            compile::link_extension(&tc, ext, objs, &out, &opts)?;
+        }
+    }
+    let ts = timestamp::build_timestamp()?;
+    let stem = dist_stem(&plan.pyproject.project);
+    let mut w = WheelBuilder::new(format!("{stem}.dist-info"), ts);
+    w.add(&format!("_{}_editable.pth", filename_name(&plan.pyproject.project.name)), format!("{source_dir}\n").into_bytes(), false)?;
+    add_dist_info(&mut w, &plan.pyproject, plan.extensions.is_empty(), &plan.tag.expand())?;
+    let filename = format!("{stem}-{}.whl", plan.tag);
+    let path = w.write(out_dir, &filename)?;
+    progress::status(&format!("built editable {path} (sources at {source_dir})"));
+    Ok(filename)
+}
+
 /// Write `{name}-{version}.dist-info` with `METADATA`, `WHEEL` and
 /// `entry_points.txt` into `out_dir` (PEP 517
 /// `prepare_metadata_for_build_wheel`); exactly what `build_wheel` writes.
@@ -212,7 +250,22 @@ pub fn build_sdist(root: &Utf8Path, out_dir: &Utf8Path, settings: &Settings) -> 
             extra_excluded.push(rel.to_path_buf());
         }
     }
-    let files: Vec<Utf8PathBuf> = sdist::collect_files(root, &extra_excluded)?;
+    let mut files: Vec<Utf8PathBuf> = sdist::collect_files(root, &extra_excluded)?;
+    let pyproject_path = root.join("pyproject.toml");
+    for pattern in &pyproject.tool.include {
+        let matched = crate::pep517::pyproject::glob_files(root, pattern).map_err(|e| Error::project(&pyproject_path, format!("`tool.wasiwheel.include`: {e}")))?;
+        if matched.is_empty() {
+            return Err(Error::project(&pyproject_path, format!("`tool.wasiwheel.include` has `{pattern}`, which matches no file")));
+        }
+        files.extend(matched.into_iter().filter(|f| !f.components().any(|c| c.as_str() == ".git")));
+    }
+    if !pyproject.tool.exclude.is_empty() {
+        let opts = glob::MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: false };
+        let pats: Vec<glob::Pattern> = pyproject.tool.exclude.iter().filter_map(|g| glob::Pattern::new(g).ok()).collect();
+        files.retain(|f| f.as_str() == "pyproject.toml" || !pats.iter().any(|p| p.matches_with(f.as_str(), opts) || f.ancestors().skip(1).any(|a| !a.as_str().is_empty() && p.matches_with(a.as_str(), opts))));
+    }
+    files.sort();
+    files.dedup();
     // Every extension source must be in the sdist, or the wheel cannot be built from it.
     for ext in &pyproject.tool.ext_modules {
         for s in &ext.sources {

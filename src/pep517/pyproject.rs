@@ -80,6 +80,12 @@ pub struct ToolConfig {
     pub python_source: Option<Utf8PathBuf>,
     /// Top-level packages/modules to include (default: discovered).
     pub packages: Option<Vec<String>>,
+    /// Python file whose `__version__ = "…"` gives a dynamic version.
+    pub version_file: Option<Utf8PathBuf>,
+    /// Globs of extra files to put in the sdist.
+    pub include: Vec<String>,
+    /// Globs of files to leave out of the sdist.
+    pub exclude: Vec<String>,
 }
 
 /// The `[project]` table, validated.
@@ -137,9 +143,9 @@ pub struct Pyproject {
 const PROJECT_KEYS: &[&str] = &[
     "name", "version", "description", "readme", "requires-python", "license", "license-files",
     "authors", "maintainers", "keywords", "classifiers", "urls", "scripts", "gui-scripts",
-    "entry-points", "dependencies", "optional-dependencies", "dynamic",
+    "entry-points", "dependencies", "optional-dependencies", "dynamic", "import-names", "import-namespaces",
 ];
-const TOOL_KEYS: &[&str] = &["ext-modules", "python-source", "packages"];
+const TOOL_KEYS: &[&str] = &["ext-modules", "python-source", "packages", "version-file", "include", "exclude"];
 const EXT_KEYS: &[&str] = &["name", "sources", "include-dirs", "defines", "libraries", "language", "py-limited-api"];
 
 /// Reads values out of the document, turning every problem into an error that
@@ -274,11 +280,11 @@ impl Pyproject {
         let pt = project_item
             .as_table()
             .ok_or_else(|| r.err(project_item.span(), "project", "must be a table"))?;
-        let project = parse_project(&r, root, pt)?;
         let tool = match top.get("tool").and_then(|t| t.get("wasiwheel")) {
             Some(item) => parse_tool(&r, item)?,
             None => ToolConfig::default(),
         };
+        let project = parse_project(&r, root, pt, &tool)?;
         Ok(Pyproject {
             root: root.to_path_buf(),
             project,
@@ -304,18 +310,68 @@ fn parse_contacts(r: &Reader, item: &Item, key: &str) -> Result<Vec<Contact>> {
             return Err(r.err(span, &k, "needs a `name` or an `email`"));
         }
         if let Some(e) = &email {
-            if !e.contains('@') || e.contains(char::is_whitespace) {
-                return Err(r.err(t.get("email").and_then(|v| v.span()), &format!("{k}.email"), format!("`{e}` is not an email address")));
+            if !is_email(e) {
+                return Err(r.err(t.get("email").and_then(|v| v.span()), &format!("{k}.email"), format!("`{e}` is not an email address like `name@example.org`")));
             }
         }
         if let Some(n) = &name {
-            if n.contains(',') && email.is_some() {
-                return Err(r.err(t.get("name").and_then(|v| v.span()), &format!("{k}.name"), "must not contain a comma when an email is given (core metadata renders it as `Name <email>`)"));
+            if n.contains(',') {
+                return Err(r.err(t.get("name").and_then(|v| v.span()), &format!("{k}.name"), "must not contain a comma (the spec forbids it: core metadata joins people with commas)"));
             }
         }
         out.push(Contact { name, email });
     }
     Ok(out)
+}
+
+/// A plain `local@domain` address (what core metadata's `Author-email` can
+/// carry): both parts non-empty, no spaces, angle brackets, commas or quotes.
+fn is_email(e: &str) -> bool {
+    match e.rsplit_once('@') {
+        Some((local, domain)) => {
+            let bad = |s: &str| s.is_empty() || s.chars().any(|c| c.is_whitespace() || "<>,;:\"()[]\\".contains(c));
+            !bad(local) && !bad(domain) && !domain.contains('@') && !domain.starts_with('.') && !domain.ends_with('.')
+        }
+        None => false,
+    }
+}
+
+/// Check a PEP 639 `license-files` pattern: only alphanumerics, `_`, `-`,
+/// `.`, `/`, `*`, `?` and `[...]` classes of those characters; no `..`, no
+/// leading `/`. Returns why it is invalid.
+fn check_license_glob(p: &str) -> std::result::Result<(), String> {
+    if p.starts_with('/') {
+        return Err(format!("pattern `{p}` must be relative to the project root (no leading `/`)"));
+    }
+    if p.split('/').any(|c| c == "..") {
+        return Err(format!("pattern `{p}` must not contain `..`"));
+    }
+    let verbatim = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    let mut chars = p.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' => {
+                let mut closed = false;
+                for d in chars.by_ref() {
+                    if d == ']' {
+                        closed = true;
+                        break;
+                    }
+                    if !verbatim(d) {
+                        return Err(format!("pattern `{p}` has `{d}` in a `[...]` class: PEP 639 classes hold only letters, digits, `_`, `-` and `.`"));
+                    }
+                }
+                if !closed {
+                    return Err(format!("pattern `{p}` has an unclosed `[`"));
+                }
+            }
+            '*' | '?' | '/' => {}
+            c if verbatim(c) => {}
+            '\\' => return Err(format!("pattern `{p}` must use `/` as the path separator")),
+            c => return Err(format!("pattern `{p}` has `{c}`, which PEP 639's glob syntax does not allow")),
+        }
+    }
+    Ok(())
 }
 
 fn parse_requirements(r: &Reader, item: &Item, key: &str) -> Result<Vec<Requirement>> {
@@ -349,7 +405,30 @@ fn read_project_file(r: &Reader, root: &Utf8Path, rel: &str, key: &str, span: Op
     std::fs::read_to_string(&p).map_err(|e| r.err(span, key, format!("names `{rel}`, which cannot be read ({e})")))
 }
 
-fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table) -> Result<Project> {
+/// Read `__version__ = "…"` (or `version = "…"`) from the Python file `rel`
+/// statically: the project is never imported.
+fn version_from_file(r: &Reader, root: &Utf8Path, rel: &str) -> Result<String> {
+    let text = read_project_file(r, root, rel, "tool.wasiwheel.version-file", None)?;
+    for line in text.lines() {
+        let t = line.trim_start();
+        for name in ["__version__", "version"] {
+            if let Some(rest) = t.strip_prefix(name) {
+                let rest = rest.trim_start();
+                let rest = rest.strip_prefix(':').map(|r| r.split_once('=').map(|x| x.1).unwrap_or("")).or_else(|| rest.strip_prefix('='));
+                if let Some(v) = rest {
+                    let v = v.trim();
+                    let q = v.chars().next().unwrap_or(' ');
+                    if (q == '"' || q == '\'') && v[1..].contains(q) {
+                        return Ok(v[1..1 + v[1..].find(q).expect("checked")].to_string());
+                    }
+                }
+            }
+        }
+    }
+    Err(Error::project(root.join(rel), "has no line `__version__ = \"…\"`: add one, or give `project.version` statically"))
+}
+
+fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table, tool: &ToolConfig) -> Result<Project> {
     r.check_keys(pt, "project", PROJECT_KEYS, pt.span())?;
     let dynamic = pt.get("dynamic").map(|d| r.string_list(d, "project.dynamic")).transpose()?.unwrap_or_default();
     for d in &dynamic {
@@ -362,8 +441,11 @@ fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table) -> Result<Project> {
         if pt.contains_key(d) {
             return Err(r.err(pt.get(d).and_then(|v| v.span()), &format!("project.{d}"), "is given statically and also listed in `project.dynamic`: remove one of them"));
         }
-        // wasiwheel computes no field dynamically yet.
-        return Err(r.err(pt.get("dynamic").and_then(|v| v.span()), "project.dynamic", format!("lists `{d}`, which wasiwheel cannot compute: give `project.{d}` statically")));
+        if d == "version" && tool.version_file.is_some() {
+            continue;
+        }
+        let hint = if d == "version" { ": set `tool.wasiwheel.version-file` to the file with `__version__ = \"…\"`, or give `project.version` statically".to_string() } else { format!(": give `project.{d}` statically") };
+        return Err(r.err(pt.get("dynamic").and_then(|v| v.span()), "project.dynamic", format!("lists `{d}`, which wasiwheel cannot compute{hint}")));
     }
 
     let name_item = pt.get("name").ok_or_else(|| Error::project(r.path, "`project.name` is missing: add `name = \"your-project\"` to `[project]`"))?;
@@ -372,10 +454,15 @@ fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table) -> Result<Project> {
         return Err(r.err(name_item.span(), "project.name", format!("`{name}` is not a valid project name: use letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit")));
     }
 
-    let version_item = pt.get("version").ok_or_else(|| Error::project(r.path, "`project.version` is missing: add `version = \"0.1.0\"` to `[project]`"))?;
-    let version_str = r.string(version_item, "project.version")?;
-    let version = Version::from_str(&version_str)
-        .map_err(|e| r.err(version_item.span(), "project.version", format!("`{version_str}` is not a PEP 440 version: {e}")))?;
+    let version = if dynamic.iter().any(|d| d == "version") {
+        let file = tool.version_file.as_deref().expect("checked above");
+        let v = version_from_file(r, root, file.as_str())?;
+        Version::from_str(&v).map_err(|e| Error::project(root.join(file), format!("`__version__ = \"{v}\"` is not a PEP 440 version: {e}")))?
+    } else {
+        let version_item = pt.get("version").ok_or_else(|| Error::project(r.path, "`project.version` is missing: add `version = \"0.1.0\"` to `[project]` (or list it in `project.dynamic` with `tool.wasiwheel.version-file`)"))?;
+        let version_str = r.string(version_item, "project.version")?;
+        Version::from_str(&version_str).map_err(|e| r.err(version_item.span(), "project.version", format!("`{version_str}` is not a PEP 440 version: {e}")))?
+    };
 
     let description = pt.get("description").map(|v| r.string(v, "project.description")).transpose()?;
     if let Some(d) = &description {
@@ -427,6 +514,9 @@ fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table) -> Result<Project> {
         for (extra, reqs) in t.iter() {
             let key = format!("project.optional-dependencies.{extra}");
             let name = ExtraName::from_str(extra).map_err(|e| r.err(reqs.span(), &key, format!("has an invalid extra name: {e}")))?;
+            if optional_dependencies.contains_key(&name) {
+                return Err(r.err(reqs.span(), &key, format!("is the extra `{name}` after normalisation (PEP 685), like another key of `project.optional-dependencies`: merge them")));
+            }
             optional_dependencies.insert(name, parse_requirements(r, reqs, &key)?);
         }
     }
@@ -439,7 +529,7 @@ fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table) -> Result<Project> {
                     Ok(_) => Some(License::Spdx(expr.to_string())),
                     Err(e) => {
                         let hint = match spdx::Expression::canonicalize(expr) {
-                            Ok(Some(c)) => format!(" (did you mean `{c}`?)"),
+                            Ok(Some(c)) if c.trim() != expr.trim() => format!(" (did you mean `{c}`?)"),
                             _ => String::new(),
                         };
                         return Err(r.err(item.span(), "project.license", format!("`{expr}` is not a valid SPDX license expression{hint}: {}", e.reason)));
@@ -469,9 +559,7 @@ fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table) -> Result<Project> {
             let pats = r.string_list(item, "project.license-files")?;
             let mut files = Vec::new();
             for p in &pats {
-                if p.starts_with('/') || p.contains("..") || p.contains('\\') {
-                    return Err(r.err(item.span(), "project.license-files", format!("pattern `{p}` must be relative to the project root, without `..`")));
-                }
+                check_license_glob(p).map_err(|e| r.err(item.span(), "project.license-files", e))?;
                 let matched = glob_files(root, p).map_err(|e| r.err(item.span(), "project.license-files", e))?;
                 if matched.is_empty() {
                     return Err(r.err(item.span(), "project.license-files", format!("pattern `{p}` matches no file (PEP 639 requires each pattern to match)")));
@@ -480,6 +568,12 @@ fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table) -> Result<Project> {
             }
             files.sort();
             files.dedup();
+            for f in &files {
+                let data = std::fs::read(root.join(f)).map_err(|e| r.err(item.span(), "project.license-files", format!("matches `{f}`, which cannot be read ({e})")))?;
+                if std::str::from_utf8(&data).is_err() {
+                    return Err(r.err(item.span(), "project.license-files", format!("matches `{f}`, which is not UTF-8 text (PEP 639)")));
+                }
+            }
             files
         }
         None => {
@@ -494,16 +588,49 @@ fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table) -> Result<Project> {
         }
     };
 
+    if let (Some(License::Spdx(_)), Some(item)) = (&license, pt.get("classifiers")) {
+        if let Ok(cs) = r.string_list(item, "project.classifiers") {
+            if let Some(c) = cs.iter().find(|c| c.starts_with("License ::")) {
+                return Err(r.err(item.span(), "project.classifiers", format!("has `{c}`, but `project.license` is an SPDX expression: PEP 639 forbids license classifiers alongside it; remove the classifier")));
+            }
+        }
+    }
+    // PEP 794 import names: validated; core metadata 2.4 has no field for them.
+    for key in ["import-names", "import-namespaces"] {
+        if let Some(item) = pt.get(key) {
+            for (i, n) in r.string_list(item, &format!("project.{key}"))?.iter().enumerate() {
+                let name = n.split(';').next().unwrap_or("").trim();
+                let ok = !name.is_empty() && name.split('.').all(|p| !p.is_empty() && !p.starts_with(|c: char| c.is_ascii_digit()) && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
+                if !ok {
+                    return Err(r.err(item.span(), &format!("project.{key}[{i}]"), format!("`{n}` is not a dotted Python import name")));
+                }
+            }
+        }
+    }
     let authors = pt.get("authors").map(|v| parse_contacts(r, v, "project.authors")).transpose()?.unwrap_or_default();
     let maintainers = pt.get("maintainers").map(|v| parse_contacts(r, v, "project.maintainers")).transpose()?.unwrap_or_default();
     let keywords = pt.get("keywords").map(|v| r.string_list(v, "project.keywords")).transpose()?.unwrap_or_default();
     let classifiers = pt.get("classifiers").map(|v| r.string_list(v, "project.classifiers")).transpose()?.unwrap_or_default();
     let urls = pt.get("urls").map(|v| r.string_table(v, "project.urls")).transpose()?.unwrap_or_default();
+    for (label, value) in &urls {
+        let span = pt.get("urls").and_then(|u| u.get(label)).and_then(|v| v.span());
+        if label.chars().count() > 32 {
+            return Err(r.err(span, &format!("project.urls.{label}"), "has a label longer than 32 characters (core metadata's Project-URL limit)"));
+        }
+        match url::Url::parse(value) {
+            Ok(u) if u.cannot_be_a_base() && u.scheme() != "mailto" => {
+                return Err(r.err(span, &format!("project.urls.{label}"), format!("`{value}` is not a URL")));
+            }
+            Ok(_) => {}
+            Err(e) => return Err(r.err(span, &format!("project.urls.{label}"), format!("`{value}` is not a URL ({e})"))),
+        }
+    }
     let scripts: BTreeMap<_, _> = pt.get("scripts").map(|v| r.string_table(v, "project.scripts")).transpose()?.unwrap_or_default().into_iter().collect();
     let gui_scripts: BTreeMap<_, _> = pt.get("gui-scripts").map(|v| r.string_table(v, "project.gui-scripts")).transpose()?.unwrap_or_default().into_iter().collect();
     for (group, table) in [("project.scripts", &scripts), ("project.gui-scripts", &gui_scripts)] {
+        let span = pt.get(group.trim_start_matches("project.")).and_then(|v| v.span());
         for (k, v) in table.iter() {
-            check_entry_point(r, pt, &format!("{group}.{k}"), v)?;
+            check_entry_point(r, span.clone(), &format!("{group}.{k}"), k, v)?;
         }
     }
     let mut entry_points = BTreeMap::new();
@@ -516,7 +643,7 @@ fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table) -> Result<Project> {
             let key = format!("project.entry-points.{group}");
             let entries: BTreeMap<_, _> = r.string_table(g, &key)?.into_iter().collect();
             for (k, v) in &entries {
-                check_entry_point(r, pt, &format!("{key}.{k}"), v)?;
+                check_entry_point(r, g.span(), &format!("{key}.{k}"), k, v)?;
             }
             entry_points.insert(group.to_string(), entries);
         }
@@ -544,8 +671,13 @@ fn parse_project(r: &Reader, root: &Utf8Path, pt: &Table) -> Result<Project> {
     })
 }
 
-/// Check an entry point's object reference: `module.path` or `module.path:attr.path`.
-fn check_entry_point(r: &Reader, pt: &Table, key: &str, value: &str) -> Result<()> {
+/// Check an entry point (the "Entry points specification"): its name has no
+/// `=`, does not start with `[` and has no surrounding whitespace; its object
+/// reference is `module.path` or `module.path:attr.path`.
+fn check_entry_point(r: &Reader, span: Option<std::ops::Range<usize>>, key: &str, name: &str, value: &str) -> Result<()> {
+    if name.is_empty() || name.contains('=') || name.starts_with('[') || name.trim() != name {
+        return Err(r.err(span, key, format!("has the name `{name}`: entry point names must not contain `=`, start with `[`, or start or end with whitespace")));
+    }
     let ident = |s: &str| !s.is_empty() && s.split('.').all(|p| !p.is_empty() && !p.starts_with(|c: char| c.is_ascii_digit()) && p.chars().all(|c| c.is_alphanumeric() || c == '_'));
     let ok = match value.split_once(':') {
         Some((m, a)) => ident(m.trim()) && ident(a.trim()),
@@ -554,7 +686,7 @@ fn check_entry_point(r: &Reader, pt: &Table, key: &str, value: &str) -> Result<(
     if ok {
         Ok(())
     } else {
-        Err(r.err(pt.span(), key, format!("`{value}` is not an object reference like `package.module:function`")))
+        Err(r.err(span, key, format!("`{value}` is not an object reference like `package.module:function`")))
     }
 }
 
@@ -586,6 +718,23 @@ fn parse_tool(r: &Reader, item: &Item) -> Result<ToolConfig> {
     }
     if let Some(p) = t.get("packages") {
         tool.packages = Some(r.string_list(p, "tool.wasiwheel.packages")?);
+    }
+    if let Some(v) = t.get("version-file") {
+        tool.version_file = Some(r.string(v, "tool.wasiwheel.version-file")?.into());
+    }
+    for (key, field) in [("include", &mut tool.include), ("exclude", &mut tool.exclude)] {
+        if let Some(v) = t.get(key) {
+            let globs = r.string_list(v, &format!("tool.wasiwheel.{key}"))?;
+            for g in &globs {
+                if let Err(e) = glob::Pattern::new(g) {
+                    return Err(r.err(v.span(), &format!("tool.wasiwheel.{key}"), format!("has `{g}`, which is not a valid glob: {e}")));
+                }
+                if g.starts_with('/') || g.split('/').any(|c| c == "..") {
+                    return Err(r.err(v.span(), &format!("tool.wasiwheel.{key}"), format!("has `{g}`: globs are relative to the project root, without `..`")));
+                }
+            }
+            *field = globs;
+        }
     }
     if let Some(ext) = t.get("ext-modules") {
         let tables: Vec<(Option<std::ops::Range<usize>>, &dyn toml_edit::TableLike)> = if let Some(aot) = ext.as_array_of_tables() {

@@ -99,14 +99,7 @@ pub fn write_sdist(
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     for (path, data, exec) in entries {
-        let mut h = tar::Header::new_ustar();
-        h.set_size(data.len() as u64);
-        h.set_mode(if exec { 0o755 } else { 0o644 });
-        h.set_mtime(mtime);
-        h.set_uid(0);
-        h.set_gid(0);
-        h.set_entry_type(tar::EntryType::Regular);
-        tar.append_data(&mut h, &path, data.as_slice()).context(|| format!("cannot add {path} to the sdist"))?;
+        append_pax(&mut tar, &path, &data, if exec { 0o755 } else { 0o644 }, mtime).context(|| format!("cannot add {path} to the sdist"))?;
     }
     let gz = tar.into_inner().context(|| format!("cannot write {out_dir}/{filename}"))?;
     let mut w = gz.finish().context(|| format!("cannot write {out_dir}/{filename}"))?;
@@ -115,6 +108,50 @@ pub fn write_sdist(
     let final_path = out_dir.join(filename);
     tmp.persist(&final_path).map_err(|e| Error::Io { context: format!("cannot move the sdist into place at {final_path}"), source: e.error })?;
     Ok(final_path)
+}
+
+/// One pax extended-header record, `"{len} {key}={value}\n"` where `len`
+/// counts the whole record (POSIX.1-2001 pax format).
+fn pax_record(key: &str, value: &str) -> String {
+    let body = format!(" {key}={value}\n");
+    let mut len = body.len() + 1;
+    while format!("{len}{body}").len() != len {
+        len += 1;
+    }
+    format!("{len}{body}")
+}
+
+/// Append a regular file in POSIX pax format: a ustar header, preceded by a
+/// pax extended header (`path=`) when the path does not fit in ustar's fields.
+fn append_pax<W: std::io::Write>(tar: &mut tar::Builder<W>, path: &str, data: &[u8], mode: u32, mtime: u64) -> std::io::Result<()> {
+    let mut h = tar::Header::new_ustar();
+    h.set_size(data.len() as u64);
+    h.set_mode(mode);
+    h.set_mtime(mtime);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_entry_type(tar::EntryType::Regular);
+    if h.set_path(path).is_err() {
+        let rec = pax_record("path", path);
+        let mut x = tar::Header::new_ustar();
+        x.set_path("././@PaxHeader")?;
+        x.set_size(rec.len() as u64);
+        x.set_mode(0o644);
+        x.set_mtime(mtime);
+        x.set_uid(0);
+        x.set_gid(0);
+        x.set_entry_type(tar::EntryType::XHeader);
+        x.set_cksum();
+        tar.append(&x, rec.as_bytes())?;
+        // The ustar name field gets the path's last 99 bytes (readers use the pax path).
+        let bytes = path.as_bytes();
+        let tail = &bytes[bytes.len().saturating_sub(99)..];
+        let name = &mut h.as_ustar_mut().expect("ustar header").name;
+        name.fill(0);
+        name[..tail.len()].copy_from_slice(tail);
+    }
+    h.set_cksum();
+    tar.append(&h, data)
 }
 
 #[cfg(test)]
@@ -133,5 +170,27 @@ mod tests {
         let files = collect_files(root, &["mybuild".into()]).unwrap();
         let files: Vec<&str> = files.iter().map(|f| f.as_str()).collect();
         assert_eq!(files, vec!["csrc/a.c", "pyproject.toml", "src/a/__init__.py"]);
+    }
+
+    #[test]
+    fn pax_records_count_themselves() {
+        assert_eq!(pax_record("path", "a"), "9 path=a\n");
+        let long = "x".repeat(95);
+        let r = pax_record("path", &long);
+        assert_eq!(r.len().to_string(), r.split(' ').next().unwrap());
+    }
+
+    #[test]
+    fn long_paths_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(dir.path()).unwrap();
+        let deep = format!("{}/f.py", ["d"; 80].join("/"));
+        std::fs::create_dir_all(root.join(&deep).parent().unwrap()).unwrap();
+        std::fs::write(root.join(&deep), "x").unwrap();
+        let files = vec![Utf8PathBuf::from(&deep)];
+        let p = write_sdist(root, &files, "Metadata-Version: 2.4\n", "a-1", root, "a-1.tar.gz", 0).unwrap();
+        let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(p).unwrap()));
+        let names: Vec<String> = ar.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, vec!["a-1/PKG-INFO".to_string(), format!("a-1/{deep}")]);
     }
 }
