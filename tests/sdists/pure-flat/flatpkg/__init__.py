@@ -1,0 +1,3 @@
+"""flatpkg: a flat-layout sample package."""
+
+VALUE = 42

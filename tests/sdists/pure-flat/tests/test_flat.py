@@ -1,0 +1,5 @@
+import flatpkg
+
+
+def test_value():
+    assert flatpkg.VALUE == 42

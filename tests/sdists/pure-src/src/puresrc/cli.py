@@ -1,0 +1,6 @@
+from puresrc import greet
+
+
+def main() -> int:
+    print(greet("world"))
+    return 0
