@@ -189,3 +189,17 @@ def test_editable_install(sample, module, file, check, tmp_path, venv, isolated_
     proc = sh([py, "-c", f"import {module}; print({module}.EDITED)"], cwd=tmp_path)
     assert proc.stdout.strip() == "yes"
     sh([py, "-m", "pip", "uninstall", "-y", module if sample != "pure-src" else "pure-src"])
+
+
+def test_validate_pyproject_uses_our_schema(tmp_path):
+    """validate-pyproject finds the [tool.wasiwheel] schema through wasiwheel's
+    `validate_pyproject.tool_schema` entry point."""
+    exe = shutil.which("validate-pyproject", path=str(Path(sys.executable).parent))
+    assert exe, "validate-pyproject is installed by .ci/setup"
+    for sample in SAMPLES:
+        sh([exe, SDISTS / sample / "pyproject.toml"])
+    bad = tmp_path / "pyproject.toml"
+    bad.write_text((SDISTS / "pure-flat" / "pyproject.toml").read_text() + '\n[tool.wasiwheel]\next-module = []\n')
+    proc = sh([exe, bad], check=False)
+    assert proc.returncode != 0
+    assert "ext-module" in proc.stdout + proc.stderr

@@ -862,6 +862,55 @@ defines = ["A=1", "B"]
     }
 
     #[test]
+    fn json_schema_lists_the_same_keys() {
+        let schema: serde_json::Value = serde_json::from_str(include_str!("../../backend/wasiwheel/schema.json")).unwrap();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let sorted = |a: &[&str]| -> Vec<String> {
+            let mut v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(keys(&schema["properties"]), sorted(TOOL_KEYS));
+        assert_eq!(keys(&schema["properties"]["ext-modules"]["items"]["properties"]), sorted(EXT_KEYS));
+    }
+
+    #[test]
+    fn dynamic_version_from_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(dir.path()).unwrap();
+        std::fs::create_dir_all(root.join("src/p")).unwrap();
+        std::fs::write(root.join("src/p/__init__.py"), "x = 1\n__version__ = '1.2.3'\n").unwrap();
+        let text = "[project]\nname = \"p\"\ndynamic = [\"version\"]\n[tool.wasiwheel]\nversion-file = \"src/p/__init__.py\"\n";
+        let p = Pyproject::parse(root, &root.join("pyproject.toml"), text).unwrap();
+        assert_eq!(p.project.version.to_string(), "1.2.3");
+        let e = Pyproject::parse(root, &root.join("pyproject.toml"), "[project]\nname = \"p\"\ndynamic = [\"version\"]\n").unwrap_err().to_string();
+        assert!(e.contains("tool.wasiwheel.version-file"), "{e}");
+        std::fs::write(root.join("src/p/__init__.py"), "VERSION = 1\n").unwrap();
+        let e = Pyproject::parse(root, &root.join("pyproject.toml"), text).unwrap_err().to_string();
+        assert!(e.contains("__version__"), "{e}");
+    }
+
+    #[test]
+    fn license_classifier_with_expression() {
+        let e = parse("[project]\nname = \"x\"\nversion = \"1\"\nlicense = \"MIT\"\nclassifiers = [\"License :: OSI Approved :: MIT License\"]\n").unwrap_err().to_string();
+        assert!(e.contains("project.classifiers") && e.contains("PEP 639"), "{e}");
+    }
+
+    #[test]
+    fn license_globs() {
+        assert!(check_license_glob("LICEN[CS]E*").is_ok());
+        assert!(check_license_glob("licenses/**/*.txt").is_ok());
+        assert!(check_license_glob("../LICENSE").is_err());
+        assert!(check_license_glob("/LICENSE").is_err());
+        assert!(check_license_glob("[!X]ICENSE").is_err());
+        assert!(check_license_glob("MY LICENSE").is_err());
+    }
+
+    #[test]
     fn names() {
         assert_eq!(normalize_name("Foo.Bar__baz"), "foo-bar-baz");
         assert_eq!(filename_name("Foo.Bar-baz"), "foo_bar_baz");
