@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+# The sample projects have tests of their own; they are not wasiwheel's tests.
+collect_ignore_glob = ["sdists/*"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SDISTS = ROOT / "tests" / "sdists"
 DEMO = SDISTS / "demo"

@@ -130,9 +130,11 @@ fn cc_build(tc: &Toolchain, lang: Language, opts: &CompileOptions) -> cc::Build 
     b
 }
 
-/// The compiler command (without source/output) for `ext` under `tc`.
-fn compiler_for(tc: &Toolchain, ext: &ExtensionSpec, python_includes: &[Utf8PathBuf], opts: &CompileOptions, lang: Language) -> Result<cc::Tool> {
-    let mut b = cc_build(tc, lang, opts);
+/// The compiler command (without source/output) for `ext` under `tc`, from
+/// `base` (a clone shares `cc`'s cache of compiler probes, so the compiler is
+/// probed once per language, not once per extension).
+fn compiler_for(tc: &Toolchain, base: &cc::Build, ext: &ExtensionSpec, python_includes: &[Utf8PathBuf]) -> Result<cc::Tool> {
+    let mut b = base.clone();
     for d in &ext.include_dirs {
         b.include(d);
     }
@@ -230,13 +232,14 @@ pub fn compile(
 ) -> Result<(Vec<Vec<Utf8PathBuf>>, BuildStats)> {
     std::fs::create_dir_all(obj_dir).context(|| format!("cannot create the build directory {obj_dir}"))?;
     // One compiler command per (extension, language).
+    let bases = [(Language::C, cc_build(tc, Language::C, opts)), (Language::Cxx, cc_build(tc, Language::Cxx, opts))];
     let mut tools: Vec<Vec<(Language, cc::Tool)>> = Vec::new();
     for ext in exts {
         let mut per = Vec::new();
-        for lang in [Language::C, Language::Cxx] {
-            let needed = ext.sources.iter().any(|s| source_language(s, ext.language) == lang);
+        for (lang, base) in &bases {
+            let needed = ext.sources.iter().any(|s| source_language(s, ext.language) == *lang);
             if needed {
-                per.push((lang, compiler_for(tc, ext, python_includes, opts, lang)?));
+                per.push((*lang, compiler_for(tc, base, ext, python_includes)?));
             }
         }
         tools.push(per);
@@ -357,6 +360,32 @@ fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<(
     Ok((obj, true, took))
 }
 
+/// The stamp of a link or archive step: its command line and the size and
+/// mtime of every input, so an unchanged step is not run again.
+fn step_stamp(cmd: &Command, inputs: &[Utf8PathBuf]) -> String {
+    let mut s = command_line(cmd);
+    for i in inputs {
+        let meta = std::fs::metadata(i).ok();
+        let mtime = meta.as_ref().and_then(|m| m.modified().ok()).and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
+        s.push_str(&format!("\n{i} {} {mtime}", meta.map(|m| m.len()).unwrap_or(0)));
+    }
+    s
+}
+
+/// Run `cmd` producing `out` from `inputs`, unless `out` exists and was made
+/// by the same command from the same inputs (recorded in `out.stamp`).
+fn run_step(cmd: Command, out: &Utf8Path, inputs: &[Utf8PathBuf], what: &str, verbose: bool) -> Result<Duration> {
+    let stamp_path = Utf8PathBuf::from(format!("{out}.stamp"));
+    let stamp = step_stamp(&cmd, inputs);
+    if out.exists() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        return Ok(Duration::ZERO);
+    }
+    let _ = std::fs::remove_file(&stamp_path);
+    let t = run_tool(cmd, what, verbose)?;
+    let _ = std::fs::write(&stamp_path, stamp);
+    Ok(t)
+}
+
 fn run_tool(mut cmd: Command, what: &str, verbose: bool) -> Result<Duration> {
     if verbose {
         crate::progress::status(&command_line(&cmd));
@@ -411,7 +440,7 @@ pub fn link_extension(tc: &Toolchain, ext: &ExtensionSpec, objects: &[Utf8PathBu
         }
     };
     cmd.args(["-o", out.as_str()]);
-    run_tool(cmd, &format!("linking extension module `{}`", ext.name), opts.verbose)
+    run_step(cmd, out, objects, &format!("linking extension module `{}`", ext.name), opts.verbose)
 }
 
 /// Write the static archive `out` of `objects` with the SDK's `llvm-ar`
@@ -422,10 +451,14 @@ pub fn archive(sdk: &WasiSdk, objects: &[Utf8PathBuf], out: &Utf8Path, opts: &Co
     if let Some(p) = out.parent() {
         std::fs::create_dir_all(p).context(|| format!("cannot create {p}"))?;
     }
-    let _ = std::fs::remove_file(out);
     let mut cmd = Command::new(sdk.ar());
     cmd.arg("rcsD").arg(out.as_str()).args(objects.iter().map(|o| o.as_str()));
-    run_tool(cmd, &format!("archiving {out}"), opts.verbose)
+    let stamp = Utf8PathBuf::from(format!("{out}.stamp"));
+    if !(out.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == step_stamp(&cmd, objects))) {
+        // `ar r` adds to an existing archive: start from nothing.
+        let _ = std::fs::remove_file(out);
+    }
+    run_step(cmd, out, objects, &format!("archiving {out}"), opts.verbose)
 }
 
 /// True if `wasm` (a WebAssembly binary) has a custom section named `name`
