@@ -203,3 +203,38 @@ def test_validate_pyproject_uses_our_schema(tmp_path):
     proc = sh([exe, bad], check=False)
     assert proc.returncode != 0
     assert "ext-module" in proc.stdout + proc.stderr
+
+
+def test_requires_dist_canonical(tmp_path, wasiwheel_cli):
+    """Requires-Dist is written as packaging writes it: names as given, extras
+    and specifiers sorted, markers with the user's variables, double quotes,
+    and `extra == "…"` appended (parenthesising an `or`)."""
+    from packaging.requirements import Requirement
+
+    project = tmp_path / "rq"
+    (project / "src" / "rq").mkdir(parents=True)
+    (project / "src" / "rq" / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "rq"\nversion = "1"\ndependencies = [\n'
+        '  "foo>=1,<2",\n'
+        "  \"Bar[Extra2,extra1] ~= 3.1 ; python_version>'3.8' or os_name=='nt'\",\n"
+        "  \"baz @ https://example.org/baz-1.0.tar.gz ; sys_platform == 'linux'\",\n"
+        '  "A.B_c-d (>=1.0)",\n]\n'
+        "[project.optional-dependencies]\n"
+        "t = [\"pytest>=7; implementation_name == 'cpython' or python_version < '3.10'\", \"cov\"]\n"
+    )
+    sh([wasiwheel_cli, "build", project, "-o", tmp_path / "out"])
+    wheel = next((tmp_path / "out").glob("*.whl"))
+    with zipfile.ZipFile(wheel) as z:
+        meta = z.read("rq-1.dist-info/METADATA").decode()
+    values = [line.split(": ", 1)[1] for line in meta.splitlines() if line.startswith("Requires-Dist: ")]
+    assert values == [
+        "foo<2,>=1",
+        'Bar[extra1,extra2]~=3.1; python_version > "3.8" or os_name == "nt"',
+        'baz @ https://example.org/baz-1.0.tar.gz ; sys_platform == "linux"',
+        "A.B_c-d>=1.0",
+        'pytest>=7; (implementation_name == "cpython" or python_version < "3.10") and extra == "t"',
+        'cov; extra == "t"',
+    ]
+    for v in values:
+        assert str(Requirement(v)) == v

@@ -23,6 +23,31 @@ pub struct Contact {
     pub email: Option<String>,
 }
 
+/// One requirement of `dependencies` / `optional-dependencies`: validated by
+/// pep508_rs, with the text of its environment marker as written (so that
+/// core metadata keeps the user's marker variables, e.g. `python_version`).
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    /// The parsed requirement (PEP 508).
+    pub requirement: Requirement,
+    /// The requirement as written in `pyproject.toml`.
+    pub text: String,
+}
+
+/// Split a PEP 508 requirement string into the requirement and its marker
+/// text. For URL requirements the `;` must follow whitespace (PEP 508).
+pub fn split_marker(s: &str) -> (&str, Option<&str>) {
+    let url = s.contains('@');
+    let mut prev_space = false;
+    for (i, c) in s.char_indices() {
+        if c == ';' && (!url || prev_space) {
+            return (s[..i].trim_end(), Some(s[i + 1..].trim()));
+        }
+        prev_space = c.is_whitespace();
+    }
+    (s.trim_end(), None)
+}
+
 /// The long description (`readme`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readme {
@@ -102,9 +127,9 @@ pub struct Project {
     /// `requires-python`.
     pub requires_python: Option<VersionSpecifiers>,
     /// `dependencies`.
-    pub dependencies: Vec<Requirement>,
+    pub dependencies: Vec<Dependency>,
     /// `optional-dependencies`, by extra name.
-    pub optional_dependencies: BTreeMap<ExtraName, Vec<Requirement>>,
+    pub optional_dependencies: BTreeMap<ExtraName, Vec<Dependency>>,
     /// `license`.
     pub license: Option<License>,
     /// Files matched by `license-files` (relative to the project root, sorted).
@@ -374,15 +399,16 @@ fn check_license_glob(p: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-fn parse_requirements(r: &Reader, item: &Item, key: &str) -> Result<Vec<Requirement>> {
+fn parse_requirements(r: &Reader, item: &Item, key: &str) -> Result<Vec<Dependency>> {
     r.string_list(item, key)?
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            Requirement::from_str(s).map_err(|e| {
+            let requirement = Requirement::from_str(s).map_err(|e| {
                 let span = item.as_array().and_then(|a| a.get(i)).and_then(|v| v.span());
                 r.err(span, &format!("{key}[{i}]"), format!("is not a valid PEP 508 requirement:\n{e}"))
-            })
+            })?;
+            Ok(Dependency { requirement, text: s.clone() })
         })
         .collect()
 }
