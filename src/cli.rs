@@ -69,10 +69,16 @@ struct BuildArgs {
 enum SdkCommand {
     /// Install a WASI SDK into the cache.
     Install {
+        /// The official wasi-sdk release to download (checked against the sha256 wasiwheel pins).
+        #[arg(value_name = "N", required_unless_present = "from_debian", conflicts_with = "from_debian")]
+        major: Option<u32>,
+        /// Download from this base URL instead (same path scheme: BASE/wasi-sdk-N/ASSET).
+        #[arg(long, value_name = "URL", env = "WASIWHEEL_SDK_MIRROR")]
+        mirror: Option<String>,
         /// Assemble the equivalent of official WASI SDK N from Debian packages
-        /// (needs clang-N's wasm32 toolchain: `apt-get install clang-19 lld-19 libclang-rt-19-dev-wasm32` for 25).
-        #[arg(long = "from-debian", value_name = "N", required = true)]
-        from_debian: u32,
+        /// (needs LLVM's wasm32 toolchain: `apt-get install clang-19 lld-19 libclang-rt-19-dev-wasm32` for 25).
+        #[arg(long = "from-debian", value_name = "N")]
+        from_debian: Option<u32>,
         /// Use this already downloaded wasi-libc .deb instead of downloading it.
         #[arg(long, value_name = "FILE")]
         deb: Option<Utf8PathBuf>,
@@ -193,9 +199,15 @@ fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf> {
 
 fn cmd_sdk(c: SdkCommand) -> Result<i32> {
     match c {
-        SdkCommand::Install { from_debian, deb, debian_mirror } => {
-            sdk::install_from_debian(from_debian, &sdk::DebianInstallOptions { deb, mirror: debian_mirror })?;
-        }
+        SdkCommand::Install { major, mirror, from_debian, deb, debian_mirror } => match (major, from_debian) {
+            (_, Some(n)) => {
+                sdk::install_from_debian(n, &sdk::DebianInstallOptions { deb, mirror: debian_mirror })?;
+            }
+            (Some(n), None) => {
+                sdk::install_official(n, mirror.as_deref())?;
+            }
+            (None, None) => unreachable!("clap requires one of them"),
+        },
         SdkCommand::List => {
             let all = sdk::installed()?;
             if all.is_empty() {
