@@ -128,6 +128,12 @@ struct RunArgs {
     /// A WASI wheel to install (repeatable).
     #[arg(long = "wheel", value_name = "WHEEL")]
     wheels: Vec<Utf8PathBuf>,
+    /// A directory WASI wheels were installed into with `pip install --target` (repeatable; see `wasiwheel tags`).
+    #[arg(long = "site", value_name = "DIR")]
+    sites: Vec<Utf8PathBuf>,
+    /// Relink with an installed SDK even if it is not the major that built the interpreter.
+    #[arg(long = "allow-sdk-mismatch")]
+    allow_sdk_mismatch: bool,
     /// Map a host directory into the guest: HOST::GUEST (repeatable).
     #[arg(long = "dir", value_name = "HOST::GUEST")]
     dirs: Vec<crate::crossbuild::wasm::Preopen>,
@@ -272,7 +278,11 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
             return Err(Error::Other(format!("{w} does not exist: give the path of a wheel built with -C target=wasm32-wasi")));
         }
     }
-    crate::crossbuild::run::run(&py, &crate::crossbuild::run::RunRequest { wheels, args: a.args, dirs: a.dirs, env: a.env, verbose: a.verbose })
+    let sites = a.sites.iter().map(|s| absolute(s)).collect::<Result<Vec<_>>>()?;
+    crate::crossbuild::run::run(
+        &py,
+        &crate::crossbuild::run::RunRequest { wheels, sites, args: a.args, dirs: a.dirs, env: a.env, allow_sdk_mismatch: a.allow_sdk_mismatch, verbose: a.verbose },
+    )
 }
 
 #[cfg(feature = "run")]

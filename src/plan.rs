@@ -255,6 +255,14 @@ impl BuildPlan {
                 if !sdk.targets().contains(&t) {
                     return Err(Error::Toolchain(format!("{} at {} has no wasi-libc for {t}", sdk.identity, sdk.root)));
                 }
+                if let Some(e) = extensions.iter().find(|e| e.language == crate::pep517::pyproject::Language::Cxx || e.sources.iter().any(|s| matches!(s.extension(), Some("cpp" | "cc" | "cxx")))) {
+                    if !sdk.has_cxx(t) {
+                        return Err(Error::Toolchain(format!(
+                            "extension module `{}` is C++, but {} at {} has no C++ standard library (libc++) for {t}: use an SDK with one (official SDKs have it; for the Debian equivalent, `apt-get install libc++-19-dev-wasm32 libc++abi-19-dev-wasm32` and run `wasiwheel sdk install --from-debian {}` again)",
+                            e.name, sdk.identity, sdk.root, sdk.identity.major
+                        )));
+                    }
+                }
                 TargetPlan::Wasi { target: t, sdk, python }
             }
         };

@@ -461,47 +461,6 @@ pub fn archive(sdk: &WasiSdk, objects: &[Utf8PathBuf], out: &Utf8Path, opts: &Co
     run_step(cmd, out, objects, &format!("archiving {out}"), opts.verbose)
 }
 
-/// True if `wasm` (a WebAssembly binary) has a custom section named `name`
-/// (e.g. `dylink.0`), per the binary format's section layout.
-pub fn wasm_has_custom_section(wasm: &[u8], name: &str) -> bool {
-    fn leb(b: &[u8], i: &mut usize) -> Option<u64> {
-        let mut r = 0u64;
-        let mut shift = 0;
-        loop {
-            let byte = *b.get(*i)?;
-            *i += 1;
-            r |= ((byte & 0x7f) as u64) << shift;
-            if byte & 0x80 == 0 {
-                return Some(r);
-            }
-            shift += 7;
-            if shift > 63 {
-                return None;
-            }
-        }
-    }
-    if wasm.len() < 8 || &wasm[..4] != b"\0asm" {
-        return false;
-    }
-    let mut i = 8;
-    while i < wasm.len() {
-        let id = wasm[i];
-        i += 1;
-        let Some(size) = leb(wasm, &mut i) else { return false };
-        let end = i + size as usize;
-        if id == 0 {
-            let mut j = i;
-            if let Some(n) = leb(wasm, &mut j) {
-                if wasm.get(j..j + n as usize) == Some(name.as_bytes()) {
-                    return true;
-                }
-            }
-        }
-        i = end;
-    }
-    false
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,16 +469,5 @@ mod tests {
     fn depfile() {
         let d = "obj.o: src/a.c include/x\\ y.h \\\n  /usr/include/stdio.h\n";
         assert_eq!(parse_depfile(d), vec!["src/a.c", "include/x y.h", "/usr/include/stdio.h"]);
-    }
-
-    #[test]
-    fn custom_section() {
-        // magic, version, custom section id 0, size 9, name len 8 "dylink.0"
-        let mut w = b"\0asm\x01\0\0\0".to_vec();
-        w.extend([0, 9, 8]);
-        w.extend(b"dylink.0");
-        assert!(wasm_has_custom_section(&w, "dylink.0"));
-        assert!(!wasm_has_custom_section(&w, "producers"));
-        assert!(!wasm_has_custom_section(b"nope", "dylink.0"));
     }
 }

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod compile;
 pub mod python;
 pub mod relink;
+pub mod wasm_meta;
 #[cfg(feature = "run")]
 pub mod run;
 pub mod sdk;

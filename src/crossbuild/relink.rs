@@ -54,15 +54,13 @@ pub fn main_c(modules: &[StaticModule]) -> String {
 /// linker's output when linking fails (for example two modules with the same
 /// init symbol).
 pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], verbose: bool) -> Result<Utf8PathBuf> {
-    let record = python.record.as_ref().ok_or_else(|| {
-        Error::Toolchain(format!("the CPython at {} was not provisioned by wasiwheel, so wasiwheel does not know how to relink it: install one with `wasiwheel python install`", python.prefix))
-    })?;
-    if record.compile_only {
+    if python.record.as_ref().is_some_and(|r| r.compile_only) {
         return Err(Error::Toolchain(format!("the CPython at {} is compile-only (headers without an interpreter): it cannot be run", python.prefix)));
     }
+    let link = python.link_info()?;
     let main = main_c(modules);
     // The cache key: every input's content and the exact link line.
-    let mut key = format!("{main}\n{}\n{:?}\n{:?}\n", sdk.root, sdk.identity, record);
+    let mut key = format!("{main}\n{}\n{:?}\n{:?}\n{}\n", sdk.root, sdk.identity, link, python.target());
     key.push_str(&cache::sha256_file(&python.libpython())?);
     for m in modules {
         key.push_str(&format!("\n{} {} {:?} {}", m.name, m.init, m.libraries, cache::sha256_file(&m.archive)?));
@@ -78,7 +76,7 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
     std::fs::write(s.join("main.c"), &main).context(|| format!("cannot write {s}/main.c"))?;
     let any_cxx = modules.iter().any(|m| m.cxx);
     let mut cmd = Command::new(if any_cxx { sdk.clangxx() } else { sdk.clang() });
-    cmd.arg(format!("--target={}", record.target.triple()))
+    cmd.arg(format!("--target={}", python.target().triple()))
         .args(["-O2", "-x", "c"])
         .arg(s.join("main.c"))
         .args(["-x", "none"])
@@ -89,8 +87,8 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
         cmd.arg(&m.archive);
     }
     cmd.arg(python.libpython());
-    for l in &record.link_libs {
-        cmd.arg(python.prefix.join(l));
+    for l in &link.libs {
+        cmd.arg(l);
     }
     let mut libs: Vec<&String> = modules.iter().flat_map(|m| &m.libraries).collect();
     libs.sort();
@@ -98,7 +96,7 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
     for l in libs {
         cmd.arg(format!("-l{l}"));
     }
-    cmd.args(&record.link_args);
+    cmd.args(&link.args);
     if verbose {
         crate::progress::status(&format!("{cmd:?}"));
     }

@@ -24,6 +24,10 @@ pub struct RunRequest {
     pub dirs: Vec<Preopen>,
     /// Extra environment variables for the guest.
     pub env: Vec<(String, String)>,
+    /// Site-packages directories with installed WASI wheels (`pip install --target`).
+    pub sites: Vec<Utf8PathBuf>,
+    /// Relink with another SDK major than the one that built the interpreter.
+    pub allow_sdk_mismatch: bool,
     /// Print the link command.
     pub verbose: bool,
 }
@@ -75,65 +79,107 @@ fn unpack_wheel(wheel: &Utf8Path, site: &Utf8Path, static_dir: &Utf8Path) -> Res
     Ok(manifest.zip(manifest_dir))
 }
 
-/// Run `python` with `req.wheels` under wasmtime: relink it with their
-/// extensions (with the SDK that built it), map its prefix at `/` and the
-/// unpacked wheels at `/site-packages` (on `PYTHONPATH`), and pass `req.args`.
-/// Returns the guest's exit status.
+/// The static-extension manifests of wheels installed in `site` (e.g. by
+/// `pip install --target`): each `*.dist-info/static-extensions/manifest.json`
+/// with its directory.
+fn installed_manifests(site: &Utf8Path) -> Result<Vec<(StaticManifest, Utf8PathBuf)>> {
+    let mut out = Vec::new();
+    let rd = std::fs::read_dir(site).context(|| format!("cannot read {site}"))?;
+    let mut dirs: Vec<Utf8PathBuf> = rd.flatten().filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok()).filter(|p| p.as_str().ends_with(".dist-info")).collect();
+    dirs.sort();
+    for d in dirs {
+        let m = d.join(STATIC_DIR).join("manifest.json");
+        if let Ok(text) = std::fs::read_to_string(&m) {
+            let manifest = serde_json::from_str::<StaticManifest>(&text).map_err(|e| Error::Other(format!("{m} is invalid: {e}")))?;
+            out.push((manifest, d.join(STATIC_DIR)));
+        }
+    }
+    Ok(out)
+}
+
+/// Run `python` with `req.wheels` (and the wheels installed in `req.sites`)
+/// under wasmtime: relink it with their extensions, using the SDK that built
+/// it; map its prefix at `/`, the unpacked wheels at `/site-packages` and each
+/// site directory at `/site-packages-N` (all on `PYTHONPATH`); pass
+/// `req.args`. Returns the guest's exit status.
 ///
-/// Errors: [`Error::Toolchain`] when the SDK that built `python` is not
-/// installed, `python` is compile-only, or a wheel is for another CPython
-/// version or WASI target; [`Error::Compile`] when relinking fails;
-/// [`Error::Run`] when the guest traps.
+/// Errors: [`Error::Toolchain`] when the SDK that built `python` is unknown or
+/// not installed (unless `req.allow_sdk_mismatch`), `python` is compile-only,
+/// or a wheel is for another CPython version or WASI target;
+/// [`Error::Compile`] when relinking fails; [`Error::Run`] when the guest traps.
 pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
-    let record = python.record.as_ref().ok_or_else(|| {
-        Error::Toolchain(format!("the CPython at {} was not provisioned by wasiwheel (no wasiwheel-python.json), so it cannot be relinked: install one with `wasiwheel python install`", python.prefix))
-    })?;
-    if record.compile_only {
-        return Err(Error::Toolchain(format!("the CPython {} at {} is compile-only (headers without an interpreter): wasiwheel cannot run it", record.version, python.prefix)));
+    if python.record.as_ref().is_some_and(|r| r.compile_only) {
+        return Err(Error::Toolchain(format!("the CPython {} at {} is compile-only (headers without an interpreter): wasiwheel cannot run it", python.full_version(), python.prefix)));
     }
-    let sdk = sdk::resolve(None, Some(record.sdk.major))?;
-    if sdk.identity.major != record.sdk.major {
-        return Err(Error::Toolchain(format!(
-            "CPython {} was built with WASI SDK {}, which is not installed (only {}): install it to relink (`wasiwheel sdk install --from-debian {}`)",
-            record.version, record.sdk.major, sdk.identity, record.sdk.major
-        )));
-    }
+    let target = python.target();
+    let built = python.sdk().map(|s| s.major);
+    let sdk = match built {
+        Some(m) => match sdk::resolve(None, Some(m)) {
+            Ok(s) if s.identity.major == m => s,
+            Ok(s) if req.allow_sdk_mismatch => {
+                crate::progress::status(&format!("warning: relinking CPython {} (built with WASI SDK {m}) with {} (allow-sdk-mismatch)", python.full_version(), s.identity));
+                s
+            }
+            Ok(s) => return Err(Error::Toolchain(format!(
+                "CPython {} at {} was built with WASI SDK {m}, which is not installed (only {}): install it to relink (`wasiwheel sdk install {m}`), or pass --allow-sdk-mismatch",
+                python.full_version(), python.prefix, s.identity
+            ))),
+            Err(e) => return Err(e),
+        },
+        None if req.allow_sdk_mismatch => sdk::resolve(None, None)?,
+        None => return Err(Error::Toolchain(format!("cannot tell which WASI SDK built the CPython at {}: pass --allow-sdk-mismatch to relink it with an installed SDK", python.prefix))),
+    };
     let tmp = tempfile::Builder::new().prefix("wasiwheel-run.").tempdir().context(|| "cannot create a temporary directory".to_string())?;
     let t = Utf8Path::from_path(tmp.path()).ok_or_else(|| Error::Other("the temporary directory path is not UTF-8".into()))?;
     let site = t.join("site-packages");
     let static_dir = t.join("static");
     std::fs::create_dir_all(&site).context(|| format!("cannot create {site}"))?;
-    let mut modules = Vec::new();
+    let mut found: Vec<(String, StaticManifest, Utf8PathBuf)> = Vec::new();
     for w in &req.wheels {
         if let Some((m, dir)) = unpack_wheel(w, &site, &static_dir)? {
-            if m.python != python.version || m.target != record.target {
-                return Err(Error::Toolchain(format!(
-                    "{w} is built for CPython {} on {}, but the interpreter is CPython {} on {}",
-                    m.python, m.target, python.version, record.target
-                )));
-            }
-            if m.sdk.major != record.sdk.major {
-                crate::progress::status(&format!("warning: {w} was built with WASI SDK {}, but CPython {} with WASI SDK {}", m.sdk.major, record.version, record.sdk.major));
-            }
-            for e in m.modules {
-                modules.push(StaticModule { name: e.name, init: e.init, archive: dir.join(&e.archive), libraries: e.libraries, cxx: e.language == "c++" });
-            }
+            found.push((w.to_string(), m, dir));
         }
     }
-    let wasm = if modules.is_empty() {
-        let p = python.prefix.join(format!("bin/python{}.wasm", python.version));
-        if p.exists() { p } else { relink::relink(python, &sdk, &modules, req.verbose)? }
-    } else {
-        relink::relink(python, &sdk, &modules, req.verbose)?
-    };
+    for s in &req.sites {
+        if !s.is_dir() {
+            return Err(Error::Other(format!("{s} is not a directory: give the --target directory of `pip install`")));
+        }
+        for (m, dir) in installed_manifests(s)? {
+            found.push((dir.parent().map(|p| p.to_string()).unwrap_or_default(), m, dir));
+        }
+    }
+    let mut modules = Vec::new();
+    for (origin, m, dir) in found {
+        if m.python != python.version || m.target != target {
+            return Err(Error::Toolchain(format!(
+                "{origin} is built for CPython {} on {}, but the interpreter is CPython {} on {target}",
+                m.python, m.target, python.version
+            )));
+        }
+        if Some(m.sdk.major) != built {
+            crate::progress::status(&format!("warning: {origin} was built with WASI SDK {}, but CPython {} with WASI SDK {}", m.sdk.major, python.full_version(), built.map(|b| b.to_string()).unwrap_or_else(|| "?".into())));
+        }
+        for e in m.modules {
+            modules.push(StaticModule { name: e.name, init: e.init, archive: dir.join(&e.archive), libraries: e.libraries, cxx: e.language == "c++" });
+        }
+    }
+    let stock = python.prefix.join(format!("bin/python{}.wasm", python.version));
+    let wasm = if modules.is_empty() && stock.exists() { stock } else { relink::relink(python, &sdk, &modules, req.verbose)? };
+    let mut paths = vec!["/site-packages".to_string()];
+    let mut dirs = vec![Preopen { host: python.prefix.clone(), guest: "/".into() }, Preopen { host: site.clone(), guest: "/site-packages".into() }];
+    for (i, s) in req.sites.iter().enumerate() {
+        let guest = format!("/site-packages-{}", i + 1);
+        paths.push(guest.clone());
+        dirs.push(Preopen { host: s.clone(), guest });
+    }
     let mut spec = RunSpec {
         args: std::iter::once(format!("python{}", python.version)).chain(req.args.iter().cloned()).collect(),
         env: vec![
             ("PYTHONHOME".into(), "/".into()),
-            ("PYTHONPATH".into(), "/site-packages".into()),
+            ("PYTHONPATH".into(), paths.join(":")),
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
         ],
-        dirs: vec![Preopen { host: python.prefix.clone(), guest: "/".into() }, Preopen { host: site.clone(), guest: "/site-packages".into() }],
+        dirs,
     };
     spec.env.retain(|(k, _)| !req.env.iter().any(|(uk, _)| uk == k));
     spec.env.extend(req.env.iter().cloned());

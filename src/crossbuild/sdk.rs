@@ -138,6 +138,12 @@ impl WasiSdk {
         self.root.join("share/wasi-sysroot")
     }
 
+    /// True if the sysroot has a C++ standard library (libc++) for `target`.
+    pub fn has_cxx(&self, target: WasiTarget) -> bool {
+        let sub = target.sysroot_subdir();
+        self.sysroot().join("include").join(sub).join("c++/v1").is_dir() && self.sysroot().join("lib").join(sub).join("libc++.a").exists()
+    }
+
     /// The WASI targets whose libc this SDK's sysroot carries.
     pub fn targets(&self) -> Vec<WasiTarget> {
         [WasiTarget::P1, WasiTarget::P2]
@@ -369,11 +375,19 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
     })?;
     let dest = debian_sdk_dir(major)?;
     let _lock = cache::lock(&format!("sdk-{major}-debian"))?;
+    let llvm_root0 = Utf8PathBuf::from(format!("/usr/lib/llvm-{}", recipe.llvm));
+    let libcxx_available = llvm_root0.join("include/wasm32-wasi/c++/v1").is_dir() && llvm_root0.join("lib/wasm32-wasi/libc++.a").exists();
     if dest.exists() {
         if let Ok(sdk) = WasiSdk::open(&dest) {
-            progress::status(&format!("{} is already installed at {dest}", sdk.identity));
-            return Ok(sdk);
+            // An install made before Debian's libc++ for wasm32 was present is
+            // completed by assembling it again.
+            if !(libcxx_available && !sdk.has_cxx(WasiTarget::P1)) {
+                progress::status(&format!("{} is already installed at {dest}", sdk.identity));
+                return Ok(sdk);
+            }
+            progress::status(&format!("{} lacks the C++ library that is now installed on the host: assembling it again", sdk.identity));
         }
+        std::fs::remove_dir_all(&dest).context(|| format!("cannot remove {dest}"))?;
     }
     let llvm = recipe.llvm;
     let llvm_root = Utf8PathBuf::from(format!("/usr/lib/llvm-{llvm}"));
@@ -430,6 +444,19 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
         if !p1.exists() && sysroot.join(sub).join("wasm32-wasi").exists() {
             symlink("wasm32-wasi", &p1)?;
         }
+    }
+    // C++: Debian's libc++/libc++abi for wasm32-wasi (libc++-N-dev-wasm32,
+    // libc++abi-N-dev-wasm32), where clang looks for them in an official SDK.
+    if libcxx_available {
+        symlink(llvm_root.join("include/wasm32-wasi/c++"), &sysroot.join("include/wasm32-wasi/c++"))?;
+        for lib in ["libc++.a", "libc++abi.a", "libc++experimental.a"] {
+            let src = llvm_root.join("lib/wasm32-wasi").join(lib);
+            if src.exists() {
+                std::fs::copy(&src, sysroot.join("lib/wasm32-wasi").join(lib)).context(|| format!("cannot copy {src}"))?;
+            }
+        }
+    } else {
+        progress::status(&format!("note: no C++ library for wasm32 on the host; C++ extensions need `apt-get install libc++-{llvm}-dev-wasm32 libc++abi-{llvm}-dev-wasm32` before this command"));
     }
     // The resource directory: Debian's clang headers plus the wasm32 builtins
     // where clang looks for them per target triple.
