@@ -107,3 +107,18 @@ def test_concurrent_installs_share_one_sdk(tmp_path, wasiwheel_cli):
     assert sum("already installed" in err for _, err in outs) == 1, outs
     listing = wasiwheel(wasiwheel_cli, "sdk", "list", cache=cache, check=True).stdout
     assert "WASI SDK 25" in listing and "wasi-libc 574b88da4815" in listing and "wasm32-wasip1,wasm32-wasip2" in listing
+
+
+def test_debian_sdk_33_compiles_and_runs(tmp_path, wasiwheel_cli):
+    """The SDK-33 equivalent (sid's wasi-libc + clang-22) compiles for both
+    WASI targets, and its preview1 output runs under the embedded wasmtime."""
+    listing = sh([wasiwheel_cli, "sdk", "list"]).stdout
+    line = next(l for l in listing.splitlines() if l.startswith("WASI SDK 33"))
+    assert "wasi-libc 161b3195fc25" in line and "LLVM 22." in line
+    root = Path(next(w for w in line.split() if w.endswith("wasi-sdk-33-debian")))
+    src = tmp_path / "hello.c"
+    src.write_text('#include <stdio.h>\nint main(int argc, char **argv) { printf("hello %s\\n", argv[1]); return 3; }\n')
+    sh([root / "bin" / "clang", "-O2", src, "-o", tmp_path / "hello.wasm"])
+    sh([root / "bin" / "clang", "--target=wasm32-wasip2", "-c", src, "-o", tmp_path / "hello-p2.o"])
+    proc = sh([wasiwheel_cli, "exec", tmp_path / "hello.wasm", "wasi"], check=False)
+    assert proc.returncode == 3 and proc.stdout == "hello wasi\n"
