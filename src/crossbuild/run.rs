@@ -28,6 +28,8 @@ pub struct RunRequest {
     pub sites: Vec<Utf8PathBuf>,
     /// Relink with another SDK major than the one that built the interpreter.
     pub allow_sdk_mismatch: bool,
+    /// The SDK to relink with (default: the one that built the interpreter).
+    pub wasi_sdk: Option<Utf8PathBuf>,
     /// Print the link command.
     pub verbose: bool,
 }
@@ -113,22 +115,6 @@ pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
     }
     let target = python.target();
     let built = python.sdk().map(|s| s.major);
-    let sdk = match built {
-        Some(m) => match sdk::resolve(None, Some(m)) {
-            Ok(s) if s.identity.major == m => s,
-            Ok(s) if req.allow_sdk_mismatch => {
-                crate::progress::status(&format!("warning: relinking CPython {} (built with WASI SDK {m}) with {} (allow-sdk-mismatch)", python.full_version(), s.identity));
-                s
-            }
-            Ok(s) => return Err(Error::Toolchain(format!(
-                "CPython {} at {} was built with WASI SDK {m}, which is not installed (only {}): install it to relink (`wasiwheel sdk install {m}`), or pass --allow-sdk-mismatch",
-                python.full_version(), python.prefix, s.identity
-            ))),
-            Err(e) => return Err(e),
-        },
-        None if req.allow_sdk_mismatch => sdk::resolve(None, None)?,
-        None => return Err(Error::Toolchain(format!("cannot tell which WASI SDK built the CPython at {}: pass --allow-sdk-mismatch to relink it with an installed SDK", python.prefix))),
-    };
     let tmp = tempfile::Builder::new().prefix("wasiwheel-run.").tempdir().context(|| "cannot create a temporary directory".to_string())?;
     let t = Utf8Path::from_path(tmp.path()).ok_or_else(|| Error::Other("the temporary directory path is not UTF-8".into()))?;
     let site = t.join("site-packages");
@@ -147,6 +133,27 @@ pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
         for (m, dir) in installed_manifests(s)? {
             found.push((dir.parent().map(|p| p.to_string()).unwrap_or_default(), m, dir));
         }
+    }
+    // The SDK to relink with: the one that built the interpreter; with
+    // --allow-sdk-mismatch, else the one that built the wheels, else the newest.
+    let sdk = match (&req.wasi_sdk, built) {
+        (Some(dir), _) => sdk::WasiSdk::open(dir)?,
+        (None, Some(m)) => sdk::resolve(None, Some(m))?,
+        (None, None) => sdk::resolve(None, found.first().map(|(_, m, _)| m.sdk.major))?,
+    };
+    match built {
+        Some(m) if m == sdk.identity.major => {}
+        _ if req.allow_sdk_mismatch => {
+            let b = built.map(|b| format!("WASI SDK {b}")).unwrap_or_else(|| "an unknown SDK".into());
+            crate::progress::status(&format!("warning: relinking CPython {} (built with {b}) with {} (allow-sdk-mismatch)", python.full_version(), sdk.identity));
+        }
+        Some(m) => {
+            return Err(Error::Toolchain(format!(
+                "CPython {} at {} was built with WASI SDK {m}, but the SDK to relink it with is {}: install WASI SDK {m} (`wasiwheel sdk install {m}`), or pass --allow-sdk-mismatch",
+                python.full_version(), python.prefix, sdk.identity
+            )))
+        }
+        None => return Err(Error::Toolchain(format!("cannot tell which WASI SDK built the CPython at {}: pass --allow-sdk-mismatch to relink it with an installed SDK", python.prefix))),
     }
     let mut modules = Vec::new();
     for (origin, m, dir) in found {
