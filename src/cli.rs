@@ -112,6 +112,26 @@ enum PythonCommand {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Make a compile-only target CPython from CPython headers and a pyconfig.h derived by probing the SDK.
+    Assemble {
+        /// The CPython version, e.g. 3.14.
+        version: PyVersion,
+        /// Directory with python3.X/Python.h (e.g. Debian's usr/include from libpython3.X-dev).
+        #[arg(long, value_name = "DIR")]
+        headers: Utf8PathBuf,
+        /// The native pyconfig.h to take the macro list from (default: found next to the headers).
+        #[arg(long = "native-pyconfig", value_name = "FILE")]
+        native_pyconfig: Option<Utf8PathBuf>,
+        /// The WASI SDK major to probe (default: the PEP 11 pin for the version).
+        #[arg(long, value_name = "N")]
+        sdk: Option<u32>,
+        /// Probe the SDK at this directory instead.
+        #[arg(long = "wasi-sdk", value_name = "DIR")]
+        wasi_sdk: Option<Utf8PathBuf>,
+        /// The WASI target.
+        #[arg(long, default_value = "wasm32-wasip2")]
+        target: String,
+    },
     /// List the installed target CPythons.
     List,
 }
@@ -240,22 +260,33 @@ fn cmd_sdk(c: SdkCommand) -> Result<i32> {
     Ok(0)
 }
 
+/// The SDK for a CPython `version`: `--wasi-sdk DIR`, else the installed SDK
+/// of major `--sdk N`, else of the PEP 11 pin for the version.
+fn pick_sdk(version: PyVersion, major: Option<u32>, wasi_sdk: Option<&Utf8Path>) -> Result<sdk::WasiSdk> {
+    let want = major.or_else(|| pinned_sdk(version));
+    match (wasi_sdk, want) {
+        (Some(d), _) => sdk::WasiSdk::open(d),
+        (None, Some(m)) => sdk::installed()?.into_iter().find(|s| s.identity.major == m).ok_or_else(|| {
+            Error::Toolchain(format!(
+                "WASI SDK {m}{} is not installed: install it (`wasiwheel sdk install {m}`, or `--from-debian {m}` where available), or choose another with --sdk N / --wasi-sdk DIR",
+                if major.is_none() { format!(" (the PEP 11 pin for CPython {version})") } else { String::new() }
+            ))
+        }),
+        (None, None) => Err(Error::Toolchain(format!("CPython {version} has no WASI SDK pin: choose one with --sdk N"))),
+    }
+}
+
 fn cmd_python(c: PythonCommand) -> Result<i32> {
     match c {
         PythonCommand::Install { version, source, sdk: major, wasi_sdk, host_python, verbose } => {
-            let want = major.or_else(|| pinned_sdk(version));
-            let sdk = match (&wasi_sdk, want) {
-                (Some(d), _) => sdk::WasiSdk::open(d)?,
-                (None, Some(m)) => sdk::installed()?.into_iter().find(|s| s.identity.major == m).ok_or_else(|| {
-                    Error::Toolchain(format!(
-                        "WASI SDK {m}{} is not installed: install it (`wasiwheel sdk install --from-debian {m}` where available), or choose another with --sdk N / --wasi-sdk DIR",
-                        if major.is_none() { format!(" (the PEP 11 pin for CPython {version})") } else { String::new() }
-                    ))
-                })?,
-                (None, None) => return Err(Error::Toolchain(format!("CPython {version} has no WASI SDK pin: choose one with --sdk N"))),
-            };
+            let sdk = pick_sdk(version, major, wasi_sdk.as_deref())?;
             let self_command = SELF_COMMAND.get().cloned().unwrap_or_else(|| vec!["wasiwheel".into()]);
             python::install_from_source(version, &python::InstallOptions { source: absolute(&source)?, sdk, host_python, self_command, verbose })?;
+        }
+        PythonCommand::Assemble { version, headers, native_pyconfig, sdk: major, wasi_sdk, target } => {
+            let target = WasiTarget::parse(&target).ok_or_else(|| Error::config("--target", format!("`{target}` is not a WASI target: use one of {}", WasiTarget::SPELLINGS.join(", "))))?;
+            let sdk = pick_sdk(version, major, wasi_sdk.as_deref())?;
+            python::assemble(version, &python::AssembleOptions { headers: absolute(&headers)?, native_pyconfig, sdk, target })?;
         }
         PythonCommand::List => {
             let all = python::installed()?;

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod compile;
+pub mod pyconfig;
 pub mod python;
 pub mod relink;
 pub mod wasm_meta;
