@@ -609,7 +609,7 @@ pub fn install_official(major: u32, mirror: Option<&str>) -> Result<WasiSdk> {
         return Ok(sdk);
     }
     let env_mirror = std::env::var("WASIWHEEL_SDK_MIRROR").ok().filter(|m| !m.is_empty());
-    let base = mirror.map(str::to_string).or(env_mirror).unwrap_or_else(|| DEFAULT_RELEASE_BASE.to_string());
+    let base = mirror.filter(|m| !m.is_empty()).map(str::to_string).or(env_mirror).unwrap_or_else(|| DEFAULT_RELEASE_BASE.to_string());
     let url = format!("{}/wasi-sdk-{major}/{}", base.trim_end_matches('/'), rel.asset);
     let staging = cache::staging_dir(dest.parent().expect("parent"), &format!("wasi-sdk-{major}"))?;
     let s = Utf8Path::from_path(staging.path()).expect("UTF-8").to_path_buf();
