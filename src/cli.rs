@@ -39,6 +39,9 @@ enum Command {
     /// Run a target CPython with WASI wheels installed and their extensions linked in.
     #[cfg(feature = "run")]
     Run(RunArgs),
+    /// Build the project as a pre-initialized wasi:cli/command component (CPython + project + extensions).
+    #[cfg(feature = "run")]
+    Component(ComponentArgs),
     /// Run a WASI preview1 command module under the embedded wasmtime (like `wasmtime run`).
     #[cfg(feature = "run")]
     Exec(ExecArgs),
@@ -62,6 +65,26 @@ struct BuildArgs {
     sdist: bool,
     /// The host Python for native builds.
     #[arg(long, default_value = "python3", env = "WASIWHEEL_HOST_PYTHON")]
+    host_python: String,
+}
+
+#[cfg(feature = "run")]
+#[derive(Args, Debug)]
+struct ComponentArgs {
+    /// The project directory (with pyproject.toml).
+    #[arg(default_value = ".")]
+    project: Utf8PathBuf,
+    /// Where to write the component.
+    #[arg(short = 'o', long = "output", value_name = "OUT.wasm")]
+    output: Utf8PathBuf,
+    /// A config setting, as pip's `-C key=value` (repeatable), e.g. `-C python=3.13`.
+    #[arg(short = 'C', long = "config-setting", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+    /// A wheel whose pure-Python files go into the component too (repeatable).
+    #[arg(long = "wheel", value_name = "WHEEL")]
+    wheels: Vec<Utf8PathBuf>,
+    /// The host Python (unused for components; accepted for symmetry with build).
+    #[arg(long, default_value = "python3", env = "WASIWHEEL_HOST_PYTHON", hide = true)]
     host_python: String,
 }
 
@@ -139,6 +162,9 @@ enum PythonCommand {
 #[cfg(feature = "run")]
 #[derive(Args, Debug)]
 struct RunArgs {
+    /// Run this wasi:cli/command component instead of a CPython (no directories are preopened).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["python", "python_prefix", "wheels", "sites", "dirs"])]
+    component: Option<Utf8PathBuf>,
     /// The target CPython version from the cache.
     #[arg(long, value_name = "VERSION", conflicts_with = "python_prefix")]
     python: Option<PyVersion>,
@@ -305,6 +331,15 @@ fn cmd_python(c: PythonCommand) -> Result<i32> {
 
 #[cfg(feature = "run")]
 fn cmd_run(a: RunArgs) -> Result<i32> {
+    if let Some(c) = &a.component {
+        let c = absolute(c)?;
+        if !c.is_file() {
+            return Err(Error::Other(format!("{c} does not exist: give a component built with -C artifact=component or `wasiwheel component`")));
+        }
+        let name = c.file_name().unwrap_or("component").to_string();
+        let args: Vec<String> = std::iter::once(name).chain(a.args.iter().cloned()).collect();
+        return crate::crossbuild::wasm::run_component(&c, &args, &a.env);
+    }
     let py = python::resolve(a.python_prefix.as_deref(), a.python, WasiTarget::P1)?;
     let wheels = a.wheels.iter().map(|w| absolute(w)).collect::<Result<Vec<_>>>()?;
     for w in &wheels {
@@ -317,6 +352,17 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
         &py,
         &crate::crossbuild::run::RunRequest { wheels, sites, args: a.args, dirs: a.dirs, env: a.env, allow_sdk_mismatch: a.allow_sdk_mismatch, wasi_sdk: a.wasi_sdk, verbose: a.verbose },
     )
+}
+
+#[cfg(feature = "run")]
+fn cmd_component(a: ComponentArgs) -> Result<i32> {
+    let config = Settings::parse_pairs(&a.config)?;
+    let settings = Settings::resolve(&config, |k| std::env::var(k).ok())?;
+    let wheels = a.wheels.iter().map(|w| absolute(w)).collect::<Result<Vec<_>>>()?;
+    let out = absolute(&a.output)?;
+    let size = crate::pep517::build::build_component(&absolute(&a.project)?, &out, settings, &a.host_python, &wheels)?;
+    crate::progress::status(&format!("built {out} ({:.1} MB)", size as f64 / 1e6));
+    Ok(0)
 }
 
 #[cfg(feature = "run")]
@@ -371,6 +417,8 @@ pub fn main(args: Vec<String>, self_command: Vec<String>) -> i32 {
         Command::Run(a) => cmd_run(a),
         #[cfg(feature = "run")]
         Command::Exec(a) => cmd_exec(a),
+        #[cfg(feature = "run")]
+        Command::Component(a) => cmd_component(a),
         Command::Tags(a) => cmd_tags(a),
     };
     match r {

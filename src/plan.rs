@@ -219,7 +219,7 @@ impl BuildPlan {
         let target = match settings.target {
             // A pure project's wheel is py3-none-any whatever the target: no
             // toolchain or target CPython is needed.
-            _ if pure => TargetPlan::Host { python: HostPython { executable: host_python.to_string(), version: PyVersion { major: 3, minor: 0 }, implementation: "cpython".into(), abiflags: String::new(), ext_suffix: ".so".into(), include: String::new(), platinclude: String::new(), platform: "any".into() } },
+            _ if pure && settings.artifact != crate::pep517::config::Artifact::Component => TargetPlan::Host { python: HostPython { executable: host_python.to_string(), version: PyVersion { major: 3, minor: 0 }, implementation: "cpython".into(), abiflags: String::new(), ext_suffix: ".so".into(), include: String::new(), platinclude: String::new(), platform: "any".into() } },
             None => TargetPlan::Host { python: HostPython::query(host_python)? },
             Some(t) => {
                 let python = python::resolve(settings.python_prefix.as_deref(), settings.python, t)?;

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod compile;
+pub mod component;
 pub mod pyconfig;
 pub mod python;
 pub mod relink;

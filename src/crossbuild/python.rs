@@ -275,7 +275,10 @@ pub fn installed() -> Result<Vec<TargetPython>> {
             }
         }
     }
-    out.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.prefix.cmp(&b.prefix)));
+    // Runnable interpreters sort after compile-only ones of the same version,
+    // so that the newest runnable one is preferred.
+    let compile_only = |p: &TargetPython| p.record.as_ref().is_some_and(|r| r.compile_only);
+    out.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| compile_only(b).cmp(&compile_only(a))).then_with(|| a.prefix.cmp(&b.prefix)));
     Ok(out)
 }
 

@@ -140,3 +140,108 @@ fn run_module_here(wasm_path: &Utf8Path, spec: &RunSpec) -> Result<i32> {
         },
     }
 }
+
+/// Pre-initialize the WASI preview1 module `wasm` with wizer: instantiate it
+/// with `host_dir` preopened at `guest_dir` (stderr inherited, nothing else),
+/// call its `init_func` export, and return the module with the resulting
+/// state snapshotted (wasmtime-wizer).
+///
+/// Errors: [`Error::Run`] with wizer's message when the module cannot be
+/// instrumented or the initialization function traps or exits (its own
+/// diagnostics are on stderr).
+pub fn wizer_initialize(wasm: &[u8], init_func: &str, host_dir: &Utf8Path, guest_dir: &str) -> Result<Vec<u8>> {
+    let mut config = Config::new();
+    config.max_wasm_stack(WASM_STACK);
+    config.async_stack_size(WASM_STACK + (1 << 20));
+    let engine = Engine::new(&config).map_err(|e| Error::Run(format!("cannot start wasmtime: {e}")))?;
+    let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |t| t).map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;
+    let mut b = WasiCtxBuilder::new();
+    b.inherit_stderr().inherit_stdout();
+    b.preopened_dir(host_dir, guest_dir, FsPerms::ReadOnly).map_err(|e| Error::Run(format!("cannot map {host_dir}: {e}")))?;
+    let mut store = Store::new(&engine, b.build_p1());
+    let mut wizer = wasmtime_wizer::Wizer::new();
+    wizer.init_func(init_func);
+    let (wasm, path) = (wasm.to_vec(), host_dir.to_path_buf());
+    std::thread::Builder::new()
+        .stack_size(WASM_STACK * 4)
+        .spawn(move || {
+            wasmtime_wasi::runtime::in_tokio(async {
+                wizer
+                    .run(&mut store, &wasm, async |store: &mut Store<WasiP1Ctx>, module: &Module| linker.instantiate_async(store, module).await)
+                    .await
+            })
+        })
+        .map_err(|e| Error::Run(format!("cannot start the pre-initialization thread: {e}")))?
+        .join()
+        .map_err(|_| Error::Run("pre-initialization failed inside the runtime".into()))?
+        .map_err(|e| {
+            let exit = e.downcast_ref::<I32Exit>().map(|x| format!(" (the guest exited with status {})", x.0)).unwrap_or_default();
+            Error::Run(format!("pre-initializing the component failed{exit} (files from {path}): {e:#}"))
+        })
+}
+
+/// Run the `wasi:cli/command` component at `path` with `args` (`argv[0]`
+/// first) and `env`, stdio inherited and no directories preopened. Returns the
+/// guest's exit status (0 when `wasi:cli/run` returns ok, 1 for err).
+///
+/// Errors: [`Error::Run`] when the file is not such a component or the guest traps.
+pub fn run_component(path: &Utf8Path, args: &[String], env: &[(String, String)]) -> Result<i32> {
+    use wasmtime::component::{Component, Linker as CLinker, ResourceTable};
+    use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+    struct State {
+        ctx: WasiCtx,
+        table: ResourceTable,
+    }
+    impl WasiView for State {
+        fn ctx(&mut self) -> WasiCtxView<'_> {
+            WasiCtxView { ctx: &mut self.ctx, table: &mut self.table }
+        }
+    }
+
+    let (path, args, env) = (path.to_path_buf(), args.to_vec(), env.to_vec());
+    std::thread::Builder::new()
+        .stack_size(WASM_STACK * 4)
+        .spawn(move || -> Result<i32> {
+            let engine = engine()?;
+            let bytes = std::fs::read(&path).context(|| format!("cannot read {path}"))?;
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            engine.precompile_compatibility_hash().hash(&mut h);
+            let cached = cache::dir("wasmtime")?.join(format!("{}-{:016x}.cwasm", &cache::sha256_hex(&bytes)[..32], h.finish()));
+            // SAFETY: as in `load_module`: written by this wasmtime with this configuration.
+            let component = match unsafe { Component::deserialize_file(&engine, &cached) } {
+                Ok(c) => c,
+                Err(_) => {
+                    let c = Component::new(&engine, &bytes).map_err(|e| Error::Run(format!("{path} is not a WebAssembly component: {e:#}")))?;
+                    if let (Ok(ser), Ok(tmp)) = (c.serialize(), tempfile::NamedTempFile::new_in(cached.parent().expect("cache dir"))) {
+                        if std::fs::write(tmp.path(), ser).is_ok() {
+                            let _ = tmp.persist(&cached);
+                        }
+                    }
+                    c
+                }
+            };
+            let mut linker: CLinker<State> = CLinker::new(&engine);
+            wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;
+            let mut b = WasiCtxBuilder::new();
+            b.inherit_stdio().args(&args);
+            for (k, v) in &env {
+                b.env(k, v);
+            }
+            let mut store = Store::new(&engine, State { ctx: b.build(), table: ResourceTable::new() });
+            let command = wasmtime_wasi::p2::bindings::sync::Command::instantiate(&mut store, &component, &linker)
+                .map_err(|e| Error::Run(format!("{path} is not a wasi:cli/command component: {e:#}")))?;
+            match command.wasi_cli_run().call_run(&mut store) {
+                Ok(Ok(())) => Ok(0),
+                Ok(Err(())) => Ok(1),
+                Err(e) => match e.downcast_ref::<I32Exit>() {
+                    Some(x) => Ok(x.0),
+                    None => Err(Error::Run(format!("{path} trapped: {e:?}"))),
+                },
+            }
+        })
+        .map_err(|e| Error::Run(format!("cannot start the guest thread: {e}")))?
+        .join()
+        .map_err(|_| Error::Run("the runtime failed while running the component".into()))?
+}

@@ -15,6 +15,8 @@ use crate::pep517::config::{Artifact, Settings};
 use crate::pep517::metadata;
 use crate::pep517::pyproject::{filename_name, Project, Pyproject};
 use crate::pep517::{sdist, timestamp, wheel::{wheel_file, WheelBuilder}};
+use crate::crossbuild::component::{ComponentSpec, Entry};
+use crate::crossbuild::relink::StaticModule;
 use crate::plan::{BuildPlan, TargetPlan};
 use crate::progress;
 
@@ -73,17 +75,155 @@ fn add_dist_info(w: &mut WheelBuilder, p: &Pyproject, root_is_purelib: bool, tag
     Ok(())
 }
 
+/// Compile and link the extension modules of `plan`; add each loadable
+/// module (and, for WASI, its static archive and the manifest) to `w`.
+/// Returns what the compilers did and the extensions as static modules (for
+/// relinking; empty for native builds).
+fn build_extensions(plan: &BuildPlan, w: &mut WheelBuilder) -> Result<(compile::BuildStats, Vec<StaticModule>)> {
+    let mut stats = compile::BuildStats::default();
+    let mut statics = Vec::new();
+    if plan.extensions.is_empty() {
+        return Ok((stats, statics));
+    }
+    let jobs = plan.settings.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let opts = CompileOptions { jobs, profile: plan.settings.profile, verbose: plan.settings.verbose };
+    let tc = plan.toolchain();
+    let what = match &plan.target {
+        TargetPlan::Host { python } => format!("for the host ({} {})", python.implementation, python.version),
+        TargetPlan::Wasi { target, sdk, python } => format!("for {target} (CPython {}, {})", python.full_version(), sdk.identity),
+    };
+    let n: usize = plan.extensions.iter().map(|e| e.sources.len()).sum();
+    progress::status(&format!("building {} extension module(s) from {n} source(s) {what}, {jobs} job(s)", plan.extensions.len()));
+    let (objects, s) = compile::compile(&tc, &plan.extensions, &plan.python_includes(), &plan.build_dir.join("obj"), &opts)?;
+    stats = s;
+    let mut manifest_modules = Vec::new();
+    for ((ext, objs), suffix) in plan.extensions.iter().zip(&objects).zip(&plan.ext_suffixes) {
+        let rel = format!("{}{}", ext.name.replace('.', "/"), suffix);
+        let out = plan.build_dir.join("lib").join(&rel);
+        stats.tool_time += compile::link_extension(&tc, ext, objs, &out, &opts)?;
+        w.add(&rel, std::fs::read(&out).context(|| format!("cannot read {out}"))?, false)?;
+        if let TargetPlan::Wasi { sdk, .. } = &plan.target {
+            let archive_name = format!("{}.a", ext.name);
+            let a = plan.build_dir.join("static").join(&archive_name);
+            stats.tool_time += compile::archive(sdk, objs, &a, &opts)?;
+            w.add_dist_info(&format!("{STATIC_DIR}/{archive_name}"), std::fs::read(&a).context(|| format!("cannot read {a}"))?)?;
+            let cxx = ext.language == crate::pep517::pyproject::Language::Cxx;
+            manifest_modules.push(StaticModuleEntry {
+                name: ext.name.clone(),
+                init: ext.init_symbol(),
+                archive: archive_name,
+                libraries: ext.libraries.clone(),
+                language: if cxx { "c++".into() } else { "c".into() },
+            });
+            statics.push(StaticModule { name: ext.name.clone(), init: ext.init_symbol(), archive: a, libraries: ext.libraries.clone(), cxx });
+        }
+    }
+    if let TargetPlan::Wasi { target, sdk, python } = &plan.target {
+        let manifest = StaticManifest { version: 1, target: *target, python: python.version, sdk: sdk.identity.clone(), modules: manifest_modules };
+        w.add_dist_info(&format!("{STATIC_DIR}/manifest.json"), serde_json::to_vec_pretty(&manifest).expect("serialisable"))?;
+    }
+    Ok((stats, statics))
+}
+
+/// Where a wheel built with `artifact=component` carries its component:
+/// `{name}-{version}.data/data/share/wasiwheel/components/{name}-{version}.wasm`
+/// (installed into `<prefix>/share/wasiwheel/components/`).
+pub fn component_path_in_wheel(stem: &str) -> String {
+    format!("{stem}.data/data/share/wasiwheel/components/{stem}.wasm")
+}
+
+/// The entry of a project's component: `[tool.wasiwheel.component] entry`,
+/// else the project's only console script.
+///
+/// Errors: [`Error::Project`] when neither gives exactly one entry.
+pub fn component_entry(p: &Pyproject) -> Result<Entry> {
+    let text = match (&p.tool.component_entry, p.project.scripts.len()) {
+        (Some(e), _) => e.clone(),
+        (None, 1) => p.project.scripts.values().next().expect("one script").clone(),
+        (None, 0) => return Err(Error::project(p.root.join("pyproject.toml"), "a component needs an entry point: set `tool.wasiwheel.component.entry = \"pkg.module:function\"` or declare one `[project.scripts]` console script")),
+        (None, n) => return Err(Error::project(p.root.join("pyproject.toml"), format!("the project has {n} console scripts: choose the component's with `tool.wasiwheel.component.entry`"))),
+    };
+    Entry::parse(&text).map_err(|m| Error::project(p.root.join("pyproject.toml"), m))
+}
+
+/// The pure-Python files of the wheels in `dir` (for `component-wheels`):
+/// everything outside `.dist-info` that is not a compiled module.
+fn wheel_python_files(dir: &Utf8Path) -> Result<Vec<(String, Vec<u8>)>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut wheels: Vec<Utf8PathBuf> = std::fs::read_dir(dir)
+        .context(|| format!("cannot read the component-wheels directory {dir}"))?
+        .flatten()
+        .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok())
+        .filter(|p| p.extension() == Some("whl"))
+        .collect();
+    wheels.sort();
+    for w in wheels {
+        let f = std::fs::File::open(&w).context(|| format!("cannot open {w}"))?;
+        let mut z = zip::ZipArchive::new(f).map_err(|e| Error::Other(format!("{w} is not a wheel: {e}")))?;
+        for i in 0..z.len() {
+            let mut e = z.by_index(i).map_err(|e| Error::Other(format!("{w}: {e}")))?;
+            let name = e.name().map_err(|e| Error::Other(format!("{w}: {e}")))?.to_string();
+            let first = name.split('/').next().unwrap_or("");
+            let rel = if first.ends_with(".data") {
+                match name.splitn(3, '/').collect::<Vec<_>>()[..] {
+                    [_, "purelib" | "platlib", rest] => rest.to_string(),
+                    _ => continue,
+                }
+            } else if first.ends_with(".dist-info") || e.is_dir() {
+                continue;
+            } else {
+                name.clone()
+            };
+            if rel.ends_with(".so") || rel.ends_with(".pyd") || rel.contains("..") {
+                continue;
+            }
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).context(|| format!("cannot read {name} from {w}"))?;
+            out.push((rel, data));
+        }
+    }
+    Ok(out)
+}
+
+/// Build the component of `plan` (extensions already built into `statics`)
+/// with `extra` Python files to `out`.
+#[cfg(feature = "run")]
+fn make_component(plan: &BuildPlan, statics: Vec<StaticModule>, out: &Utf8Path) -> Result<u64> {
+    let (sdk, python) = match &plan.target {
+        TargetPlan::Wasi { target: crate::crossbuild::target::WasiTarget::P1, sdk, python } => (sdk, python),
+        _ => return Err(Error::config("artifact", "a component is built for the wasm32-wasip1 target: add `-C target=wasm32-wasi`")),
+    };
+    let entry = component_entry(&plan.pyproject)?;
+    let mut files = Vec::new();
+    for f in &plan.python_files {
+        if f.archive_path.ends_with(".py") {
+            files.push((f.archive_path.clone(), std::fs::read(&f.source).context(|| format!("cannot read {}", f.source))?));
+        }
+    }
+    if let Some(dir) = &plan.settings.component_wheels {
+        let dir = if dir.is_absolute() { dir.clone() } else { plan.pyproject.root.join(dir) };
+        files.extend(wheel_python_files(&dir)?);
+    }
+    let spec = ComponentSpec { modules: statics, python_files: files, entry, preinit: plan.settings.component_preinit };
+    crate::crossbuild::component::build(python, sdk, &spec, out, plan.settings.verbose)
+}
+
+#[cfg(not(feature = "run"))]
+fn make_component(_: &BuildPlan, _: Vec<StaticModule>, _: &Utf8Path) -> Result<u64> {
+    Err(Error::config("artifact", "this wasiwheel was built without its WebAssembly runtime (feature `run`), which components need"))
+}
+
 /// Build a wheel of the project at `root` into `out_dir` (PEP 517
 /// `build_wheel`). `host_python` is the frontend's interpreter (for native
-/// builds). Returns the wheel's file name.
+/// builds). Returns the wheel's file name. With `artifact=component` the
+/// project's component is also written beside the wheel as
+/// `{name}-{version}.wasm` and carried inside it (see [`component_path_in_wheel`]).
 ///
 /// Errors: every [`Error`] kind; on error nothing is left in `out_dir`.
 pub fn build_wheel(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host_python: &str) -> Result<String> {
     let started = std::time::Instant::now();
     let pyproject = Pyproject::load(root)?;
-    if settings.artifact == Artifact::Component {
-        return Err(Error::config("artifact", "`component` is not available in this version of wasiwheel yet: build with artifact=wheel (the default)"));
-    }
     let plan = BuildPlan::new(pyproject, settings, host_python)?;
     let ts = timestamp::build_timestamp()?;
     let stem = dist_stem(&plan.pyproject.project);
@@ -92,54 +232,33 @@ pub fn build_wheel(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host
         let data = std::fs::read(&f.source).context(|| format!("cannot read {}", f.source))?;
         w.add(&f.archive_path, data, false)?;
     }
-
-    let mut stats = compile::BuildStats::default();
-    if !plan.extensions.is_empty() {
-        let jobs = plan.settings.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-        let opts = CompileOptions { jobs, profile: plan.settings.profile, verbose: plan.settings.verbose };
-        let tc = plan.toolchain();
-        let what = match &plan.target {
-            TargetPlan::Host { python } => format!("for the host ({} {})", python.implementation, python.version),
-            TargetPlan::Wasi { target, sdk, python } => format!("for {target} (CPython {}, {})", python.full_version(), sdk.identity),
-        };
-        let n: usize = plan.extensions.iter().map(|e| e.sources.len()).sum();
-        progress::status(&format!("building {} extension module(s) from {n} source(s) {what}, {jobs} job(s)", plan.extensions.len()));
-        let (objects, s) = compile::compile(&tc, &plan.extensions, &plan.python_includes(), &plan.build_dir.join("obj"), &opts)?;
-        stats = s;
-        let mut manifest_modules = Vec::new();
-        for ((ext, objs), suffix) in plan.extensions.iter().zip(&objects).zip(&plan.ext_suffixes) {
-            let rel = format!("{}{}", ext.name.replace('.', "/"), suffix);
-            let out = plan.build_dir.join("lib").join(&rel);
-            stats.tool_time += compile::link_extension(&tc, ext, objs, &out, &opts)?;
-            w.add(&rel, std::fs::read(&out).context(|| format!("cannot read {out}"))?, false)?;
-            if let TargetPlan::Wasi { sdk, .. } = &plan.target {
-                let archive_name = format!("{}.a", ext.name);
-                let a = plan.build_dir.join("static").join(&archive_name);
-                stats.tool_time += compile::archive(sdk, objs, &a, &opts)?;
-                w.add_dist_info(&format!("{STATIC_DIR}/{archive_name}"), std::fs::read(&a).context(|| format!("cannot read {a}"))?)?;
-                manifest_modules.push(StaticModuleEntry {
-                    name: ext.name.clone(),
-                    init: ext.init_symbol(),
-                    archive: archive_name,
-                    libraries: ext.libraries.clone(),
-                    language: match ext.language {
-                        crate::pep517::pyproject::Language::C => "c".into(),
-                        crate::pep517::pyproject::Language::Cxx => "c++".into(),
-                    },
-                });
-            }
-        }
-        if let TargetPlan::Wasi { target, sdk, python } = &plan.target {
-            let manifest = StaticManifest { version: 1, target: *target, python: python.version, sdk: sdk.identity.clone(), modules: manifest_modules };
-            w.add_dist_info(&format!("{STATIC_DIR}/manifest.json"), serde_json::to_vec_pretty(&manifest).expect("serialisable"))?;
-        }
+    if plan.settings.artifact == Artifact::Component {
+        // Fail early, before compiling, on a missing entry point.
+        component_entry(&plan.pyproject)?;
     }
+    let (stats, statics) = build_extensions(&plan, &mut w)?;
+    let component = if plan.settings.artifact == Artifact::Component {
+        let c = plan.build_dir.join("component").join(format!("{stem}.wasm"));
+        let size = make_component(&plan, statics, &c)?;
+        w.add(&component_path_in_wheel(&stem), std::fs::read(&c).context(|| format!("cannot read {c}"))?, false)?;
+        progress::status(&format!("component: {:.1} MB", size as f64 / 1e6));
+        Some(c)
+    } else {
+        None
+    };
     let pure = plan.extensions.is_empty();
     add_dist_info(&mut w, &plan.pyproject, pure, &plan.tag.expand())?;
     let filename = format!("{stem}-{}.whl", plan.tag);
     let path = w.write(out_dir, &filename)?;
+    if let Some(c) = component {
+        let dest = out_dir.join(format!("{stem}.wasm"));
+        let tmp = tempfile::Builder::new().prefix(&format!(".{stem}.wasm.")).tempfile_in(out_dir).context(|| format!("cannot create a file in {out_dir}"))?;
+        std::fs::copy(&c, tmp.path()).context(|| format!("cannot copy {c}"))?;
+        tmp.persist(&dest).map_err(|e| Error::Io { context: format!("cannot move the component into place at {dest}"), source: e.error })?;
+        progress::status(&format!("built {dest}"));
+    }
     let total = started.elapsed();
-    if !pure {
+    if !plan.extensions.is_empty() {
         progress::status(&format!(
             "compiled {} source(s), reused {}; {:.2}s in compilers/linkers, {:.2}s in all",
             stats.compiled,
@@ -150,6 +269,33 @@ pub fn build_wheel(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host
     }
     progress::status(&format!("built {path}"));
     Ok(filename)
+}
+
+/// Build the component of the project at `root` (`wasiwheel component`) to
+/// `out`, with the pure-Python files of `wheels` inside too. The target is
+/// wasm32-wasip1 whatever `settings.target` says. Returns the component's size.
+///
+/// Errors: as [`build_wheel`]; nothing is left at `out` on error.
+pub fn build_component(root: &Utf8Path, out: &Utf8Path, mut settings: Settings, host_python: &str, wheels: &[Utf8PathBuf]) -> Result<u64> {
+    settings.target = Some(crate::crossbuild::target::WasiTarget::P1);
+    settings.artifact = Artifact::Component;
+    let pyproject = Pyproject::load(root)?;
+    let mut plan = BuildPlan::new(pyproject, settings, host_python)?;
+    component_entry(&plan.pyproject)?;
+    let mut scratch = WheelBuilder::new("component.dist-info", 0);
+    let (_, statics) = build_extensions(&plan, &mut scratch)?;
+    if !wheels.is_empty() {
+        let dir = plan.build_dir.join("component-wheels");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).context(|| format!("cannot clear {dir}"))?;
+        }
+        std::fs::create_dir_all(&dir).context(|| format!("cannot create {dir}"))?;
+        for w in wheels {
+            std::fs::copy(w, dir.join(w.file_name().unwrap_or("w.whl"))).context(|| format!("cannot read the wheel {w}"))?;
+        }
+        plan.settings.component_wheels = Some(dir);
+    }
+    make_component(&plan, statics, out)
 }
 
 /// Build an editable wheel of the project at `root` into `out_dir` (PEP 660

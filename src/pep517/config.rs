@@ -20,6 +20,8 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("python-prefix", "WASIWHEEL_PYTHON_PREFIX", "install prefix of a WASI CPython to build against"),
     ("wasi-sdk", "WASIWHEEL_WASI_SDK", "path to a WASI SDK (also WASI_SDK_PATH)"),
     ("artifact", "WASIWHEEL_ARTIFACT", "wheel (default) or component"),
+    ("component-wheels", "WASIWHEEL_COMPONENT_WHEELS", "directory of wheels whose pure-Python files go into the component too"),
+    ("component-preinit", "WASIWHEEL_COMPONENT_PREINIT", "false: do not pre-initialize the component with wizer (default true)"),
     ("platform-tag", "WASIWHEEL_PLATFORM_TAG", "override the computed platform tag, e.g. wasi_0_0_0_wasm32"),
     ("allow-sdk-mismatch", "WASIWHEEL_ALLOW_SDK_MISMATCH", "true: build even if the SDK major differs from the target CPython's"),
     ("build-dir", "WASIWHEEL_BUILD_DIR", "where objects are kept between builds (default: build/wasiwheel in the project)"),
@@ -61,6 +63,10 @@ pub struct Settings {
     pub wasi_sdk: Option<Utf8PathBuf>,
     /// What to produce.
     pub artifact: Artifact,
+    /// Wheels whose pure-Python files also go into a component.
+    pub component_wheels: Option<Utf8PathBuf>,
+    /// Pre-initialize components with wizer.
+    pub component_preinit: bool,
     /// Platform tag override (already split on `.`).
     pub platform_tag: Option<Vec<String>>,
     /// Build even when the SDK major differs from the target CPython's.
@@ -133,7 +139,7 @@ impl Settings {
             }
         }
 
-        let mut s = Settings::default();
+        let mut s = Settings { component_preinit: true, ..Settings::default() };
         for (key, (value, var)) in values {
             let from = origin(key, var);
             let value = value.trim().to_string();
@@ -165,6 +171,8 @@ impl Settings {
                     s.platform_tag = Some(crate::tags::parse_platform_override(&value).map_err(|e| Error::config(from.clone(), e))?)
                 }
                 "allow-sdk-mismatch" => s.allow_sdk_mismatch = parse_bool(&from, &value)?,
+                "component-wheels" if !value.is_empty() => s.component_wheels = Some(Utf8PathBuf::from(value)),
+                "component-preinit" => s.component_preinit = value.is_empty() || parse_bool(&from, &value)?,
                 "build-dir" if !value.is_empty() => s.build_dir = Some(Utf8PathBuf::from(value)),
                 "jobs" if !value.is_empty() => {
                     s.jobs = Some(value.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {

@@ -111,6 +111,8 @@ pub struct ToolConfig {
     pub include: Vec<String>,
     /// Globs of files to leave out of the sdist.
     pub exclude: Vec<String>,
+    /// `[tool.wasiwheel.component] entry`: the function a component runs (`pkg.mod:func`).
+    pub component_entry: Option<String>,
 }
 
 /// The `[project]` table, validated.
@@ -170,7 +172,7 @@ const PROJECT_KEYS: &[&str] = &[
     "authors", "maintainers", "keywords", "classifiers", "urls", "scripts", "gui-scripts",
     "entry-points", "dependencies", "optional-dependencies", "dynamic", "import-names", "import-namespaces",
 ];
-const TOOL_KEYS: &[&str] = &["ext-modules", "python-source", "packages", "version-file", "include", "exclude"];
+const TOOL_KEYS: &[&str] = &["ext-modules", "python-source", "packages", "version-file", "include", "exclude", "component"];
 const EXT_KEYS: &[&str] = &["name", "sources", "include-dirs", "defines", "libraries", "language", "py-limited-api"];
 
 /// Reads values out of the document, turning every problem into an error that
@@ -744,6 +746,15 @@ fn parse_tool(r: &Reader, item: &Item) -> Result<ToolConfig> {
     }
     if let Some(p) = t.get("packages") {
         tool.packages = Some(r.string_list(p, "tool.wasiwheel.packages")?);
+    }
+    if let Some(c) = t.get("component") {
+        let ct = c.as_table_like().ok_or_else(|| r.err(c.span(), "tool.wasiwheel.component", "must be a table"))?;
+        r.check_keys(ct, "tool.wasiwheel.component", &["entry"], c.span())?;
+        if let Some(e) = ct.get("entry") {
+            let entry = r.string(e, "tool.wasiwheel.component.entry")?;
+            crate::crossbuild::component::Entry::parse(&entry).map_err(|m| r.err(e.span(), "tool.wasiwheel.component.entry", m))?;
+            tool.component_entry = Some(entry);
+        }
     }
     if let Some(v) = t.get("version-file") {
         tool.version_file = Some(r.string(v, "tool.wasiwheel.version-file")?.into());

@@ -3,13 +3,27 @@ and whether they match the pure-Python reference. Exit status 0 when all
 match, 1 otherwise."""
 
 import sys
+import time
 
 import wasidemo
 from wasidemo import reference
 from wasidemo.workload import results
 
 
+# When this module was imported. In a wasiwheel component it is imported while
+# the component is pre-initialized at build time, so this is the build's time.
+IMPORTED_AT = time.time()
+
+
 def main(argv=None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--imported-at"]:
+        print(IMPORTED_AT)
+        return 0
+    if args[:1] == ["--fail"]:
+        raise RuntimeError("failure requested with --fail")
+    if args[:1] == ["--exit"]:
+        sys.exit(int(args[1]))
     got = results(wasidemo)
     want = results(reference)
     ok = True

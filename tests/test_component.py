@@ -1,0 +1,169 @@
+"""A finished component as the build artifact: `-C artifact=component` makes a
+pre-initialized wasi:cli/command component of the project (CPython, the
+project, its extensions, the standard library), run here by the wasmtime
+PyPI package with no directories preopened, and by `wasiwheel run --component`."""
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO, SDISTS, real_cache, sdk_dir, sh
+
+RUNNER = r"""
+import json, sys, time
+from wasmtime import Engine, Store, WasiConfig, component, ExitTrap
+path, preopen, runs, args = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+engine = Engine()
+comp = component.Component.from_file(engine, path)
+linker = component.Linker(engine)
+linker.add_wasip2()
+times, code = [], None
+for _ in range(runs):
+    store = Store(engine)
+    wasi = WasiConfig()
+    wasi.argv = ["app", *args]
+    wasi.inherit_stdout()
+    wasi.inherit_stderr()
+    if preopen:
+        wasi.preopen_dir(preopen, "/wasiwheel-bundle")
+    store.set_wasi(wasi)
+    t = time.perf_counter()
+    inst = linker.instantiate(store, comp)
+    run_iface = next(i for i in (inst.get_export_index(store, f"wasi:cli/run@0.2.{v}") for v in range(10)) if i is not None)
+    run = inst.get_func(store, inst.get_export_index(store, "run", run_iface))
+    try:
+        r = run(store)
+        code = 0 if r is None or r.tag == "ok" else 1
+    except ExitTrap as e:
+        code = e.code
+    times.append(time.perf_counter() - t)
+sys.stdout.flush()
+print(json.dumps({"code": code, "times": times}), file=sys.stderr)
+"""
+
+
+def run_component(wasm, *args, preopen="", runs=1):
+    proc = subprocess.run([sys.executable, "-c", RUNNER, str(wasm), str(preopen), str(runs), *args], capture_output=True, text=True, timeout=600)
+    lines = proc.stderr.strip().splitlines()
+    info = json.loads(lines[-1])
+    return info["code"], proc.stdout, "\n".join(lines[:-1]), info["times"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, isolated_env):
+    out = tmp_path_factory.mktemp("component")
+    started = time.time()
+    proc = sh([sys.executable, "-m", "build", "-w", "-C", "target=wasm32-wasi", "-C", "artifact=component", "--outdir", out, DEMO], env=isolated_env)
+    return out, started, proc
+
+
+def test_build_writes_component_beside_and_inside_the_wheel(built, tmp_path):
+    out, _, _ = built
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["wasidemo-0.3.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl", "wasidemo-0.3.0.wasm"]
+    wasm = (out / "wasidemo-0.3.0.wasm").read_bytes()
+    assert wasm[:8] == b"\0asm\x0d\x00\x01\x00", "not a component (layer 1)"
+    wheel = out / names[0]
+    with zipfile.ZipFile(wheel) as z:
+        assert z.read("wasidemo-0.3.0.data/data/share/wasiwheel/components/wasidemo-0.3.0.wasm") == wasm
+    sh([sys.executable, "-m", "installer", "--validate-record", "all", "--destdir", tmp_path / "root", wheel])
+
+
+def test_runs_with_no_preopens_and_passes_arguments_and_status(built):
+    out, _, _ = built
+    wasm = out / "wasidemo-0.3.0.wasm"
+    code, stdout, stderr, _ = run_component(wasm)
+    assert code == 0, stderr
+    assert "all results match the pure-Python reference" in stdout
+    assert "platform   wasi cpython 3.13.5" in stdout
+    code, stdout, stderr, _ = run_component(wasm, "--fail")
+    assert code != 0
+    assert "Traceback (most recent call last)" in stderr and "RuntimeError: failure requested with --fail" in stderr
+
+
+def test_preinitialization_is_real(built, tmp_path, wasiwheel_cli):
+    """The entry module was imported at build time: its IMPORTED_AT is older
+    than the build's end; without pre-initialization it is the run's time,
+    and starting takes longer."""
+    out, started, _ = built
+    wasm = out / "wasidemo-0.3.0.wasm"
+    before_run = time.time()
+    code, stdout, _, fast = run_component(wasm, "--imported-at", runs=3)
+    assert code == 0
+    imported_at = float(stdout.split()[0])
+    assert started <= imported_at <= wasm.stat().st_mtime < before_run
+    plain = tmp_path / "plain.wasm"
+    sh([wasiwheel_cli, "component", DEMO, "-o", plain, "-C", "component-preinit=false"])
+    bundle = Path(f"{plain}.bundle")
+    before_run = time.time()
+    code, stdout, stderr, slow = run_component(plain, "--imported-at", preopen=bundle, runs=3)
+    assert code == 0, stderr
+    assert float(stdout.split()[0]) >= before_run
+    # Startup (instantiate + a trivial entry): the pre-initialized component
+    # skips CPython's initialization and the imports.
+    assert statistics.median(fast) * 2 < statistics.median(slow), (fast, slow)
+
+
+def test_wasiwheel_run_component(built, wasiwheel_cli):
+    out, _, _ = built
+    proc = sh([wasiwheel_cli, "run", "--component", out / "wasidemo-0.3.0.wasm", "--", "--imported-at"])
+    assert float(proc.stdout.split()[0]) > 0
+    proc = sh([wasiwheel_cli, "run", "--component", out / "wasidemo-0.3.0.wasm", "--", "--fail"], check=False)
+    assert proc.returncode == 1 and "RuntimeError: failure requested with --fail" in proc.stderr
+
+
+def assert_clean_failure(proc, out, *needles):
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0, text
+    for n in needles:
+        assert n in text, f"{n!r} not in:\n{text}"
+    assert "panicked" not in text
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_no_entry_point(tmp_path, wasiwheel_cli):
+    out = tmp_path / "out"
+    proc = sh([wasiwheel_cli, "build", SDISTS / "abi3-demo", "-o", out, "-C", "target=wasm32-wasi", "-C", "artifact=component"], check=False)
+    assert_clean_failure(proc, out, "needs an entry point", "tool.wasiwheel.component.entry")
+
+
+def test_entry_that_does_not_import(tmp_path, wasiwheel_cli):
+    project = tmp_path / "p"
+    shutil.copytree(SDISTS / "abi3-demo", project, ignore=shutil.ignore_patterns("build"))
+    with open(project / "pyproject.toml", "a") as f:
+        f.write('\n[tool.wasiwheel.component]\nentry = "abi3demo.missing:main"\n')
+    out = tmp_path / "out"
+    proc = sh([wasiwheel_cli, "build", project, "-o", out, "-C", "target=wasm32-wasi", "-C", "artifact=component"], check=False)
+    assert_clean_failure(proc, out, "importing the entry module failed", "ModuleNotFoundError", "pre-initializing the component failed")
+
+
+def test_component_for_a_compile_only_target(tmp_path, wasiwheel_cli):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "sdk").symlink_to(real_cache() / "sdk", target_is_directory=True)
+    env = {"WASIWHEEL_CACHE_DIR": str(cache)}
+    headers = Path(os.environ["WASIWHEEL_TEST_PY313_HEADERS"])
+    sh([wasiwheel_cli, "python", "assemble", "3.13", "--headers", headers, "--sdk", "25", "--target", "wasm32-wasip1"], env=env)
+    out = tmp_path / "out"
+    proc = sh([wasiwheel_cli, "build", DEMO, "-o", out, "-C", "target=wasm32-wasi", "-C", "artifact=component"], env=env, check=False)
+    assert_clean_failure(proc, out, "compile-only", "component")
+
+
+def test_component_wheels_go_inside(tmp_path, isolated_env, wasiwheel_cli):
+    """`--wheel` (and -C component-wheels=DIR) put other wheels' pure-Python files in the component."""
+    wheels = tmp_path / "wheels"
+    sh([sys.executable, "-m", "pip", "wheel", "--no-deps", SDISTS / "pure-src", "-w", wheels], env=isolated_env)
+    out = tmp_path / "demo.wasm"
+    sh([wasiwheel_cli, "component", DEMO, "-o", out, "--wheel", next(wheels.glob("*.whl"))])
+    assert b"hello from pure-src" in out.read_bytes()
+    out2 = tmp_path / "demo2.wasm"
+    sh([wasiwheel_cli, "component", DEMO, "-o", out2, "-C", f"component-wheels={wheels}"])
+    assert b"hello from pure-src" in out2.read_bytes()
