@@ -302,7 +302,8 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
     let link = python.link_info()?;
     let any_cxx = spec.modules.iter().any(|m| m.cxx);
     let mut cmd = Command::new(if any_cxx { sdk.clangxx() } else { sdk.clang() });
-    cmd.args(["--target=wasm32-wasip1", "-O2", "-x", "c"]).arg(t.join("main.c")).args(["-x", "none"]).arg(format!("-I{}", python.include_dir())).arg("-o").arg(t.join("python.wasm"));
+    // No DWARF: CPython's libraries carry debug info that would double the component.
+    cmd.args(["--target=wasm32-wasip1", "-O2", "-Wl,--strip-debug", "-x", "c"]).arg(t.join("main.c")).args(["-x", "none"]).arg(format!("-I{}", python.include_dir())).arg("-o").arg(t.join("python.wasm"));
     for m in &spec.modules {
         cmd.arg(&m.archive);
     }
@@ -345,6 +346,7 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
         .tempfile_in(out.parent().unwrap_or(Utf8Path::new(".")))
         .context(|| format!("cannot create a temporary file beside {out}"))?;
     std::fs::write(part.path(), &component).context(|| format!("cannot write {out}"))?;
+    crate::pep517::wheel::set_mode_644(part.path())?;
     part.persist(out).map_err(|e| Error::Io { context: format!("cannot move the component into place at {out}"), source: e.error })?;
     if !spec.preinit {
         // Without pre-initialization the interpreter reads its files at every

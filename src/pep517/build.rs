@@ -254,6 +254,7 @@ pub fn build_wheel(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host
         let dest = out_dir.join(format!("{stem}.wasm"));
         let tmp = tempfile::Builder::new().prefix(&format!(".{stem}.wasm.")).tempfile_in(out_dir).context(|| format!("cannot create a file in {out_dir}"))?;
         std::fs::copy(&c, tmp.path()).context(|| format!("cannot copy {c}"))?;
+        crate::pep517::wheel::set_mode_644(tmp.path())?;
         tmp.persist(&dest).map_err(|e| Error::Io { context: format!("cannot move the component into place at {dest}"), source: e.error })?;
         progress::status(&format!("built {dest}"));
     }

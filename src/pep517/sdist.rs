@@ -106,6 +106,7 @@ pub fn write_sdist(
     w.flush().context(|| format!("cannot write {out_dir}/{filename}"))?;
     drop(w);
     let final_path = out_dir.join(filename);
+    crate::pep517::wheel::set_mode_644(tmp.path())?;
     tmp.persist(&final_path).map_err(|e| Error::Io { context: format!("cannot move the sdist into place at {final_path}"), source: e.error })?;
     Ok(final_path)
 }

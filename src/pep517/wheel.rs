@@ -132,9 +132,18 @@ impl WheelBuilder {
         w.flush().context(|| format!("cannot write {dir}/{filename}"))?;
         drop(w);
         let final_path = dir.join(filename);
+        set_mode_644(tmp.path())?;
         tmp.persist(&final_path).map_err(|e| Error::Io { context: format!("cannot move the wheel into place at {final_path}"), source: e.error })?;
         Ok(final_path)
     }
+}
+
+/// Give a finished artifact the usual mode 0644 (temporary files are created 0600).
+///
+/// Errors: [`Error::Io`].
+pub fn set_mode_644(path: &std::path::Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).context(|| format!("cannot set the mode of {}", path.display()))
 }
 
 /// A zip timestamp for `secs` since the Unix epoch, clamped to 1980-01-01
