@@ -12,7 +12,6 @@
 //! them and the component needs no preopened directory at run time.
 
 use std::io::Write;
-use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -297,33 +296,8 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
     let n = bundle(python, &spec.python_files, &bundle_dir.join("bundle.zip"))?;
     crate::progress::status(&format!("component: {n} Python files bundled; linking CPython {} with {} extension module(s)", python.full_version(), spec.modules.len()));
 
-    // Link the interpreter with the component main.
-    std::fs::write(t.join("main.c"), main_c(&spec.modules, &spec.entry)).context(|| format!("cannot write {t}/main.c"))?;
-    let link = python.link_info()?;
-    let any_cxx = spec.modules.iter().any(|m| m.cxx);
-    let mut cmd = Command::new(if any_cxx { sdk.clangxx() } else { sdk.clang() });
-    // No DWARF: CPython's libraries carry debug info that would double the component.
-    cmd.args(["--target=wasm32-wasip1", "-O2", "-Wl,--strip-debug", "-x", "c"]).arg(t.join("main.c")).args(["-x", "none"]).arg(format!("-I{}", python.include_dir())).arg("-o").arg(t.join("python.wasm"));
-    for m in &spec.modules {
-        cmd.arg(&m.archive);
-    }
-    cmd.arg(python.libpython());
-    cmd.args(&link.libs);
-    let mut libs: Vec<&String> = spec.modules.iter().flat_map(|m| &m.libraries).collect();
-    libs.sort();
-    libs.dedup();
-    for l in libs {
-        cmd.arg(format!("-l{l}"));
-    }
-    cmd.args(&link.args);
-    if verbose {
-        crate::progress::status(&format!("{cmd:?}"));
-    }
-    let o = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", sdk.clang())))?;
-    if !o.status.success() {
-        return Err(Error::Compile(format!("linking the component's interpreter failed:\n{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))));
-    }
-    let module = std::fs::read(t.join("python.wasm")).context(|| format!("cannot read {t}/python.wasm"))?;
+    let wasm = crate::crossbuild::relink::link_interpreter(python, sdk, &main_c(&spec.modules, &spec.entry), &spec.modules, &t, verbose)?;
+    let module = std::fs::read(&wasm).context(|| format!("cannot read {wasm}"))?;
     let module = if spec.preinit {
         let step = crate::progress::Step::start("component: pre-initializing CPython with wizer");
         let m = crate::crossbuild::wasm::wizer_initialize(&module, "wasiwheel.initialize", &bundle_dir, "/wasiwheel-bundle")?;

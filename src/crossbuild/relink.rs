@@ -73,24 +73,39 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
     }
     let staging = cache::staging_dir(&cache::dir("run")?, key)?;
     let s = Utf8Path::from_path(staging.path()).expect("UTF-8").to_path_buf();
-    std::fs::write(s.join("main.c"), &main).context(|| format!("cannot write {s}/main.c"))?;
+    link_interpreter(python, sdk, &main, modules, &s, verbose)?;
+    std::fs::create_dir_all(dest_dir.parent().expect("parent")).context(|| "cannot create the run cache".to_string())?;
+    if cache::commit(staging, &dest_dir).is_err() && !wasm.exists() {
+        return Err(Error::Other(format!("cannot store the relinked interpreter at {dest_dir}")));
+    }
+    Ok(wasm)
+}
+
+/// Compile `main_source` (a C `main` for the interpreter) and link it with
+/// `modules`, `libpython` and CPython's own static libraries and flags
+/// (DWARF stripped) into `dir/python.wasm`, with `sdk`. Returns that path.
+///
+/// Errors: [`Error::Toolchain`] when the compiler cannot run or the prefix
+/// cannot be relinked; [`Error::Compile`] with the linker's output.
+pub fn link_interpreter(python: &TargetPython, sdk: &WasiSdk, main_source: &str, modules: &[StaticModule], dir: &Utf8Path, verbose: bool) -> Result<Utf8PathBuf> {
+    let link = python.link_info()?;
+    std::fs::write(dir.join("main.c"), main_source).context(|| format!("cannot write {dir}/main.c"))?;
     let any_cxx = modules.iter().any(|m| m.cxx);
+    let out = dir.join("python.wasm");
     let mut cmd = Command::new(if any_cxx { sdk.clangxx() } else { sdk.clang() });
     cmd.arg(format!("--target={}", python.target().triple()))
-        // No DWARF (CPython's archives carry it): a smaller module compiles faster.
+        // No DWARF (CPython's archives carry it): smaller, and faster to compile.
         .args(["-O2", "-Wl,--strip-debug", "-x", "c"])
-        .arg(s.join("main.c"))
+        .arg(dir.join("main.c"))
         .args(["-x", "none"])
         .arg(format!("-I{}", python.include_dir()))
         .arg("-o")
-        .arg(s.join("python.wasm"));
+        .arg(&out);
     for m in modules {
         cmd.arg(&m.archive);
     }
     cmd.arg(python.libpython());
-    for l in &link.libs {
-        cmd.arg(l);
-    }
+    cmd.args(&link.libs);
     let mut libs: Vec<&String> = modules.iter().flat_map(|m| &m.libraries).collect();
     libs.sort();
     libs.dedup();
@@ -101,21 +116,17 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
     if verbose {
         crate::progress::status(&format!("{cmd:?}"));
     }
-    let out = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", sdk.clang())))?;
-    if !out.status.success() {
+    let o = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", sdk.clang())))?;
+    if !o.status.success() {
         return Err(Error::Compile(format!(
-            "relinking CPython {} with {} extension module(s) failed:\n{}{}",
+            "linking CPython {} with {} extension module(s) failed:\n{}{}",
             python.full_version(),
             modules.len(),
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
         )));
     }
-    std::fs::create_dir_all(dest_dir.parent().expect("parent")).context(|| "cannot create the run cache".to_string())?;
-    if cache::commit(staging, &dest_dir).is_err() && !wasm.exists() {
-        return Err(Error::Other(format!("cannot store the relinked interpreter at {dest_dir}")));
-    }
-    Ok(wasm)
+    Ok(out)
 }
 
 #[cfg(test)]
