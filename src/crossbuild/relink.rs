@@ -60,7 +60,8 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
     let link = python.link_info()?;
     let main = main_c(modules);
     // The cache key: every input's content and the exact link line.
-    let mut key = format!("{main}\n{}\n{:?}\n{:?}\n{}\n", sdk.root, sdk.identity, link, python.target());
+    // LINK_RECIPE names how `link_interpreter` links, so a change to it is a new key.
+    let mut key = format!("{LINK_RECIPE}\n{main}\n{}\n{:?}\n{:?}\n{}\n", sdk.root, sdk.identity, link, python.target());
     key.push_str(&cache::sha256_file(&python.libpython())?);
     for m in modules {
         key.push_str(&format!("\n{} {} {:?} {}", m.name, m.init, m.libraries, cache::sha256_file(&m.archive)?));
@@ -80,6 +81,9 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
     }
     Ok(wasm)
 }
+
+/// Identifies the link recipe of [`link_interpreter`] in cache keys.
+const LINK_RECIPE: &str = "link-interpreter/2 (-O2, --strip-debug)";
 
 /// Compile `main_source` (a C `main` for the interpreter) and link it with
 /// `modules`, `libpython` and CPython's own static libraries and flags
