@@ -324,6 +324,13 @@ impl BuildPlan {
         Ok(BuildPlan { pyproject, settings, target, extensions, python_files, build_dir, tag, ext_suffixes })
     }
 
+    /// How to compile: `jobs` processes (default: the number of CPUs), the
+    /// profile and verbosity of the settings.
+    pub fn compile_options(&self) -> crate::crossbuild::compile::CompileOptions {
+        let jobs = self.settings.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+        crate::crossbuild::compile::CompileOptions { jobs, profile: self.settings.profile, verbose: self.settings.verbose }
+    }
+
     /// The compilers of this plan.
     pub fn toolchain(&self) -> Toolchain {
         match &self.target {

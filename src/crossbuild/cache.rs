@@ -83,6 +83,27 @@ pub fn commit(staging: tempfile::TempDir, dest: &Utf8Path) -> Result<()> {
     })
 }
 
+/// Write the file `dest` atomically: `write` fills a temporary file
+/// (`.{name}.XXXXXX.part`) in the same directory, which then gets mode 0644
+/// and is renamed over `dest`. If `write` fails, nothing is left behind.
+///
+/// Errors: [`Error::Io`] when the directory cannot be written, or whatever
+/// `write` returns.
+pub fn write_atomic(dest: &Utf8Path, write: impl FnOnce(&mut File) -> Result<()>) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = dest.parent().filter(|d| !d.as_str().is_empty()).unwrap_or(Utf8Path::new("."));
+    std::fs::create_dir_all(dir).context(|| format!("cannot create the directory {dir}"))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{}.", dest.file_name().unwrap_or("output")))
+        .suffix(".part")
+        .tempfile_in(dir)
+        .context(|| format!("cannot create a temporary file in {dir}"))?;
+    write(tmp.as_file_mut())?;
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).context(|| format!("cannot set the mode of {}", tmp.path().display()))?;
+    tmp.persist(dest).map_err(|e| Error::Io { context: format!("cannot move {dest} into place"), source: e.error })?;
+    Ok(())
+}
+
 /// Hex sha256 of `data`.
 pub fn sha256_hex(data: &[u8]) -> String {
     use sha2::{Digest, Sha256};

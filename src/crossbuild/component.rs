@@ -296,7 +296,7 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
     let n = bundle(python, &spec.python_files, &bundle_dir.join("bundle.zip"))?;
     crate::progress::status(&format!("component: {n} Python files bundled; linking CPython {} with {} extension module(s)", python.full_version(), spec.modules.len()));
 
-    let wasm = crate::crossbuild::relink::link_interpreter(python, sdk, &main_c(&spec.modules, &spec.entry), &spec.modules, &t, verbose)?;
+    let wasm = crate::crossbuild::relink::link_interpreter(python, sdk, &python.link_info()?, &main_c(&spec.modules, &spec.entry), &spec.modules, &t, verbose)?;
     let module = std::fs::read(&wasm).context(|| format!("cannot read {wasm}"))?;
     let module = if spec.preinit {
         let step = crate::progress::Step::start("component: pre-initializing CPython with wizer");
@@ -311,17 +311,7 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
         .and_then(|e| e.adapter(wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER))
         .and_then(|e| e.validate(true).encode())
         .map_err(|e| Error::Run(format!("cannot encode the component: {e:#}")))?;
-    if let Some(parent) = out.parent() {
-        std::fs::create_dir_all(parent).context(|| format!("cannot create {parent}"))?;
-    }
-    let part = tempfile::Builder::new()
-        .prefix(&format!(".{}.", out.file_name().unwrap_or("component.wasm")))
-        .suffix(".part")
-        .tempfile_in(out.parent().unwrap_or(Utf8Path::new(".")))
-        .context(|| format!("cannot create a temporary file beside {out}"))?;
-    std::fs::write(part.path(), &component).context(|| format!("cannot write {out}"))?;
-    crate::pep517::wheel::set_mode_644(part.path())?;
-    part.persist(out).map_err(|e| Error::Io { context: format!("cannot move the component into place at {out}"), source: e.error })?;
+    crate::crossbuild::cache::write_atomic(out, |f| f.write_all(&component).context(|| format!("cannot write {out}")))?;
     if !spec.preinit {
         // Without pre-initialization the interpreter reads its files at every
         // start: map this directory at /wasiwheel-bundle.

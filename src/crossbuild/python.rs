@@ -343,6 +343,16 @@ fn build_step(mut cmd: Command, log: &Utf8Path, verbose: bool, what: &str) -> Re
     Ok(())
 }
 
+/// The `PY_VERSION` (e.g. `3.13.5`) that CPython's `patchlevel.h` at `path` defines.
+///
+/// Errors: [`Error::Io`] when it cannot be read; [`Error::Toolchain`] when it has no `PY_VERSION`.
+fn py_version_in(path: &Utf8Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).context(|| format!("cannot read {path}"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("#define PY_VERSION").map(|v| v.trim().trim_matches('"').to_string()))
+        .ok_or_else(|| Error::Toolchain(format!("{path} has no PY_VERSION")))
+}
+
 /// Split a make-variable value into arguments (values in sysconfigdata are
 /// plain space-separated words).
 fn words(vars: &BTreeMap<String, String>, key: &str) -> Vec<String> {
@@ -399,11 +409,7 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
         .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok())
         .find(|p| p.join("Include/patchlevel.h").exists())
         .ok_or_else(|| Error::Toolchain(format!("{} is not a CPython source tarball: no Include/patchlevel.h in it", opts.source)))?;
-    let patchlevel = std::fs::read_to_string(checkout.join("Include/patchlevel.h")).context(|| "cannot read patchlevel.h".to_string())?;
-    let full_version = patchlevel
-        .lines()
-        .find_map(|l| l.strip_prefix("#define PY_VERSION").map(|v| v.trim().trim_matches('"').to_string()))
-        .ok_or_else(|| Error::Toolchain(format!("{} has no PY_VERSION in Include/patchlevel.h", opts.source)))?;
+    let full_version = py_version_in(&checkout.join("Include/patchlevel.h"))?;
     let found: PyVersion = full_version.parse().map_err(|e: String| Error::Toolchain(e))?;
     if found != version {
         return Err(Error::Toolchain(format!("{} is CPython {full_version}, not {version}: give the source of CPython {version}", opts.source)));
@@ -557,11 +563,7 @@ pub fn assemble(version: PyVersion, opts: &AssembleOptions) -> Result<TargetPyth
         .into_iter()
         .find(|d| d.join("Python.h").exists())
         .ok_or_else(|| Error::Toolchain(format!("{} has no python{version}/Python.h (nor Python.h): give the directory of CPython {version}'s headers", opts.headers)))?;
-    let patchlevel = std::fs::read_to_string(inc.join("patchlevel.h")).context(|| format!("cannot read {inc}/patchlevel.h"))?;
-    let full_version = patchlevel
-        .lines()
-        .find_map(|l| l.strip_prefix("#define PY_VERSION").map(|v| v.trim().trim_matches('"').to_string()))
-        .ok_or_else(|| Error::Toolchain(format!("{inc}/patchlevel.h has no PY_VERSION")))?;
+    let full_version = py_version_in(&inc.join("patchlevel.h"))?;
     let found: PyVersion = full_version.parse().map_err(Error::Toolchain)?;
     if found != version {
         return Err(Error::Toolchain(format!("the headers in {inc} are CPython {full_version}, not {version}")));

@@ -9,7 +9,7 @@ use std::process::Command;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::crossbuild::cache;
-use crate::crossbuild::python::TargetPython;
+use crate::crossbuild::python::{LinkInfo, TargetPython};
 use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
 
@@ -74,7 +74,7 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
     }
     let staging = cache::staging_dir(&cache::dir("run")?, key)?;
     let s = Utf8Path::from_path(staging.path()).expect("UTF-8").to_path_buf();
-    link_interpreter(python, sdk, &main, modules, &s, verbose)?;
+    link_interpreter(python, sdk, &link, &main, modules, &s, verbose)?;
     std::fs::create_dir_all(dest_dir.parent().expect("parent")).context(|| "cannot create the run cache".to_string())?;
     if cache::commit(staging, &dest_dir).is_err() && !wasm.exists() {
         return Err(Error::Other(format!("cannot store the relinked interpreter at {dest_dir}")));
@@ -87,12 +87,11 @@ const LINK_RECIPE: &str = "link-interpreter/2 (-O2, --strip-debug)";
 
 /// Compile `main_source` (a C `main` for the interpreter) and link it with
 /// `modules`, `libpython` and CPython's own static libraries and flags
-/// (DWARF stripped) into `dir/python.wasm`, with `sdk`. Returns that path.
+/// (`link`, from [`TargetPython::link_info`]; DWARF stripped) into `dir/python.wasm`, with `sdk`. Returns that path.
 ///
 /// Errors: [`Error::Toolchain`] when the compiler cannot run or the prefix
 /// cannot be relinked; [`Error::Compile`] with the linker's output.
-pub fn link_interpreter(python: &TargetPython, sdk: &WasiSdk, main_source: &str, modules: &[StaticModule], dir: &Utf8Path, verbose: bool) -> Result<Utf8PathBuf> {
-    let link = python.link_info()?;
+pub fn link_interpreter(python: &TargetPython, sdk: &WasiSdk, link: &LinkInfo, main_source: &str, modules: &[StaticModule], dir: &Utf8Path, verbose: bool) -> Result<Utf8PathBuf> {
     std::fs::write(dir.join("main.c"), main_source).context(|| format!("cannot write {dir}/main.c"))?;
     let any_cxx = modules.iter().any(|m| m.cxx);
     let out = dir.join("python.wasm");

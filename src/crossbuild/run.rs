@@ -65,15 +65,11 @@ fn unpack_wheel(wheel: &Utf8Path, site: &Utf8Path, static_dir: &Utf8Path) -> Res
                 continue;
             }
             site.join(&name)
-        } else if first.ends_with(".data") {
-            let mut parts = name.splitn(3, '/');
-            let _ = parts.next();
-            match (parts.next(), parts.next()) {
-                (Some("purelib" | "platlib"), Some(rest)) => site.join(rest),
-                _ => continue, // scripts, headers, data: not needed to import
-            }
         } else {
-            site.join(&name)
+            match crate::pep517::wheel::library_relative(&name) {
+                Some(rel) => site.join(rel),
+                None => continue, // scripts, headers, data: not needed to import
+            }
         };
         std::fs::create_dir_all(dest.parent().expect("parent")).context(|| format!("cannot create {}", dest.parent().expect("parent")))?;
         std::fs::write(&dest, &data).context(|| format!("cannot write {dest}"))?;

@@ -25,6 +25,11 @@ pub const WASI_LIBC_COMMITS: &[(&str, u32)] = &[
     ("161b3195fc25", 33),
 ];
 
+/// The wasi-libc commit of official SDK `major`, if wasiwheel knows it.
+pub fn wasi_libc_of(major: u32) -> Option<&'static str> {
+    WASI_LIBC_COMMITS.iter().find(|(_, m)| *m == major).map(|(c, _)| *c)
+}
+
 /// The SDK major whose wasi-libc is `commit` (a prefix of at least 7 hex digits).
 pub fn major_for_wasi_libc(commit: &str) -> Option<u32> {
     if commit.len() < 7 {
@@ -211,8 +216,6 @@ pub struct DebianRecipe {
     pub wasi_libc_version: &'static str,
     /// sha256 of `wasi-libc_{version}_all.deb`.
     pub sha256: &'static str,
-    /// wasi-libc commit.
-    pub wasi_libc_commit: &'static str,
     /// LLVM major of the clang/lld packages to use.
     pub llvm: u32,
 }
@@ -224,7 +227,6 @@ pub const DEBIAN_RECIPES: &[DebianRecipe] = &[
         suite: "trixie",
         wasi_libc_version: "0.0~git20241209.574b88d-2",
         sha256: "b7716260051d289248b7667f81fa2792c125d888ff51da3fa09c6272cc0bd11d",
-        wasi_libc_commit: "574b88da4815",
         llvm: 19,
     },
     DebianRecipe {
@@ -232,7 +234,6 @@ pub const DEBIAN_RECIPES: &[DebianRecipe] = &[
         suite: "sid",
         wasi_libc_version: "0.0~git20260423.161b319-2",
         sha256: "1051dbb0a5e6d3f709de83b6afb423e07a8ab19a9e9f12ef20ff902131e7b8bc",
-        wasi_libc_commit: "161b3195fc25",
         llvm: 22,
     },
 ];
@@ -513,7 +514,7 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
     let origin = format!("debian: wasi-libc {} + clang-{llvm} {llvm_version}", recipe.wasi_libc_version);
     std::fs::write(
         s.join("VERSION"),
-        format!("{major}.0+debian\nwasi-libc: {}\nllvm-version: {llvm_version}\norigin: {origin}\n", recipe.wasi_libc_commit),
+        format!("{major}.0+debian\nwasi-libc: {}\nllvm-version: {llvm_version}\norigin: {origin}\n", wasi_libc_of(major).unwrap_or("unknown")),
     )
     .context(|| format!("cannot write {s}/VERSION"))?;
     std::fs::remove_dir_all(&work).context(|| format!("cannot remove {work}"))?;
@@ -522,30 +523,6 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
     let sdk = WasiSdk::open(&dest)?;
     progress::status(&format!("installed {} at {dest}", sdk.identity));
     Ok(sdk)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn official_version_file() {
-        let id = parse_version_file("25.0\nwasi-libc: 574b88da4815\nllvm: ab4b5a2db582\nllvm-version: 19.1.5\nconfig: 1234\n").unwrap();
-        assert_eq!(id.major, 25);
-        assert_eq!(id.llvm_version.as_deref(), Some("19.1.5"));
-        assert_eq!(id.origin, "official");
-    }
-
-    #[test]
-    fn debian_version_file_and_commit_table() {
-        let id = parse_version_file("25.0+debian\nwasi-libc: 574b88da4815\norigin: debian: x\n").unwrap();
-        assert_eq!(id.major, 25);
-        assert_eq!(id.origin, "debian: x");
-        assert_eq!(major_for_wasi_libc("b9ef79d"), Some(24));
-        assert_eq!(major_for_wasi_libc("161b3195fc25"), Some(33));
-        assert_eq!(major_for_wasi_libc("abc"), None);
-        assert!(parse_version_file("nonsense\n").is_err());
-    }
 }
 
 /// An official wasi-sdk release for x86_64 Linux: its asset name, the
@@ -560,8 +537,6 @@ pub struct OfficialRelease {
     pub top: &'static str,
     /// Pinned sha256 of the asset.
     pub sha256: &'static str,
-    /// wasi-libc commit.
-    pub wasi_libc: &'static str,
     /// LLVM version.
     pub llvm_version: &'static str,
 }
@@ -569,11 +544,11 @@ pub struct OfficialRelease {
 /// The official releases wasiwheel can download (x86_64 Linux), with pinned
 /// checksums.
 pub const OFFICIAL_RELEASES: &[OfficialRelease] = &[
-    OfficialRelease { major: 21, asset: "wasi-sdk-21.0-linux.tar.gz", top: "wasi-sdk-21.0", sha256: "f2fe0723b337c484556b19d64c0f6c6044827014bfcd403d00951c65a86cfa26", wasi_libc: "c5264e2bbe53", llvm_version: "17.0.6" },
-    OfficialRelease { major: 24, asset: "wasi-sdk-24.0-x86_64-linux.tar.gz", top: "wasi-sdk-24.0-x86_64-linux", sha256: "c6c38aab56e5de88adf6c1ebc9c3ae8da72f88ec2b656fb024eda8d4167a0bc5", wasi_libc: "b9ef79d7dbd4", llvm_version: "18.1.2" },
-    OfficialRelease { major: 25, asset: "wasi-sdk-25.0-x86_64-linux.tar.gz", top: "wasi-sdk-25.0-x86_64-linux", sha256: "52640dde13599bf127a95499e61d6d640256119456d1af8897ab6725bcf3d89c", wasi_libc: "574b88da4815", llvm_version: "19.1.5" },
-    OfficialRelease { major: 30, asset: "wasi-sdk-30.0-x86_64-linux.tar.gz", top: "wasi-sdk-30.0-x86_64-linux", sha256: "0507679dff16814b74516cd969a9b16d2ced1347388024bc7966264648c78bfb", wasi_libc: "ec0effd769df", llvm_version: "21" },
-    OfficialRelease { major: 33, asset: "wasi-sdk-33.0-x86_64-linux.tar.gz", top: "wasi-sdk-33.0-x86_64-linux", sha256: "0ba8b5bfaeb2adf3f29bab5841d76cf5318ab8e1642ea195f88baba1abd47bce", wasi_libc: "161b3195fc25", llvm_version: "22" },
+    OfficialRelease { major: 21, asset: "wasi-sdk-21.0-linux.tar.gz", top: "wasi-sdk-21.0", sha256: "f2fe0723b337c484556b19d64c0f6c6044827014bfcd403d00951c65a86cfa26", llvm_version: "17.0.6" },
+    OfficialRelease { major: 24, asset: "wasi-sdk-24.0-x86_64-linux.tar.gz", top: "wasi-sdk-24.0-x86_64-linux", sha256: "c6c38aab56e5de88adf6c1ebc9c3ae8da72f88ec2b656fb024eda8d4167a0bc5", llvm_version: "18.1.2" },
+    OfficialRelease { major: 25, asset: "wasi-sdk-25.0-x86_64-linux.tar.gz", top: "wasi-sdk-25.0-x86_64-linux", sha256: "52640dde13599bf127a95499e61d6d640256119456d1af8897ab6725bcf3d89c", llvm_version: "19.1.5" },
+    OfficialRelease { major: 30, asset: "wasi-sdk-30.0-x86_64-linux.tar.gz", top: "wasi-sdk-30.0-x86_64-linux", sha256: "0507679dff16814b74516cd969a9b16d2ced1347388024bc7966264648c78bfb", llvm_version: "21" },
+    OfficialRelease { major: 33, asset: "wasi-sdk-33.0-x86_64-linux.tar.gz", top: "wasi-sdk-33.0-x86_64-linux", sha256: "0ba8b5bfaeb2adf3f29bab5841d76cf5318ab8e1642ea195f88baba1abd47bce", llvm_version: "22" },
 ];
 
 /// Where official releases are downloaded from: `{base}/wasi-sdk-{N}/{asset}`
@@ -627,7 +602,7 @@ pub fn install_official(major: u32, mirror: Option<&str>) -> Result<WasiSdk> {
     }
     if !top.join("VERSION").exists() {
         // wasi-sdk 21 predates the VERSION file: record what the pin table knows.
-        std::fs::write(top.join("VERSION"), format!("{major}.0\nwasi-libc: {}\nllvm-version: {}\n", rel.wasi_libc, rel.llvm_version))
+        std::fs::write(top.join("VERSION"), format!("{major}.0\nwasi-libc: {}\nllvm-version: {}\n", wasi_libc_of(major).unwrap_or("unknown"), rel.llvm_version))
             .context(|| format!("cannot write {top}/VERSION"))?;
     }
     // The SDK itself becomes the cache entry; the staging directory goes away.
@@ -696,4 +671,28 @@ pub fn download_checked(url: &str, dest: &Utf8Path, want: &str) -> Result<()> {
         let _ = std::fs::remove_file(dest);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn official_version_file() {
+        let id = parse_version_file("25.0\nwasi-libc: 574b88da4815\nllvm: ab4b5a2db582\nllvm-version: 19.1.5\nconfig: 1234\n").unwrap();
+        assert_eq!(id.major, 25);
+        assert_eq!(id.llvm_version.as_deref(), Some("19.1.5"));
+        assert_eq!(id.origin, "official");
+    }
+
+    #[test]
+    fn debian_version_file_and_commit_table() {
+        let id = parse_version_file("25.0+debian\nwasi-libc: 574b88da4815\norigin: debian: x\n").unwrap();
+        assert_eq!(id.major, 25);
+        assert_eq!(id.origin, "debian: x");
+        assert_eq!(major_for_wasi_libc("b9ef79d"), Some(24));
+        assert_eq!(major_for_wasi_libc("161b3195fc25"), Some(33));
+        assert_eq!(major_for_wasi_libc("abc"), None);
+        assert!(parse_version_file("nonsense\n").is_err());
+    }
 }

@@ -63,29 +63,34 @@ fn engine() -> Result<Engine> {
 }
 
 /// Load `wasm` compiled for `engine`, from the compiled-code cache when possible.
-fn load_module(engine: &Engine, wasm_path: &Utf8Path) -> Result<Module> {
-    let bytes = std::fs::read(wasm_path).context(|| format!("cannot read {wasm_path}"))?;
+/// Where the compiled code of `bytes` for `engine` is cached: keyed by the
+/// module's sha256 and the engine's compatibility hash.
+fn compiled_path(engine: &Engine, bytes: &[u8]) -> Result<Utf8PathBuf> {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
-    let key = format!("{}-{:016x}", &cache::sha256_hex(&bytes)[..32], h.finish());
-    let dir = cache::dir("wasmtime")?;
-    let cached = dir.join(format!("{key}.cwasm"));
-    if cached.exists() {
-        // SAFETY: the file was written by `Module::serialize` of this very
-        // wasmtime with this configuration (the key includes the engine's
-        // compatibility hash), into wasiwheel's private cache, by rename.
-        if let Ok(m) = unsafe { Module::deserialize_file(engine, &cached) } {
-            return Ok(m);
-        }
+    Ok(cache::dir("wasmtime")?.join(format!("{}-{:016x}.cwasm", &cache::sha256_hex(bytes)[..32], h.finish())))
+}
+
+/// Keep compiled code for the next run (best effort: a failure only costs a recompile).
+fn store_compiled(path: &Utf8Path, serialized: wasmtime::Result<Vec<u8>>) {
+    use std::io::Write;
+    if let Ok(data) = serialized {
+        let _ = cache::write_atomic(path, |f| f.write_all(&data).context(|| format!("cannot write {path}")));
+    }
+}
+
+/// Load `wasm` compiled for `engine`, from the compiled-code cache when possible.
+fn load_module(engine: &Engine, wasm_path: &Utf8Path) -> Result<Module> {
+    let bytes = std::fs::read(wasm_path).context(|| format!("cannot read {wasm_path}"))?;
+    let cached = compiled_path(engine, &bytes)?;
+    // SAFETY: the file was written by `Module::serialize` of this very
+    // wasmtime with this configuration (the key includes the engine's
+    // compatibility hash), into wasiwheel's private cache, by rename.
+    if let Ok(m) = unsafe { Module::deserialize_file(engine, &cached) } {
+        return Ok(m);
     }
     let module = Module::new(engine, &bytes).map_err(|e| Error::Run(format!("{wasm_path} is not a valid WebAssembly module: {e:#}")))?;
-    if let Ok(ser) = module.serialize() {
-        if let Ok(tmp) = tempfile::NamedTempFile::new_in(&dir) {
-            if std::fs::write(tmp.path(), ser).is_ok() {
-                let _ = tmp.persist(&cached);
-            }
-        }
-    }
+    store_compiled(&cached, module.serialize());
     Ok(module)
 }
 
@@ -206,19 +211,13 @@ pub fn run_component(path: &Utf8Path, args: &[String], env: &[(String, String)])
         .spawn(move || -> Result<i32> {
             let engine = engine()?;
             let bytes = std::fs::read(&path).context(|| format!("cannot read {path}"))?;
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            engine.precompile_compatibility_hash().hash(&mut h);
-            let cached = cache::dir("wasmtime")?.join(format!("{}-{:016x}.cwasm", &cache::sha256_hex(&bytes)[..32], h.finish()));
+            let cached = compiled_path(&engine, &bytes)?;
             // SAFETY: as in `load_module`: written by this wasmtime with this configuration.
             let component = match unsafe { Component::deserialize_file(&engine, &cached) } {
                 Ok(c) => c,
                 Err(_) => {
                     let c = Component::new(&engine, &bytes).map_err(|e| Error::Run(format!("{path} is not a WebAssembly component: {e:#}")))?;
-                    if let (Ok(ser), Ok(tmp)) = (c.serialize(), tempfile::NamedTempFile::new_in(cached.parent().expect("cache dir"))) {
-                        if std::fs::write(tmp.path(), ser).is_ok() {
-                            let _ = tmp.persist(&cached);
-                        }
-                    }
+                    store_compiled(&cached, c.serialize());
                     c
                 }
             };

@@ -99,7 +99,7 @@ pub fn sdk_from_producers(wasm: &[u8]) -> Option<SdkIdentity> {
                 return Some(SdkIdentity {
                     major: *major,
                     version: format!("{major}.0"),
-                    wasi_libc: crate::crossbuild::sdk::WASI_LIBC_COMMITS.iter().find(|(_, m)| m == major).map(|(c, _)| c.to_string()),
+                    wasi_libc: crate::crossbuild::sdk::wasi_libc_of(*major).map(str::to_string),
                     llvm_version: ver.split_whitespace().next().map(str::to_string),
                     origin: format!("official (read from the producers section: clang {ver})"),
                 });

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::crossbuild::compile::{self, CompileOptions};
+use crate::crossbuild::compile;
 use crate::crossbuild::sdk::SdkIdentity;
 use crate::crossbuild::target::{PyVersion, WasiTarget};
 use crate::error::{Error, IoContext, Result};
@@ -85,15 +85,14 @@ fn build_extensions(plan: &BuildPlan, w: &mut WheelBuilder) -> Result<(compile::
     if plan.extensions.is_empty() {
         return Ok((stats, statics));
     }
-    let jobs = plan.settings.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let opts = CompileOptions { jobs, profile: plan.settings.profile, verbose: plan.settings.verbose };
+    let opts = plan.compile_options();
     let tc = plan.toolchain();
     let what = match &plan.target {
         TargetPlan::Host { python } => format!("for the host ({} {})", python.implementation, python.version),
         TargetPlan::Wasi { target, sdk, python } => format!("for {target} (CPython {}, {})", python.full_version(), sdk.identity),
     };
     let n: usize = plan.extensions.iter().map(|e| e.sources.len()).sum();
-    progress::status(&format!("building {} extension module(s) from {n} source(s) {what}, {jobs} job(s)", plan.extensions.len()));
+    progress::status(&format!("building {} extension module(s) from {n} source(s) {what}, {} job(s)", plan.extensions.len(), opts.jobs));
     let (objects, s) = compile::compile(&tc, &plan.extensions, &plan.python_includes(), &plan.build_dir.join("obj"), &opts)?;
     stats = s;
     let mut manifest_modules = Vec::new();
@@ -164,17 +163,10 @@ fn wheel_python_files(dir: &Utf8Path) -> Result<Vec<(String, Vec<u8>)>> {
         for i in 0..z.len() {
             let mut e = z.by_index(i).map_err(|e| Error::Other(format!("{w}: {e}")))?;
             let name = e.name().map_err(|e| Error::Other(format!("{w}: {e}")))?.to_string();
-            let first = name.split('/').next().unwrap_or("");
-            let rel = if first.ends_with(".data") {
-                match name.splitn(3, '/').collect::<Vec<_>>()[..] {
-                    [_, "purelib" | "platlib", rest] => rest.to_string(),
-                    _ => continue,
-                }
-            } else if first.ends_with(".dist-info") || e.is_dir() {
+            if name.split('/').next().unwrap_or("").ends_with(".dist-info") || e.is_dir() {
                 continue;
-            } else {
-                name.clone()
-            };
+            }
+            let Some(rel) = crate::pep517::wheel::library_relative(&name).map(str::to_string) else { continue };
             if rel.ends_with(".so") || rel.ends_with(".pyd") || rel.contains("..") {
                 continue;
             }
@@ -252,10 +244,10 @@ pub fn build_wheel(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host
     let path = w.write(out_dir, &filename)?;
     if let Some(c) = component {
         let dest = out_dir.join(format!("{stem}.wasm"));
-        let tmp = tempfile::Builder::new().prefix(&format!(".{stem}.wasm.")).tempfile_in(out_dir).context(|| format!("cannot create a file in {out_dir}"))?;
-        std::fs::copy(&c, tmp.path()).context(|| format!("cannot copy {c}"))?;
-        crate::pep517::wheel::set_mode_644(tmp.path())?;
-        tmp.persist(&dest).map_err(|e| Error::Io { context: format!("cannot move the component into place at {dest}"), source: e.error })?;
+        crate::crossbuild::cache::write_atomic(&dest, |f| {
+            let mut src = std::fs::File::open(&c).context(|| format!("cannot open {c}"))?;
+            std::io::copy(&mut src, f).map(drop).context(|| format!("cannot write {dest}"))
+        })?;
         progress::status(&format!("built {dest}"));
     }
     let total = started.elapsed();
@@ -316,8 +308,7 @@ pub fn build_editable(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, h
     let plan = BuildPlan::new(pyproject, settings, host_python)?;
     let source_dir = crate::plan::python_source_dir(&plan.pyproject)?;
     if !plan.extensions.is_empty() {
-        let jobs = plan.settings.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-        let opts = CompileOptions { jobs, profile: plan.settings.profile, verbose: plan.settings.verbose };
+        let opts = plan.compile_options();
         let tc = plan.toolchain();
         progress::status(&format!("building {} extension module(s) in place for an editable install", plan.extensions.len()));
         let (objects, _) = compile::compile(&tc, &plan.extensions, &plan.python_includes(), &plan.build_dir.join("obj"), &opts)?;

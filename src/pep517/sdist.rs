@@ -7,7 +7,7 @@ use std::io::Write;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{IoContext, Result};
 
 /// Directory names never put in an sdist: VCS folders, caches, build outputs,
 /// virtual environments.
@@ -72,16 +72,6 @@ pub fn write_sdist(
     filename: &str,
     timestamp: i64,
 ) -> Result<Utf8PathBuf> {
-    std::fs::create_dir_all(out_dir).context(|| format!("cannot create the output directory {out_dir}"))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{filename}."))
-        .suffix(".part")
-        .tempfile_in(out_dir)
-        .context(|| format!("cannot create a temporary file in {out_dir}"))?;
-    let file = tmp.reopen().context(|| format!("cannot open {}", tmp.path().display()))?;
-    let gz = flate2::GzBuilder::new().mtime(0).write(std::io::BufWriter::new(file), flate2::Compression::default());
-    let mut tar = tar::Builder::new(gz);
-    tar.mode(tar::HeaderMode::Deterministic);
     let mtime = timestamp.max(0) as u64;
     let mut entries: Vec<(String, Vec<u8>, bool)> = Vec::with_capacity(files.len() + 1);
     entries.push((format!("{top}/PKG-INFO"), pkg_info.as_bytes().to_vec(), false));
@@ -98,16 +88,17 @@ pub fn write_sdist(
         entries.push((format!("{top}/{f}"), data, exec));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (path, data, exec) in entries {
-        append_pax(&mut tar, &path, &data, if exec { 0o755 } else { 0o644 }, mtime).context(|| format!("cannot add {path} to the sdist"))?;
-    }
-    let gz = tar.into_inner().context(|| format!("cannot write {out_dir}/{filename}"))?;
-    let mut w = gz.finish().context(|| format!("cannot write {out_dir}/{filename}"))?;
-    w.flush().context(|| format!("cannot write {out_dir}/{filename}"))?;
-    drop(w);
     let final_path = out_dir.join(filename);
-    crate::pep517::wheel::set_mode_644(tmp.path())?;
-    tmp.persist(&final_path).map_err(|e| Error::Io { context: format!("cannot move the sdist into place at {final_path}"), source: e.error })?;
+    crate::crossbuild::cache::write_atomic(&final_path, |file| {
+        let gz = flate2::GzBuilder::new().mtime(0).write(std::io::BufWriter::new(file), flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        tar.mode(tar::HeaderMode::Deterministic);
+        for (path, data, exec) in entries {
+            append_pax(&mut tar, &path, &data, if exec { 0o755 } else { 0o644 }, mtime).context(|| format!("cannot add {path} to the sdist"))?;
+        }
+        let gz = tar.into_inner().context(|| format!("cannot write {final_path}"))?;
+        gz.finish().context(|| format!("cannot write {final_path}"))?.flush().context(|| format!("cannot write {final_path}"))
+    })?;
     Ok(final_path)
 }
 

@@ -23,6 +23,21 @@ pub fn record_hash(data: &[u8]) -> String {
     format!("sha256={}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
 }
 
+/// Where a wheel entry goes relative to the library directory (purelib or
+/// platlib) on installation (binary distribution format, "Installing a
+/// wheel"): root entries as they are, `{dist}.data/purelib|platlib/…` without
+/// that prefix; `None` for the other `.data` schemes (scripts, headers, data).
+pub fn library_relative(entry: &str) -> Option<&str> {
+    let (first, rest) = entry.split_once('/').unwrap_or((entry, ""));
+    if !first.ends_with(".data") {
+        return Some(entry);
+    }
+    match rest.split_once('/') {
+        Some(("purelib" | "platlib", path)) => Some(path),
+        _ => None,
+    }
+}
+
 /// Quote a `RECORD` field as CSV does (only when needed).
 fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -96,54 +111,29 @@ impl WheelBuilder {
     /// Errors: [`Error::Io`] when the directory cannot be written; nothing is
     /// left in `dir` on failure.
     pub fn write(self, dir: &Utf8Path, filename: &str) -> Result<Utf8PathBuf> {
-        std::fs::create_dir_all(dir).context(|| format!("cannot create the output directory {dir}"))?;
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{filename}."))
-            .suffix(".part")
-            .tempfile_in(dir)
-            .context(|| format!("cannot create a temporary file in {dir}"))?;
-        let file = tmp.reopen().context(|| format!("cannot open {}", tmp.path().display()))?;
-        let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
-        let mtime = zip_datetime(self.timestamp);
-        let dist_prefix = format!("{}/", self.dist_info);
-        // Files outside .dist-info first, then .dist-info, each group sorted.
-        let (body, meta): (Vec<_>, Vec<_>) = self.files.iter().partition(|(p, _)| !p.starts_with(&dist_prefix));
-        let mut record = String::new();
-        let zerr = |e: zip::result::ZipError| Error::Other(format!("cannot write {dir}/{filename}: {e}"));
-        for (path, entry) in body.into_iter().chain(meta) {
-            let mode = if entry.executable { 0o755 } else { 0o644 };
-            let options = SimpleFileOptions::default()
-                .compression_method(CompressionMethod::Deflated)
-                .last_modified_time(mtime)
-                .unix_permissions(mode);
-            zip.start_file(path.as_str(), options).map_err(zerr)?;
-            zip.write_all(&entry.data).context(|| format!("cannot write {dir}/{filename}"))?;
-            record.push_str(&format!("{},{},{}\n", csv_field(path), record_hash(&entry.data), entry.data.len()));
-        }
-        let record_path = format!("{}RECORD", dist_prefix);
-        record.push_str(&format!("{},,\n", csv_field(&record_path)));
-        let options = SimpleFileOptions::default()
-            .compression_method(CompressionMethod::Deflated)
-            .last_modified_time(mtime)
-            .unix_permissions(0o644);
-        zip.start_file(record_path.as_str(), options).map_err(zerr)?;
-        zip.write_all(record.as_bytes()).context(|| format!("cannot write {dir}/{filename}"))?;
-        let mut w = zip.finish().map_err(zerr)?;
-        w.flush().context(|| format!("cannot write {dir}/{filename}"))?;
-        drop(w);
         let final_path = dir.join(filename);
-        set_mode_644(tmp.path())?;
-        tmp.persist(&final_path).map_err(|e| Error::Io { context: format!("cannot move the wheel into place at {final_path}"), source: e.error })?;
+        crate::crossbuild::cache::write_atomic(&final_path, |file| {
+            let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
+            let mtime = zip_datetime(self.timestamp);
+            let dist_prefix = format!("{}/", self.dist_info);
+            // Files outside .dist-info first, then .dist-info, each group sorted.
+            let (body, meta): (Vec<_>, Vec<_>) = self.files.iter().partition(|(p, _)| !p.starts_with(&dist_prefix));
+            let mut record = String::new();
+            let zerr = |e: zip::result::ZipError| Error::Other(format!("cannot write {final_path}: {e}"));
+            let options = |mode: u32| SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).last_modified_time(mtime).unix_permissions(mode);
+            for (path, entry) in body.into_iter().chain(meta) {
+                zip.start_file(path.as_str(), options(if entry.executable { 0o755 } else { 0o644 })).map_err(zerr)?;
+                zip.write_all(&entry.data).context(|| format!("cannot write {final_path}"))?;
+                record.push_str(&format!("{},{},{}\n", csv_field(path), record_hash(&entry.data), entry.data.len()));
+            }
+            let record_path = format!("{}RECORD", dist_prefix);
+            record.push_str(&format!("{},,\n", csv_field(&record_path)));
+            zip.start_file(record_path.as_str(), options(0o644)).map_err(zerr)?;
+            zip.write_all(record.as_bytes()).context(|| format!("cannot write {final_path}"))?;
+            zip.finish().map_err(zerr)?.flush().context(|| format!("cannot write {final_path}"))
+        })?;
         Ok(final_path)
     }
-}
-
-/// Give a finished artifact the usual mode 0644 (temporary files are created 0600).
-///
-/// Errors: [`Error::Io`].
-pub fn set_mode_644(path: &std::path::Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).context(|| format!("cannot set the mode of {}", path.display()))
 }
 
 /// A zip timestamp for `secs` since the Unix epoch, clamped to 1980-01-01
@@ -203,6 +193,15 @@ mod tests {
         assert!(rec.ends_with("a-1.dist-info/RECORD,,\n"));
         // Only the wheel is in the directory: no temporary file left over.
         assert_eq!(std::fs::read_dir(d).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn library_paths() {
+        assert_eq!(library_relative("pkg/mod.py"), Some("pkg/mod.py"));
+        assert_eq!(library_relative("a-1.dist-info/METADATA"), Some("a-1.dist-info/METADATA"));
+        assert_eq!(library_relative("a-1.data/platlib/pkg/x.so"), Some("pkg/x.so"));
+        assert_eq!(library_relative("a-1.data/scripts/tool"), None);
+        assert_eq!(library_relative("a-1.data/data/share/x"), None);
     }
 
     #[test]
