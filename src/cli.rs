@@ -5,9 +5,9 @@ use std::sync::OnceLock;
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Args, Parser, Subcommand};
 
-use crate::crossbuild::target::{pinned_sdk, PyVersion, WasiTarget};
 use crate::crossbuild::{python, sdk};
 use crate::error::{Error, Result};
+use crate::model::target::{pinned_sdk, PyVersion, WasiTarget};
 use crate::pep517::config::Settings;
 
 /// How to run wasiwheel itself, e.g. as CPython's WASI host runner.
@@ -18,8 +18,13 @@ static SELF_COMMAND: OnceLock<Vec<String>> = OnceLock::new();
     name = "wasiwheel",
     version,
     about = "Build Python wheels with C/C++ extensions for WebAssembly/WASI (and natively), and run them",
-    long_about = "wasiwheel is a PEP 517 build backend. Projects use it with\n\n    [build-system]\n    requires = [\"wasiwheel\"]\n    build-backend = \"wasiwheel\"\n\nand build WASI wheels with `pip wheel . -C target=wasm32-wasi`. This command line provisions the WASI SDK and target CPython that such builds need, builds wheels directly, and runs them under the embedded wasmtime.",
-    after_help = "Quick start:\n  wasiwheel sdk install --from-debian 25\n  wasiwheel python install 3.13 --source Python-3.13.5.tar.xz --sdk 25\n  pip wheel . -C target=wasm32-wasi -w dist\n  wasiwheel run --python 3.13 --wheel dist/*.whl -- -c 'import mypkg'"
+    long_about = "wasiwheel is a PEP 517 build backend. Projects use it with\n\n    [build-system]\n    requires = \
+        [\"wasiwheel\"]\n    build-backend = \"wasiwheel\"\n\nand build WASI wheels with `pip wheel . -C \
+            target=wasm32-wasi`. This command line provisions the WASI SDK and target CPython that such builds \
+        need, builds wheels directly, and runs them under the embedded wasmtime.",
+    after_help = "Quick start:\n  wasiwheel sdk install --from-debian 25\n  wasiwheel python install 3.13 --source \
+        Python-3.13.5.tar.xz --sdk 25\n  pip wheel . -C target=wasm32-wasi -w dist\n  wasiwheel run --python \
+        3.13 --wheel dist/*.whl -- -c 'import mypkg'"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -152,8 +157,8 @@ enum PythonCommand {
         #[arg(long = "wasi-sdk", value_name = "DIR")]
         wasi_sdk: Option<Utf8PathBuf>,
         /// The WASI target.
-        #[arg(long, default_value = "wasm32-wasip2")]
-        target: String,
+        #[arg(long, default_value = "wasm32-wasip2", value_parser = parse_target)]
+        target: WasiTarget,
     },
     /// List the installed target CPythons.
     List,
@@ -220,11 +225,17 @@ struct TagsArgs {
     #[arg(long)]
     sdk: Option<u32>,
     /// The WASI target.
-    #[arg(long, default_value = "wasm32-wasi")]
-    target: String,
+    #[arg(long, default_value = "wasm32-wasi", value_parser = parse_target)]
+    target: WasiTarget,
     /// Where `pip install --target` puts the wheels (shown in the pip line).
     #[arg(long = "install-dir", default_value = "wasi-site-packages")]
     install_dir: String,
+}
+
+/// A `--target` value: a WASI target triple.
+fn parse_target(s: &str) -> std::result::Result<WasiTarget, String> {
+    WasiTarget::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a WASI target: use one of {}", WasiTarget::SPELLINGS.join(", ")))
 }
 
 fn parse_env(s: &str) -> std::result::Result<(String, String), String> {
@@ -237,9 +248,9 @@ fn cmd_build(a: BuildArgs) -> Result<i32> {
     let project = absolute(&a.project)?;
     let out = absolute(&a.out_dir)?;
     if a.sdist {
-        crate::pep517::build::build_sdist(&project, &out, &settings)?;
+        crate::driver::build_sdist(&project, &out, &settings)?;
     }
-    crate::pep517::build::build_wheel(&project, &out, settings, &a.host_python)?;
+    crate::driver::build_wheel(&project, &out, settings, &a.host_python)?;
     Ok(0)
 }
 
@@ -247,8 +258,10 @@ fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf> {
     if p.is_absolute() {
         return Ok(p.to_path_buf());
     }
-    let cwd = std::env::current_dir().map_err(|e| Error::Io { context: "cannot read the current directory".into(), source: e })?;
-    let cwd = Utf8PathBuf::from_path_buf(cwd).map_err(|p| Error::Other(format!("the current directory {} is not UTF-8", p.display())))?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::Io { context: "cannot read the current directory".into(), source: e })?;
+    let cwd = Utf8PathBuf::from_path_buf(cwd)
+        .map_err(|p| Error::Other(format!("the current directory {} is not UTF-8", p.display())))?;
     Ok(cwd.join(p))
 }
 
@@ -256,10 +269,10 @@ fn cmd_sdk(c: SdkCommand) -> Result<i32> {
     match c {
         SdkCommand::Install { major, mirror, from_debian, deb, debian_mirror } => match (major, from_debian) {
             (_, Some(n)) => {
-                sdk::install_from_debian(n, &sdk::DebianInstallOptions { deb, mirror: debian_mirror })?;
+                sdk::debian::install_from_debian(n, &sdk::debian::DebianInstallOptions { deb, mirror: debian_mirror })?;
             }
             (Some(n), None) => {
-                sdk::install_official(n, mirror.as_deref())?;
+                sdk::official::install_official(n, mirror.as_deref())?;
             }
             (None, None) => unreachable!("clap requires one of them"),
         },
@@ -294,11 +307,15 @@ fn pick_sdk(version: PyVersion, major: Option<u32>, wasi_sdk: Option<&Utf8Path>)
         (Some(d), _) => sdk::WasiSdk::open(d),
         (None, Some(m)) => sdk::installed()?.into_iter().find(|s| s.identity.major == m).ok_or_else(|| {
             Error::Toolchain(format!(
-                "WASI SDK {m}{} is not installed: install it (`wasiwheel sdk install {m}`, or `--from-debian {m}` where available), or choose another with --sdk N / --wasi-sdk DIR",
+                "WASI SDK {m}{} is not installed: install it (`wasiwheel sdk install {m}`, or `--from-debian {m}` \
+                    where available), or choose another with --sdk N / --wasi-sdk DIR",
                 if major.is_none() { format!(" (the PEP 11 pin for CPython {version})") } else { String::new() }
             ))
         }),
-        (None, None) => Err(Error::Toolchain(format!("CPython {version} has no WASI SDK pin: choose one with --sdk N"))),
+        (None, None) => Err(Error::Toolchain(format!(
+            "CPython {version} has no WASI SDK pin: choose one with --sdk \
+            N"
+        ))),
     }
 }
 
@@ -307,12 +324,17 @@ fn cmd_python(c: PythonCommand) -> Result<i32> {
         PythonCommand::Install { version, source, sdk: major, wasi_sdk, host_python, verbose } => {
             let sdk = pick_sdk(version, major, wasi_sdk.as_deref())?;
             let self_command = SELF_COMMAND.get().cloned().unwrap_or_else(|| vec!["wasiwheel".into()]);
-            python::install_from_source(version, &python::InstallOptions { source: absolute(&source)?, sdk, host_python, self_command, verbose })?;
+            python::install_from_source(
+                version,
+                &python::InstallOptions { source: absolute(&source)?, sdk, host_python, self_command, verbose },
+            )?;
         }
         PythonCommand::Assemble { version, headers, native_pyconfig, sdk: major, wasi_sdk, target } => {
-            let target = WasiTarget::parse(&target).ok_or_else(|| Error::config("--target", format!("`{target}` is not a WASI target: use one of {}", WasiTarget::SPELLINGS.join(", "))))?;
             let sdk = pick_sdk(version, major, wasi_sdk.as_deref())?;
-            python::assemble(version, &python::AssembleOptions { headers: absolute(&headers)?, native_pyconfig, sdk, target })?;
+            python::assemble(
+                version,
+                &python::AssembleOptions { headers: absolute(&headers)?, native_pyconfig, sdk, target },
+            )?;
         }
         PythonCommand::List => {
             let all = python::installed()?;
@@ -321,7 +343,7 @@ fn cmd_python(c: PythonCommand) -> Result<i32> {
             }
             for p in all {
                 let sdk = p.sdk().map(|s| s.to_string()).unwrap_or_else(|| "SDK unknown".into());
-                let kind = if p.record.as_ref().is_some_and(|r| r.compile_only) { " (compile-only)" } else { "" };
+                let kind = if p.is_compile_only() { " (compile-only)" } else { "" };
                 println!("CPython {:<8} {}  {}  {}{}", p.full_version(), p.target(), sdk, p.prefix, kind);
             }
         }
@@ -334,7 +356,9 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
     if let Some(c) = &a.component {
         let c = absolute(c)?;
         if !c.is_file() {
-            return Err(Error::Other(format!("{c} does not exist: give a component built with -C artifact=component or `wasiwheel component`")));
+            return Err(Error::Other(format!(
+                "{c} does not exist: give a component built with -C artifact=component or `wasiwheel component`"
+            )));
         }
         let name = c.file_name().unwrap_or("component").to_string();
         let args: Vec<String> = std::iter::once(name).chain(a.args.iter().cloned()).collect();
@@ -344,13 +368,24 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
     let wheels = a.wheels.iter().map(|w| absolute(w)).collect::<Result<Vec<_>>>()?;
     for w in &wheels {
         if !w.is_file() {
-            return Err(Error::Other(format!("{w} does not exist: give the path of a wheel built with -C target=wasm32-wasi")));
+            return Err(Error::Other(format!(
+                "{w} does not exist: give the path of a wheel built with -C target=wasm32-wasi"
+            )));
         }
     }
     let sites = a.sites.iter().map(|s| absolute(s)).collect::<Result<Vec<_>>>()?;
     crate::crossbuild::run::run(
         &py,
-        &crate::crossbuild::run::RunRequest { wheels, sites, args: a.args, dirs: a.dirs, env: a.env, allow_sdk_mismatch: a.allow_sdk_mismatch, wasi_sdk: a.wasi_sdk, verbose: a.verbose },
+        &crate::crossbuild::run::RunRequest {
+            wheels,
+            sites,
+            args: a.args,
+            dirs: a.dirs,
+            env: a.env,
+            allow_sdk_mismatch: a.allow_sdk_mismatch,
+            wasi_sdk: a.wasi_sdk,
+            verbose: a.verbose,
+        },
     )
 }
 
@@ -360,7 +395,7 @@ fn cmd_component(a: ComponentArgs) -> Result<i32> {
     let settings = Settings::resolve(&config, |k| std::env::var(k).ok())?;
     let wheels = a.wheels.iter().map(|w| absolute(w)).collect::<Result<Vec<_>>>()?;
     let out = absolute(&a.output)?;
-    let size = crate::pep517::build::build_component(&absolute(&a.project)?, &out, settings, &a.host_python, &wheels)?;
+    let size = crate::driver::build_component(&absolute(&a.project)?, &out, settings, &a.host_python, &wheels)?;
     crate::progress::status(&format!("built {out} ({:.1} MB)", size as f64 / 1e6));
     Ok(0)
 }
@@ -377,8 +412,11 @@ fn cmd_exec(a: ExecArgs) -> Result<i32> {
 }
 
 fn cmd_tags(a: TagsArgs) -> Result<i32> {
-    let target = WasiTarget::parse(&a.target).ok_or_else(|| Error::config("--target", format!("`{}` is not a WASI target: use one of {}", a.target, WasiTarget::SPELLINGS.join(", "))))?;
-    let sdk = a.sdk.or_else(|| pinned_sdk(a.python)).ok_or_else(|| Error::Other(format!("CPython {} has no WASI SDK pin: give --sdk N", a.python)))?;
+    let target = a.target;
+    let sdk = a
+        .sdk
+        .or_else(|| pinned_sdk(a.python))
+        .ok_or_else(|| Error::Other(format!("CPython {} has no WASI SDK pin: give --sdk N", a.python)))?;
     let platforms = crate::tags::wasi_platform_tags(target, sdk, a.python);
     let (py, abi) = crate::tags::cpython_tags(a.python, "", None);
     println!("python tag:    {py} (abi3 wheels: cp3X for X <= {})", a.python.minor);
@@ -389,7 +427,8 @@ fn cmd_tags(a: TagsArgs) -> Result<i32> {
         line.push_str(&format!(" --platform {p}"));
     }
     line.push_str(&format!(
-        " --python-version {}.{} --implementation cp --abi {abi} --abi abi3 --abi none --only-binary :all: --target {} PACKAGE",
+        " --python-version {}.{} --implementation cp --abi {abi} --abi abi3 --abi none --only-binary :all: --target {} \
+            PACKAGE",
         a.python.major, a.python.minor, a.install_dir
     ));
     println!("install with:  {line}");
@@ -409,7 +448,21 @@ pub fn main(args: Vec<String>, self_command: Vec<String>) -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let r = match cli.command {
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("wasiwheel: error: {e}");
+            1
+        }
+    }
+}
+
+/// Carry out one parsed command. Returns the exit status of a successful
+/// command (that of the guest for `run`/`exec`).
+///
+/// Errors: whatever the command's work returns.
+fn run(command: Command) -> Result<i32> {
+    match command {
         Command::Build(a) => cmd_build(a),
         Command::Sdk(c) => cmd_sdk(c),
         Command::Python(c) => cmd_python(c),
@@ -420,12 +473,48 @@ pub fn main(args: Vec<String>, self_command: Vec<String>) -> i32 {
         #[cfg(feature = "run")]
         Command::Component(a) => cmd_component(a),
         Command::Tags(a) => cmd_tags(a),
-    };
-    match r {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("wasiwheel: error: {e}");
-            1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `wasiwheel ARGS…` prints after `wasiwheel: error: `, or clap's
+    /// usage error, for commands that fail before touching the cache.
+    fn error_of(args: &[&str]) -> String {
+        let argv: Vec<String> = std::iter::once("wasiwheel").chain(args.iter().copied()).map(str::to_string).collect();
+        match Cli::try_parse_from(&argv) {
+            Err(e) => e.render().to_string(),
+            Ok(cli) => match run(cli.command) {
+                Err(e) => e.to_string(),
+                Ok(code) => panic!("`wasiwheel {}` succeeded with status {code}", args.join(" ")),
+            },
+        }
+    }
+
+    #[test]
+    fn cli_error_messages() {
+        let cases: &[(&str, &[&str])] = &[
+            ("build_without_pyproject", &["build", "/nonexistent/project", "-o", "/nonexistent/out"]),
+            ("build_unknown_setting", &["build", "/nonexistent", "-C", "traget=wasm32-wasi"]),
+            ("build_setting_without_value", &["build", "/nonexistent", "-C", "target"]),
+            ("build_bad_target", &["build", "/nonexistent", "-C", "target=wasm64-wasi"]),
+            ("build_bad_jobs", &["build", "/nonexistent", "-C", "jobs=0"]),
+            ("tags_unpinned_version", &["tags", "--python", "3.10"]),
+            ("tags_bad_target", &["tags", "--python", "3.13", "--target", "wasm32-emscripten"]),
+            ("tags_bad_version", &["tags", "--python", "313"]),
+            ("sdk_install_unpinned", &["sdk", "install", "99"]),
+            ("sdk_install_no_major", &["sdk", "install"]),
+            (
+                "python_install_not_an_sdk",
+                &["python", "install", "3.13", "--source", "/x.tar.xz", "--wasi-sdk", "/nonexistent"],
+            ),
+            ("python_assemble_bad_target", &["python", "assemble", "3.14", "--headers", "/x", "--target", "wasm64"]),
+            ("unknown_command", &["frobnicate"]),
+        ];
+        for (name, args) in cases {
+            insta::assert_snapshot!(*name, error_of(args));
         }
     }
 }

@@ -4,17 +4,26 @@
 //!
 //! Data flows one way: config ([`pep517::config`], [`pep517::pyproject`]) →
 //! a [`plan::BuildPlan`] → compile/link ([`crossbuild`]) → artifacts named by
-//! [`tags`] → written by the [`pep517`] writers.
+//! [`tags`] → written by the [`pep517`] writers; [`driver`] carries a plan
+//! out. [`model`] and [`files`] are the leaves everything may use. See
+//! docs/development.md ("Architecture") for which module may import which.
 
 pub mod cli;
-pub mod crossbuild;
-pub mod error;
-pub mod pep517;
-pub mod plan;
-pub mod progress;
-pub mod tags;
+pub(crate) mod crossbuild;
+pub(crate) mod driver;
+pub(crate) mod error;
+pub(crate) mod files;
+pub(crate) mod model;
+pub(crate) mod pep517;
+pub(crate) mod plan;
+pub(crate) mod progress;
+pub(crate) mod tags;
 
 #[cfg(feature = "python")]
 mod python;
 
 pub use error::{Error, Result};
+
+// The public surface is the command line (`cli::main`, used by the binary) and
+// the error type; the Python module is built from the same crate. Everything
+// else is crate-private, so unused code is reported.

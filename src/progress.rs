@@ -26,7 +26,10 @@ impl Step {
         let mut stop = None;
         let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             let b = indicatif::ProgressBar::new_spinner();
-            b.set_style(indicatif::ProgressStyle::with_template("wasiwheel: {spinner} {msg} [{elapsed}]").expect("valid template"));
+            b.set_style(
+                indicatif::ProgressStyle::with_template("wasiwheel: {spinner} {msg} [{elapsed}]")
+                    .expect("valid template"),
+            );
             b.set_message(msg.clone());
             b.enable_steady_tick(std::time::Duration::from_millis(120));
             Some(b)
@@ -38,7 +41,9 @@ impl Step {
             let phase = phase.clone();
             let start = Instant::now();
             std::thread::spawn(move || {
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(std::time::Duration::from_secs(60)) {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    rx.recv_timeout(std::time::Duration::from_secs(60))
+                {
                     let p = phase.lock().map(|p| p.clone()).unwrap_or_default();
                     status(&format!("{p}: still running ({:.0}s)", start.elapsed().as_secs_f64()));
                 }

@@ -10,7 +10,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
-use crate::pep517::build;
+use crate::driver as build;
 use crate::pep517::config::Settings;
 
 create_exception!(_wasiwheel, BuildError, PyException, "A build failed; the message says why and what would fix it.");
@@ -24,8 +24,10 @@ fn settings(config: BTreeMap<String, Vec<String>>) -> PyResult<Settings> {
 }
 
 fn cwd() -> PyResult<Utf8PathBuf> {
-    let d = std::env::current_dir().map_err(|e| BuildError::new_err(format!("cannot read the current directory: {e}")))?;
-    Utf8PathBuf::from_path_buf(d).map_err(|p| BuildError::new_err(format!("the project directory {} is not UTF-8", p.display())))
+    let d =
+        std::env::current_dir().map_err(|e| BuildError::new_err(format!("cannot read the current directory: {e}")))?;
+    Utf8PathBuf::from_path_buf(d)
+        .map_err(|p| BuildError::new_err(format!("the project directory {} is not UTF-8", p.display())))
 }
 
 fn out_dir(dir: &str) -> PyResult<Utf8PathBuf> {
@@ -37,7 +39,12 @@ fn out_dir(dir: &str) -> PyResult<Utf8PathBuf> {
 /// `config` maps each config-settings key to its values; `host_python` is
 /// `sys.executable`. Returns the wheel's file name. Raises `BuildError`.
 #[pyfunction]
-fn build_wheel(py: Python<'_>, wheel_directory: &str, config: BTreeMap<String, Vec<String>>, host_python: &str) -> PyResult<String> {
+fn build_wheel(
+    py: Python<'_>,
+    wheel_directory: &str,
+    config: BTreeMap<String, Vec<String>>,
+    host_python: &str,
+) -> PyResult<String> {
     let s = settings(config)?;
     let (root, out) = (cwd()?, out_dir(wheel_directory)?);
     py.detach(|| build::build_wheel(&root, &out, s, host_python)).map_err(to_py)
@@ -45,7 +52,12 @@ fn build_wheel(py: Python<'_>, wheel_directory: &str, config: BTreeMap<String, V
 
 /// PEP 660 `build_editable`. Returns the wheel's file name. Raises `BuildError`.
 #[pyfunction]
-fn build_editable(py: Python<'_>, wheel_directory: &str, config: BTreeMap<String, Vec<String>>, host_python: &str) -> PyResult<String> {
+fn build_editable(
+    py: Python<'_>,
+    wheel_directory: &str,
+    config: BTreeMap<String, Vec<String>>,
+    host_python: &str,
+) -> PyResult<String> {
     let s = settings(config)?;
     let (root, out) = (cwd()?, out_dir(wheel_directory)?);
     py.detach(|| build::build_editable(&root, &out, s, host_python)).map_err(to_py)
@@ -62,7 +74,12 @@ fn build_sdist(py: Python<'_>, sdist_directory: &str, config: BTreeMap<String, V
 /// PEP 517 `prepare_metadata_for_build_wheel`. Returns the `.dist-info`
 /// directory's name. Raises `BuildError`.
 #[pyfunction]
-fn prepare_metadata_for_build_wheel(py: Python<'_>, metadata_directory: &str, config: BTreeMap<String, Vec<String>>, host_python: &str) -> PyResult<String> {
+fn prepare_metadata_for_build_wheel(
+    py: Python<'_>,
+    metadata_directory: &str,
+    config: BTreeMap<String, Vec<String>>,
+    host_python: &str,
+) -> PyResult<String> {
     let s = settings(config)?;
     let (root, out) = (cwd()?, out_dir(metadata_directory)?);
     py.detach(|| build::prepare_metadata(&root, &out, s, host_python)).map_err(to_py)
@@ -82,6 +99,13 @@ fn cli_main(py: Python<'_>, argv: Vec<String>, self_command: Vec<String>) -> i32
     py.detach(|| crate::cli::main(argv, self_command))
 }
 
+/// The JSON schema (draft-07) of `[tool.wasiwheel]`, as JSON text
+/// (`wasiwheel.schema.tool_schema` parses it for validate-pyproject).
+#[pyfunction]
+fn tool_schema_json() -> String {
+    crate::pep517::pyproject::schema::tool_schema().to_string()
+}
+
 #[pymodule]
 fn _wasiwheel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_wheel, m)?)?;
@@ -90,6 +114,7 @@ fn _wasiwheel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(prepare_metadata_for_build_wheel, m)?)?;
     m.add_function(wrap_pyfunction!(check_config, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(tool_schema_json, m)?)?;
     m.add("BuildError", m.py().get_type::<BuildError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

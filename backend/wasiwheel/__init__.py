@@ -77,7 +77,9 @@ def prepare_metadata_for_build_wheel(metadata_directory: str, config_settings: C
     return _call(_native.prepare_metadata_for_build_wheel, metadata_directory, _config(config_settings), sys.executable)
 
 
-def build_wheel(wheel_directory: str, config_settings: ConfigSettings = None, metadata_directory: Optional[str] = None) -> str:
+def build_wheel(
+    wheel_directory: str, config_settings: ConfigSettings = None, metadata_directory: Optional[str] = None
+) -> str:
     """PEP 517: build a wheel of the project in the current directory into
     ``wheel_directory`` and return its file name. ``-C target=wasm32-wasi``
     (or ``WASIWHEEL_TARGET``) makes a WASI wheel."""
@@ -101,7 +103,9 @@ def prepare_metadata_for_build_editable(metadata_directory: str, config_settings
     return _call(_native.prepare_metadata_for_build_wheel, metadata_directory, _config(config_settings), sys.executable)
 
 
-def build_editable(wheel_directory: str, config_settings: ConfigSettings = None, metadata_directory: Optional[str] = None) -> str:
+def build_editable(
+    wheel_directory: str, config_settings: ConfigSettings = None, metadata_directory: Optional[str] = None
+) -> str:
     """PEP 660: build an editable wheel (native builds only): extension modules
     are built in place, and a ``.pth`` file puts the project's Python source
     directory on ``sys.path``. Returns the wheel's file name."""

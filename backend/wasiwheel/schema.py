@@ -1,9 +1,12 @@
 """The JSON schema of ``[tool.wasiwheel]``, offered to validate-pyproject
-through its ``validate_pyproject.tool_schema`` entry point."""
+through its ``validate_pyproject.tool_schema`` entry point. The schema is
+defined once, in Rust (``src/pep517/pyproject/schema.rs``), which also takes
+its list of allowed keys from it."""
 
 import json
-from importlib import resources
 from typing import Any, Dict
+
+from . import _wasiwheel as _native
 
 
 def tool_schema(tool_name: str = "wasiwheel") -> Dict[str, Any]:
@@ -13,4 +16,4 @@ def tool_schema(tool_name: str = "wasiwheel") -> Dict[str, Any]:
     Raises ``KeyError`` for any other name."""
     if tool_name != "wasiwheel":
         raise KeyError(f"wasiwheel provides no schema for [tool.{tool_name}]")
-    return json.loads(resources.files(__package__).joinpath("schema.json").read_text(encoding="utf-8"))
+    return json.loads(_native.tool_schema_json())

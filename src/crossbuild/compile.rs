@@ -19,10 +19,10 @@ use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::crossbuild::sdk::WasiSdk;
-use crate::crossbuild::target::{PyVersion, WasiTarget};
 use crate::error::{Error, IoContext, Result};
-use crate::pep517::config::Profile;
-use crate::pep517::pyproject::Language;
+use crate::model::lang::Profile;
+use crate::model::lang::{source_language, Language};
+use crate::model::target::{PyVersion, WasiTarget};
 
 /// The host's Rust target triple (what `cc` calls the host and native target).
 pub const HOST_TRIPLE: &str = env!("WASIWHEEL_HOST_TRIPLE");
@@ -58,6 +58,13 @@ pub struct ExtensionSpec {
     pub language: Language,
     /// Limited API minimum version (abi3), if any.
     pub limited_api: Option<PyVersion>,
+    /// Extra compiler arguments, after wasiwheel's own.
+    pub extra_compile_args: Vec<String>,
+    /// Extra linker arguments, after wasiwheel's own.
+    pub extra_link_args: Vec<String>,
+    /// A module whose build may fail: the wheel is then built without it
+    /// (setuptools' `Extension(optional=True)`).
+    pub optional: bool,
 }
 
 impl ExtensionSpec {
@@ -81,6 +88,14 @@ pub struct CompileOptions {
     pub profile: Profile,
     /// Print each command.
     pub verbose: bool,
+    /// The interpreter's own compiler flags (its sysconfig `CFLAGS`, without
+    /// optimisation and debug-info flags, which the profile decides), as
+    /// setuptools passes them: `-DNDEBUG`, `-fno-strict-overflow`, warnings.
+    pub python_cflags: Vec<String>,
+    /// Build paths mapped out of every object (`-ffile-prefix-map=FROM=TO`:
+    /// `__FILE__`, debug info), so that artifacts do not depend on the
+    /// directory they were built in.
+    pub prefix_maps: Vec<(Utf8PathBuf, String)>,
 }
 
 /// What a build did, for progress lines and measurements.
@@ -113,6 +128,12 @@ fn cc_build(tc: &Toolchain, lang: Language, opts: &CompileOptions) -> cc::Build 
             Profile::Debug => 0,
         })
         .debug(opts.profile == Profile::Debug);
+    for f in &opts.python_cflags {
+        b.flag(f);
+    }
+    for (from, to) in &opts.prefix_maps {
+        b.flag(format!("-ffile-prefix-map={from}={to}"));
+    }
     match tc {
         Toolchain::Host => {
             b.target(HOST_TRIPLE);
@@ -133,7 +154,12 @@ fn cc_build(tc: &Toolchain, lang: Language, opts: &CompileOptions) -> cc::Build 
 /// The compiler command (without source/output) for `ext` under `tc`, from
 /// `base` (a clone shares `cc`'s cache of compiler probes, so the compiler is
 /// probed once per language, not once per extension).
-fn compiler_for(tc: &Toolchain, base: &cc::Build, ext: &ExtensionSpec, python_includes: &[Utf8PathBuf]) -> Result<cc::Tool> {
+fn compiler_for(
+    tc: &Toolchain,
+    base: &cc::Build,
+    ext: &ExtensionSpec,
+    python_includes: &[Utf8PathBuf],
+) -> Result<cc::Tool> {
     let mut b = base.clone();
     for d in &ext.include_dirs {
         b.include(d);
@@ -147,10 +173,18 @@ fn compiler_for(tc: &Toolchain, base: &cc::Build, ext: &ExtensionSpec, python_in
     if let Some(min) = ext.limited_api {
         b.define("Py_LIMITED_API", Some(format!("0x{:02X}{:02X}0000", min.major, min.minor).as_str()));
     }
-    b.try_get_compiler().map_err(|e| Error::Toolchain(format!("cannot set up the {} compiler: {e}", match tc {
-        Toolchain::Host => "host".to_string(),
-        Toolchain::Wasi { target, .. } => target.to_string(),
-    })))
+    for a in &ext.extra_compile_args {
+        b.flag(a);
+    }
+    b.try_get_compiler().map_err(|e| {
+        Error::Toolchain(format!(
+            "cannot set up the {} compiler: {e}",
+            match tc {
+                Toolchain::Host => "host".to_string(),
+                Toolchain::Wasi { target, .. } => target.to_string(),
+            }
+        ))
+    })
 }
 
 /// A recorded input of an object: path, size, mtime, sha256.
@@ -166,7 +200,7 @@ fn dep_of(path: &str) -> Option<Dep> {
     let meta = std::fs::metadata(path).ok()?;
     let mtime_ns = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos() as i128;
     let data = std::fs::read(path).ok()?;
-    Some(Dep { path: path.to_string(), size: meta.len(), mtime_ns, sha256: crate::crossbuild::cache::sha256_hex(&data) })
+    Some(Dep { path: path.to_string(), size: meta.len(), mtime_ns, sha256: crate::files::sha256_hex(&data) })
 }
 
 /// True if the dependency is unchanged: same size and mtime, or same content.
@@ -175,11 +209,12 @@ fn dep_unchanged(d: &Dep) -> bool {
     if meta.len() != d.size {
         return false;
     }
-    let mtime = meta.modified().ok().and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map(|m| m.as_nanos() as i128);
+    let mtime =
+        meta.modified().ok().and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map(|m| m.as_nanos() as i128);
     if mtime == Some(d.mtime_ns) {
         return true;
     }
-    std::fs::read(&d.path).map(|data| crate::crossbuild::cache::sha256_hex(&data) == d.sha256).unwrap_or(false)
+    std::fs::read(&d.path).map(|data| crate::files::sha256_hex(&data) == d.sha256).unwrap_or(false)
 }
 
 /// Parse a Makefile-style dependency file (`obj: a.c b.h \` …) into its prerequisites.
@@ -209,18 +244,24 @@ pub fn parse_depfile(text: &str) -> Vec<String> {
     out
 }
 
+/// A compiled object: its path, whether it was compiled now (not reused),
+/// and the compiler's run time.
+type Compiled = (Utf8PathBuf, bool, Duration);
+
 struct Job<'a> {
     ext: usize,
+    wasi: bool,
     source: &'a Utf8Path,
     tool: &'a cc::Tool,
 }
 
 /// Compile every source of `exts` into objects under `obj_dir`, `opts.jobs`
 /// at a time, reusing unchanged objects. `python_includes` are the target
-/// CPython's include directories. Returns the objects of each extension (in
-/// source order) and what was done.
+/// CPython's include directories. Returns, for each extension, its objects
+/// (in source order) or, for an optional module that failed, its error; and
+/// what was done.
 ///
-/// Errors: [`Error::Compile`] with the compiler's diagnostics (file and line)
+/// Errors: [`Error::CompileFailed`] with the compiler's diagnostics (file and line)
 /// for the first failing source; [`Error::Toolchain`] when the compiler cannot
 /// be run; [`Error::Project`] for a missing source file.
 pub fn compile(
@@ -229,7 +270,7 @@ pub fn compile(
     python_includes: &[Utf8PathBuf],
     obj_dir: &Utf8Path,
     opts: &CompileOptions,
-) -> Result<(Vec<Vec<Utf8PathBuf>>, BuildStats)> {
+) -> Result<(Vec<Result<Vec<Utf8PathBuf>>>, BuildStats)> {
     std::fs::create_dir_all(obj_dir).context(|| format!("cannot create the build directory {obj_dir}"))?;
     // One compiler command per (extension, language).
     let bases = [(Language::C, cc_build(tc, Language::C, opts)), (Language::Cxx, cc_build(tc, Language::Cxx, opts))];
@@ -248,15 +289,24 @@ pub fn compile(
     for (i, ext) in exts.iter().enumerate() {
         for s in &ext.sources {
             if !s.is_file() {
-                return Err(Error::project(s, format!("source file of extension module `{}` does not exist: fix `sources` in [[tool.wasiwheel.ext-modules]]", ext.name)));
+                return Err(Error::project(
+                    s,
+                    format!(
+                        "source file of extension module `{}` does not exist: fix `sources` in \
+                         [[tool.wasiwheel.ext-modules]]",
+                        ext.name
+                    ),
+                ));
             }
             let lang = source_language(s, ext.language);
             let tool = &tools[i].iter().find(|(l, _)| *l == lang).expect("tool for language").1;
-            jobs.push(Job { ext: i, source: s, tool });
+            jobs.push(Job { ext: i, wasi: matches!(tc, Toolchain::Wasi { .. }), source: s, tool });
         }
     }
-    let results: Mutex<Vec<Option<Result<(Utf8PathBuf, bool, Duration)>>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Result<Compiled>>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
     let next = AtomicUsize::new(0);
+    // A failure of a required module stops the build; an optional module's
+    // failure only drops that module.
     let failed = std::sync::atomic::AtomicBool::new(false);
     let workers = opts.jobs.max(1).min(jobs.len().max(1));
     std::thread::scope(|scope| {
@@ -267,7 +317,7 @@ pub fn compile(
                     break;
                 }
                 let r = compile_one(&jobs[i], obj_dir, opts);
-                if r.is_err() {
+                if r.is_err() && !exts[jobs[i].ext].optional {
                     failed.store(true, Ordering::SeqCst);
                 }
                 results.lock().expect("no poisoned lock")[i] = Some(r);
@@ -275,7 +325,7 @@ pub fn compile(
         }
     });
     let mut stats = BuildStats::default();
-    let mut objects: Vec<Vec<Utf8PathBuf>> = vec![Vec::new(); exts.len()];
+    let mut objects: Vec<Result<Vec<Utf8PathBuf>>> = exts.iter().map(|_| Ok(Vec::new())).collect();
     for (job, r) in jobs.iter().zip(results.into_inner().expect("no poisoned lock")) {
         match r {
             Some(Ok((obj, compiled, t))) => {
@@ -285,21 +335,17 @@ pub fn compile(
                     stats.reused += 1;
                 }
                 stats.tool_time += t;
-                objects[job.ext].push(obj);
+                if let Ok(objs) = &mut objects[job.ext] {
+                    objs.push(obj);
+                }
             }
+            Some(Err(e)) if exts[job.ext].optional && objects[job.ext].is_ok() => objects[job.ext] = Err(e),
+            Some(Err(_)) if exts[job.ext].optional => {} // the module's first error is kept
             Some(Err(e)) => return Err(e),
             None => {} // not started because another job failed first
         }
     }
     Ok((objects, stats))
-}
-
-fn source_language(s: &Utf8Path, default: Language) -> Language {
-    match s.extension() {
-        Some("c") => Language::C,
-        Some("cpp" | "cc" | "cxx" | "C" | "c++") => Language::Cxx,
-        _ => default,
-    }
 }
 
 fn command_line(cmd: &Command) -> String {
@@ -313,10 +359,16 @@ fn command_line(cmd: &Command) -> String {
 
 /// Compile one source unless its object is up to date. Returns the object,
 /// whether it was compiled, and the compiler's run time.
-fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<(Utf8PathBuf, bool, Duration)> {
+fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<Compiled> {
     let mut cmd = job.tool.to_command();
-    let key_material = format!("{}\n{:?}\n{:?}\n{}", job.tool.path().display(), job.tool.args(), job.tool.get_envs().collect::<Vec<_>>(), job.source);
-    let key = &crate::crossbuild::cache::sha256_hex(key_material.as_bytes())[..16];
+    let key_material = format!(
+        "{}\n{:?}\n{:?}\n{}",
+        job.tool.path().display(),
+        job.tool.args(),
+        job.tool.get_envs().collect::<Vec<_>>(),
+        job.source
+    );
+    let key = &crate::files::sha256_hex(key_material.as_bytes())[..16];
     let stem = job.source.file_stem().unwrap_or("src");
     let obj = obj_dir.join(format!("{stem}-{key}.o"));
     let depfile = obj_dir.join(format!("{stem}-{key}.d"));
@@ -336,28 +388,83 @@ fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<(
         crate::progress::status(&command_line(&cmd));
     }
     let start = Instant::now();
-    let out = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run the compiler {}: {e}", job.tool.path().display())))?;
+    let out = cmd
+        .output()
+        .map_err(|e| Error::Toolchain(format!("cannot run the compiler {}: {e}", job.tool.path().display())))?;
     let took = start.elapsed();
     let diagnostics = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if !out.status.success() {
         let _ = std::fs::remove_file(&obj);
-        return Err(Error::Compile(format!(
-            "compiling {} failed ({}):\n{}{}",
-            job.source,
-            out.status,
-            diagnostics.trim_end(),
-            if opts.verbose { String::new() } else { format!("\ncommand: {}", command_line(&cmd)) }
-        )));
+        let hint = if job.wasi { wasi_hint(&diagnostics).map(|h| format!("\nhint: {h}")) } else { None };
+        return Err(Error::CompileFailed {
+            source_file: job.source.to_path_buf(),
+            status: out.status.to_string(),
+            diagnostics: diagnostics.trim_end().to_string(),
+            hint: hint.unwrap_or_default(),
+            command: command_line(&cmd),
+        });
     }
     if !diagnostics.trim().is_empty() {
         eprint!("{diagnostics}");
     }
     // Record the inputs (the source and every header) for the next build.
-    let deps: Vec<Dep> = std::fs::read_to_string(&depfile).map(|t| parse_depfile(&t)).unwrap_or_default().iter().filter_map(|p| dep_of(p)).collect();
+    let deps: Vec<Dep> = std::fs::read_to_string(&depfile)
+        .map(|t| parse_depfile(&t))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| dep_of(p))
+        .collect();
     if !deps.is_empty() {
         let _ = std::fs::write(&stamp, serde_json::to_string(&deps).unwrap_or_default());
     }
     Ok((obj, true, took))
+}
+
+/// What WASI lacks, recognised in a compiler's diagnostics: the header or
+/// function that failed and the WASI limit behind it, as one sentence.
+/// `None` when the failure looks unrelated to WASI.
+pub fn wasi_hint(diagnostics: &str) -> Option<&'static str> {
+    const HINTS: &[(&[&str], &str)] = &[
+        (&["pthread", "<threads.h>", "thrd_"], "WASI (wasm32-wasip1) has no threads; build the package without them"),
+        (
+            &["sys/mman.h", "mmap", "munmap", "mprotect"],
+            "wasi-libc has no mmap; its emulation needs -D_WASI_EMULATED_MMAN and -lwasi-emulated-mman \
+             (anonymous, private mappings only)",
+        ),
+        (
+            &["signal.h", "sigaction", "SIGALRM", "SIGKILL", "raise(", "sigset_t"],
+            "WASI has no signals; wasi-libc emulates signal()/raise() with -D_WASI_EMULATED_SIGNAL and \
+             -lwasi-emulated-signal",
+        ),
+        (
+            &["fork", "execv", "waitpid", "posix_spawn", "sys/wait.h"],
+            "WASI has no processes: fork, exec and wait are \
+            missing",
+        ),
+        (
+            &["sys/socket.h", "netinet/", "arpa/inet.h", "netdb.h", "getaddrinfo"],
+            "WASI preview1 has no sockets (wasm32-wasip2 has some)",
+        ),
+        (&["dlfcn.h", "dlopen", "dlsym"], "WASI has no dynamic loading in wasm32-wasip1"),
+        (
+            &["setjmp", "longjmp"],
+            "setjmp/longjmp need the WebAssembly exception-handling proposal, which this SDK does \
+            not enable",
+        ),
+        (
+            &["getpid"],
+            "WASI has no process ids; wasi-libc emulates getpid() with -D_WASI_EMULATED_GETPID and \
+            -lwasi-emulated-getpid",
+        ),
+        (
+            &["clock()", "times(", "CLOCKS_PER_SEC", "getrusage"],
+            "WASI's process clocks are emulated: -D_WASI_EMULATED_PROCESS_CLOCKS and -lwasi-emulated-process-clocks",
+        ),
+        (&["termios", "tcgetattr", "ioctl", "pty.h"], "WASI has no terminals (termios, ioctl)"),
+        (&["getpwnam", "getuid", "pwd.h", "grp.h"], "WASI has no users or groups"),
+    ];
+    let lower = diagnostics.lines().filter(|l| l.contains("error")).collect::<Vec<_>>().join("\n");
+    HINTS.iter().find(|(needles, _)| needles.iter().any(|n| lower.contains(n))).map(|(_, h)| *h)
 }
 
 /// The stamp of a link or archive step: its command line and the size and
@@ -366,7 +473,12 @@ fn step_stamp(cmd: &Command, inputs: &[Utf8PathBuf]) -> String {
     let mut s = command_line(cmd);
     for i in inputs {
         let meta = std::fs::metadata(i).ok();
-        let mtime = meta.as_ref().and_then(|m| m.modified().ok()).and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos()).unwrap_or(0);
+        let mtime = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         s.push_str(&format!("\n{i} {} {mtime}", meta.map(|m| m.len()).unwrap_or(0)));
     }
     s
@@ -391,11 +503,18 @@ fn run_tool(mut cmd: Command, what: &str, verbose: bool) -> Result<Duration> {
         crate::progress::status(&command_line(&cmd));
     }
     let start = Instant::now();
-    let out = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", cmd.get_program().to_string_lossy())))?;
+    let out = cmd
+        .output()
+        .map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", cmd.get_program().to_string_lossy())))?;
     let took = start.elapsed();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if !out.status.success() {
-        return Err(Error::Compile(format!("{what} failed ({}):\n{}\ncommand: {}", out.status, text.trim_end(), command_line(&cmd))));
+        return Err(Error::ToolFailed {
+            what: what.to_string(),
+            status: out.status.to_string(),
+            output: text.trim_end().to_string(),
+            command: command_line(&cmd),
+        });
     }
     if verbose && !text.trim().is_empty() {
         eprint!("{text}");
@@ -411,14 +530,22 @@ const LIBC_PARTS: &[&str] = &["c", "m", "dl", "rt", "pthread", "util", "crypt", 
 /// the host, a wasm dylib (with a `dylink.0` section; Python and libc symbols
 /// left as imports) for WASI. Returns the linker's run time.
 ///
-/// Errors: [`Error::Compile`] with the linker's output.
-pub fn link_extension(tc: &Toolchain, ext: &ExtensionSpec, objects: &[Utf8PathBuf], out: &Utf8Path, opts: &CompileOptions) -> Result<Duration> {
+/// Errors: [`Error::ToolFailed`] with the linker's output.
+pub fn link_extension(
+    tc: &Toolchain,
+    ext: &ExtensionSpec,
+    objects: &[Utf8PathBuf],
+    out: &Utf8Path,
+    opts: &CompileOptions,
+) -> Result<Duration> {
     if let Some(p) = out.parent() {
         std::fs::create_dir_all(p).context(|| format!("cannot create {p}"))?;
     }
     let mut cmd = match tc {
         Toolchain::Host => {
-            let tool = cc_build(tc, ext.language, opts).try_get_compiler().map_err(|e| Error::Toolchain(format!("cannot set up the host linker: {e}")))?;
+            let tool = cc_build(tc, ext.language, opts)
+                .try_get_compiler()
+                .map_err(|e| Error::Toolchain(format!("cannot set up the host linker: {e}")))?;
             let mut c = tool.to_command();
             c.arg("-shared");
             c.args(objects.iter().map(|o| o.as_str()));
@@ -439,6 +566,20 @@ pub fn link_extension(tc: &Toolchain, ext: &ExtensionSpec, objects: &[Utf8PathBu
             c
         }
     };
+    match tc {
+        Toolchain::Host => {
+            cmd.args(&ext.extra_link_args);
+        }
+        // wasm-ld is called directly: `-Wl,a,b` (for a compiler driver) becomes `a b`.
+        Toolchain::Wasi { .. } => {
+            for a in &ext.extra_link_args {
+                match a.strip_prefix("-Wl,") {
+                    Some(rest) => cmd.args(rest.split(',')),
+                    None => cmd.arg(a),
+                };
+            }
+        }
+    }
     cmd.args(["-o", out.as_str()]);
     run_step(cmd, out, objects, &format!("linking extension module `{}`", ext.name), opts.verbose)
 }
@@ -446,7 +587,7 @@ pub fn link_extension(tc: &Toolchain, ext: &ExtensionSpec, objects: &[Utf8PathBu
 /// Write the static archive `out` of `objects` with the SDK's `llvm-ar`
 /// (deterministic: zero timestamps and owners). Returns the archiver's run time.
 ///
-/// Errors: [`Error::Compile`] with the archiver's output.
+/// Errors: [`Error::ToolFailed`] with the archiver's output.
 pub fn archive(sdk: &WasiSdk, objects: &[Utf8PathBuf], out: &Utf8Path, opts: &CompileOptions) -> Result<Duration> {
     if let Some(p) = out.parent() {
         std::fs::create_dir_all(p).context(|| format!("cannot create {p}"))?;

@@ -4,14 +4,14 @@
 pub mod cache;
 pub mod compile;
 pub mod component;
+pub mod download;
 pub mod pyconfig;
 pub mod python;
 pub mod relink;
-pub mod wasm_meta;
 #[cfg(feature = "run")]
 pub mod run;
 pub mod sdk;
 pub mod sysconfigdata;
-pub mod target;
 #[cfg(feature = "run")]
 pub mod wasm;
+pub mod wasm_meta;

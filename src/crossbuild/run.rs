@@ -6,12 +6,12 @@ use std::io::Read;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::crossbuild::python::TargetPython;
+use crate::crossbuild::python::{check_abi, AbiContext, TargetPython};
 use crate::crossbuild::relink::{self, StaticModule};
 use crate::crossbuild::sdk;
 use crate::crossbuild::wasm::{self, Preopen, RunSpec};
 use crate::error::{Error, IoContext, Result};
-use crate::pep517::build::{StaticManifest, STATIC_DIR};
+use crate::model::layout::{StaticManifest, STATIC_DIR};
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +37,11 @@ pub struct RunRequest {
 /// Unpack `wheel` into `site` (purelib/platlib content, `.data/purelib` and
 /// `.data/platlib`), extract its static archives into `static_dir`, and return
 /// its static manifest, if it has one.
-fn unpack_wheel(wheel: &Utf8Path, site: &Utf8Path, static_dir: &Utf8Path) -> Result<Option<(StaticManifest, Utf8PathBuf)>> {
+fn unpack_wheel(
+    wheel: &Utf8Path,
+    site: &Utf8Path,
+    static_dir: &Utf8Path,
+) -> Result<Option<(StaticManifest, Utf8PathBuf)>> {
     let f = std::fs::File::open(wheel).context(|| format!("cannot open the wheel {wheel}"))?;
     let mut z = zip::ZipArchive::new(f).map_err(|e| Error::Other(format!("{wheel} is not a wheel (zip): {e}")))?;
     let mut manifest = None;
@@ -56,22 +60,27 @@ fn unpack_wheel(wheel: &Utf8Path, site: &Utf8Path, static_dir: &Utf8Path) -> Res
             let rest = &name[first.len() + 1..];
             if let Some(s) = rest.strip_prefix(&format!("{STATIC_DIR}/")) {
                 if s == "manifest.json" {
-                    manifest = Some(serde_json::from_slice::<StaticManifest>(&data).map_err(|e| Error::Other(format!("{wheel}: {first}/{rest} is invalid: {e}")))?);
+                    manifest = Some(
+                        serde_json::from_slice::<StaticManifest>(&data)
+                            .map_err(|e| Error::Other(format!("{wheel}: {first}/{rest} is invalid: {e}")))?,
+                    );
                     manifest_dir = Some(wheel_static.clone());
                 }
                 let p = wheel_static.join(s);
-                std::fs::create_dir_all(p.parent().expect("parent")).context(|| format!("cannot create {}", p.parent().expect("parent")))?;
+                std::fs::create_dir_all(p.parent().expect("parent"))
+                    .context(|| format!("cannot create {}", p.parent().expect("parent")))?;
                 std::fs::write(&p, &data).context(|| format!("cannot write {p}"))?;
                 continue;
             }
             site.join(&name)
         } else {
-            match crate::pep517::wheel::library_relative(&name) {
+            match crate::model::layout::library_relative(&name) {
                 Some(rel) => site.join(rel),
                 None => continue, // scripts, headers, data: not needed to import
             }
         };
-        std::fs::create_dir_all(dest.parent().expect("parent")).context(|| format!("cannot create {}", dest.parent().expect("parent")))?;
+        std::fs::create_dir_all(dest.parent().expect("parent"))
+            .context(|| format!("cannot create {}", dest.parent().expect("parent")))?;
         std::fs::write(&dest, &data).context(|| format!("cannot write {dest}"))?;
     }
     Ok(manifest.zip(manifest_dir))
@@ -83,12 +92,17 @@ fn unpack_wheel(wheel: &Utf8Path, site: &Utf8Path, static_dir: &Utf8Path) -> Res
 fn installed_manifests(site: &Utf8Path) -> Result<Vec<(StaticManifest, Utf8PathBuf)>> {
     let mut out = Vec::new();
     let rd = std::fs::read_dir(site).context(|| format!("cannot read {site}"))?;
-    let mut dirs: Vec<Utf8PathBuf> = rd.flatten().filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok()).filter(|p| p.as_str().ends_with(".dist-info")).collect();
+    let mut dirs: Vec<Utf8PathBuf> = rd
+        .flatten()
+        .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok())
+        .filter(|p| p.as_str().ends_with(".dist-info"))
+        .collect();
     dirs.sort();
     for d in dirs {
         let m = d.join(STATIC_DIR).join("manifest.json");
         if let Ok(text) = std::fs::read_to_string(&m) {
-            let manifest = serde_json::from_str::<StaticManifest>(&text).map_err(|e| Error::Other(format!("{m} is invalid: {e}")))?;
+            let manifest = serde_json::from_str::<StaticManifest>(&text)
+                .map_err(|e| Error::Other(format!("{m} is invalid: {e}")))?;
             out.push((manifest, d.join(STATIC_DIR)));
         }
     }
@@ -97,22 +111,26 @@ fn installed_manifests(site: &Utf8Path) -> Result<Vec<(StaticManifest, Utf8PathB
 
 /// Run `python` with `req.wheels` (and the wheels installed in `req.sites`)
 /// under wasmtime: relink it with their extensions, using the SDK that built
-/// it; map its prefix at `/`, the unpacked wheels at `/site-packages` and each
-/// site directory at `/site-packages-N` (all on `PYTHONPATH`); pass
-/// `req.args`. Returns the guest's exit status.
+/// it; map its prefix at `/` and the unpacked wheels at `/site-packages`,
+/// both read-only, each site directory at `/site-packages-N` (all on
+/// `PYTHONPATH`), a private writable `/tmp` (`TMPDIR`) and a `/dev` with a
+/// `null` file, both removed afterwards; pass `req.args`. Returns the
+/// guest's exit status.
 ///
 /// Errors: [`Error::Toolchain`] when the SDK that built `python` is unknown or
 /// not installed (unless `req.allow_sdk_mismatch`), `python` is compile-only,
 /// or a wheel is for another CPython version or WASI target;
 /// [`Error::Compile`] when relinking fails; [`Error::Run`] when the guest traps.
 pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
-    if python.record.as_ref().is_some_and(|r| r.compile_only) {
-        return Err(Error::Toolchain(format!("the CPython {} at {} is compile-only (headers without an interpreter): wasiwheel cannot run it", python.full_version(), python.prefix)));
-    }
+    python.require_runnable("run")?;
     let target = python.target();
     let built = python.sdk().map(|s| s.major);
-    let tmp = tempfile::Builder::new().prefix("wasiwheel-run.").tempdir().context(|| "cannot create a temporary directory".to_string())?;
-    let t = Utf8Path::from_path(tmp.path()).ok_or_else(|| Error::Other("the temporary directory path is not UTF-8".into()))?;
+    let tmp = tempfile::Builder::new()
+        .prefix("wasiwheel-run.")
+        .tempdir()
+        .context(|| "cannot create a temporary directory".to_string())?;
+    let t = Utf8Path::from_path(tmp.path())
+        .ok_or_else(|| Error::Other("the temporary directory path is not UTF-8".into()))?;
     let site = t.join("site-packages");
     let static_dir = t.join("static");
     std::fs::create_dir_all(&site).context(|| format!("cannot create {site}"))?;
@@ -137,19 +155,8 @@ pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
         (None, Some(m)) => sdk::resolve(None, Some(m))?,
         (None, None) => sdk::resolve(None, found.first().map(|(_, m, _)| m.sdk.major))?,
     };
-    match built {
-        Some(m) if m == sdk.identity.major => {}
-        _ if req.allow_sdk_mismatch => {
-            let b = built.map(|b| format!("WASI SDK {b}")).unwrap_or_else(|| "an unknown SDK".into());
-            crate::progress::status(&format!("warning: relinking CPython {} (built with {b}) with {} (allow-sdk-mismatch)", python.full_version(), sdk.identity));
-        }
-        Some(m) => {
-            return Err(Error::Toolchain(format!(
-                "CPython {} at {} was built with WASI SDK {m}, but the SDK to relink it with is {}: install WASI SDK {m} (`wasiwheel sdk install {m}`), or pass --allow-sdk-mismatch",
-                python.full_version(), python.prefix, sdk.identity
-            )))
-        }
-        None => return Err(Error::Toolchain(format!("cannot tell which WASI SDK built the CPython at {}: pass --allow-sdk-mismatch to relink it with an installed SDK", python.prefix))),
+    if let Some(warning) = check_abi(python, &sdk.identity, req.allow_sdk_mismatch, AbiContext::Run)? {
+        crate::progress::status(&warning);
     }
     let mut modules = Vec::new();
     for (origin, m, dir) in found {
@@ -160,20 +167,44 @@ pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
             )));
         }
         if Some(m.sdk.major) != built {
-            crate::progress::status(&format!("warning: {origin} was built with WASI SDK {}, but CPython {} with WASI SDK {}", m.sdk.major, python.full_version(), built.map(|b| b.to_string()).unwrap_or_else(|| "?".into())));
+            crate::progress::status(&format!(
+                "warning: {origin} was built with WASI SDK {}, but CPython {} with WASI SDK {}",
+                m.sdk.major,
+                python.full_version(),
+                built.map(|b| b.to_string()).unwrap_or_else(|| "?".into())
+            ));
         }
         for e in m.modules {
-            modules.push(StaticModule { name: e.name, init: e.init, archive: dir.join(&e.archive), libraries: e.libraries, cxx: e.language == "c++" });
+            modules.push(StaticModule {
+                name: e.name,
+                init: e.init,
+                archive: dir.join(&e.archive),
+                libraries: e.libraries,
+                cxx: e.language == "c++",
+            });
         }
     }
     let stock = python.prefix.join(format!("bin/python{}.wasm", python.version));
-    let wasm = if modules.is_empty() && stock.exists() { stock } else { relink::relink(python, &sdk, &modules, req.verbose)? };
+    let wasm =
+        if modules.is_empty() && stock.exists() { stock } else { relink::relink(python, &sdk, &modules, req.verbose)? };
+    // The guest's world: the interpreter's prefix and the unpacked wheels
+    // read-only, a private writable /tmp (TMPDIR) and a /dev holding `null`,
+    // both removed with `tmp`; the user's --site and --dir maps as given.
+    let guest_tmp = t.join("tmp");
+    let guest_dev = t.join("dev");
+    for d in [&guest_tmp, &guest_dev] {
+        std::fs::create_dir_all(d).context(|| format!("cannot create {d}"))?;
+    }
+    std::fs::write(guest_dev.join("null"), b"").context(|| format!("cannot create {guest_dev}/null"))?;
+    let ro = |host: &Utf8Path, guest: &str| Preopen { host: host.to_path_buf(), guest: guest.into(), writable: false };
+    let rw = |host: &Utf8Path, guest: &str| Preopen { host: host.to_path_buf(), guest: guest.into(), writable: true };
     let mut paths = vec!["/site-packages".to_string()];
-    let mut dirs = vec![Preopen { host: python.prefix.clone(), guest: "/".into() }, Preopen { host: site.clone(), guest: "/site-packages".into() }];
+    let mut dirs =
+        vec![ro(&python.prefix, "/"), ro(&site, "/site-packages"), rw(&guest_tmp, "/tmp"), rw(&guest_dev, "/dev")];
     for (i, s) in req.sites.iter().enumerate() {
         let guest = format!("/site-packages-{}", i + 1);
         paths.push(guest.clone());
-        dirs.push(Preopen { host: s.clone(), guest });
+        dirs.push(rw(s, &guest));
     }
     let mut spec = RunSpec {
         args: std::iter::once(format!("python{}", python.version)).chain(req.args.iter().cloned()).collect(),
@@ -181,6 +212,7 @@ pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
             ("PYTHONHOME".into(), "/".into()),
             ("PYTHONPATH".into(), paths.join(":")),
             ("PYTHONDONTWRITEBYTECODE".into(), "1".into()),
+            ("TMPDIR".into(), "/tmp".into()),
         ],
         dirs,
     };

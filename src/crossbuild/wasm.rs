@@ -22,17 +22,23 @@ pub struct Preopen {
     pub host: Utf8PathBuf,
     /// Where the guest sees it (e.g. `/`).
     pub guest: String,
+    /// Whether the guest may change it (create, write, remove); read-only
+    /// otherwise, and writes fail with a permission error.
+    pub writable: bool,
 }
 
 impl std::str::FromStr for Preopen {
     type Err = String;
 
-    /// Parse `HOST::GUEST` (as wasmtime's `--dir`) or `HOST` (mapped at the same path).
+    /// Parse `HOST::GUEST` (as wasmtime's `--dir`) or `HOST` (mapped at the
+    /// same path); the directory is writable, as with wasmtime's `--dir`.
     fn from_str(s: &str) -> std::result::Result<Self, String> {
         match s.split_once("::") {
-            Some((h, g)) if !h.is_empty() && !g.is_empty() => Ok(Preopen { host: h.into(), guest: g.into() }),
+            Some((h, g)) if !h.is_empty() && !g.is_empty() => {
+                Ok(Preopen { host: h.into(), guest: g.into(), writable: true })
+            }
             Some(_) => Err(format!("`{s}` is not HOST::GUEST")),
-            None => Ok(Preopen { host: s.into(), guest: s.into() }),
+            None => Ok(Preopen { host: s.into(), guest: s.into(), writable: true }),
         }
     }
 }
@@ -68,14 +74,14 @@ fn engine() -> Result<Engine> {
 fn compiled_path(engine: &Engine, bytes: &[u8]) -> Result<Utf8PathBuf> {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
-    Ok(cache::dir("wasmtime")?.join(format!("{}-{:016x}.cwasm", &cache::sha256_hex(bytes)[..32], h.finish())))
+    Ok(cache::dir("wasmtime")?.join(format!("{}-{:016x}.cwasm", &crate::files::sha256_hex(bytes)[..32], h.finish())))
 }
 
 /// Keep compiled code for the next run (best effort: a failure only costs a recompile).
 fn store_compiled(path: &Utf8Path, serialized: wasmtime::Result<Vec<u8>>) {
     use std::io::Write;
     if let Ok(data) = serialized {
-        let _ = cache::write_atomic(path, |f| f.write_all(&data).context(|| format!("cannot write {path}")));
+        let _ = crate::files::write_atomic(path, |f| f.write_all(&data).context(|| format!("cannot write {path}")));
     }
 }
 
@@ -89,7 +95,8 @@ fn load_module(engine: &Engine, wasm_path: &Utf8Path) -> Result<Module> {
     if let Ok(m) = unsafe { Module::deserialize_file(engine, &cached) } {
         return Ok(m);
     }
-    let module = Module::new(engine, &bytes).map_err(|e| Error::Run(format!("{wasm_path} is not a valid WebAssembly module: {e:#}")))?;
+    let module = Module::new(engine, &bytes)
+        .map_err(|e| Error::Run(format!("{wasm_path} is not a valid WebAssembly module: {e:#}")))?;
     store_compiled(&cached, module.serialize());
     Ok(module)
 }
@@ -117,7 +124,8 @@ fn run_module_here(wasm_path: &Utf8Path, spec: &RunSpec) -> Result<i32> {
     let engine = engine()?;
     let module = load_module(&engine, wasm_path)?;
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t).map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t)
+        .map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;
     let mut b = WasiCtxBuilder::new();
     b.inherit_stdio().args(&spec.args);
     for (k, v) in &spec.env {
@@ -127,7 +135,8 @@ fn run_module_here(wasm_path: &Utf8Path, spec: &RunSpec) -> Result<i32> {
         if !d.host.is_dir() {
             return Err(Error::Run(format!("cannot map {} into the guest: it is not a directory", d.host)));
         }
-        b.preopened_dir(&d.host, &d.guest, FsPerms::ReadWrite)
+        let perms = if d.writable { FsPerms::ReadWrite } else { FsPerms::ReadOnly };
+        b.preopened_dir(&d.host, &d.guest, perms)
             .map_err(|e| Error::Run(format!("cannot map {} at {} in the guest: {e}", d.host, d.guest)))?;
     }
     let mut store = Store::new(&engine, b.build_p1());
@@ -160,10 +169,12 @@ pub fn wizer_initialize(wasm: &[u8], init_func: &str, host_dir: &Utf8Path, guest
     config.async_stack_size(WASM_STACK + (1 << 20));
     let engine = Engine::new(&config).map_err(|e| Error::Run(format!("cannot start wasmtime: {e}")))?;
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
-    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |t| t).map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;
+    wasmtime_wasi::p1::add_to_linker_async(&mut linker, |t| t)
+        .map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;
     let mut b = WasiCtxBuilder::new();
     b.inherit_stderr().inherit_stdout();
-    b.preopened_dir(host_dir, guest_dir, FsPerms::ReadOnly).map_err(|e| Error::Run(format!("cannot map {host_dir}: {e}")))?;
+    b.preopened_dir(host_dir, guest_dir, FsPerms::ReadOnly)
+        .map_err(|e| Error::Run(format!("cannot map {host_dir}: {e}")))?;
     let mut store = Store::new(&engine, b.build_p1());
     let mut wizer = wasmtime_wizer::Wizer::new();
     wizer.init_func(init_func);
@@ -173,7 +184,9 @@ pub fn wizer_initialize(wasm: &[u8], init_func: &str, host_dir: &Utf8Path, guest
         .spawn(move || {
             wasmtime_wasi::runtime::in_tokio(async {
                 wizer
-                    .run(&mut store, &wasm, async |store: &mut Store<WasiP1Ctx>, module: &Module| linker.instantiate_async(store, module).await)
+                    .run(&mut store, &wasm, async |store: &mut Store<WasiP1Ctx>, module: &Module| {
+                        linker.instantiate_async(store, module).await
+                    })
                     .await
             })
         })
@@ -181,7 +194,10 @@ pub fn wizer_initialize(wasm: &[u8], init_func: &str, host_dir: &Utf8Path, guest
         .join()
         .map_err(|_| Error::Run("pre-initialization failed inside the runtime".into()))?
         .map_err(|e| {
-            let exit = e.downcast_ref::<I32Exit>().map(|x| format!(" (the guest exited with status {})", x.0)).unwrap_or_default();
+            let exit = e
+                .downcast_ref::<I32Exit>()
+                .map(|x| format!(" (the guest exited with status {})", x.0))
+                .unwrap_or_default();
             Error::Run(format!("pre-initializing the component failed{exit} (files from {path}): {e:#}"))
         })
 }
@@ -216,13 +232,15 @@ pub fn run_component(path: &Utf8Path, args: &[String], env: &[(String, String)])
             let component = match unsafe { Component::deserialize_file(&engine, &cached) } {
                 Ok(c) => c,
                 Err(_) => {
-                    let c = Component::new(&engine, &bytes).map_err(|e| Error::Run(format!("{path} is not a WebAssembly component: {e:#}")))?;
+                    let c = Component::new(&engine, &bytes)
+                        .map_err(|e| Error::Run(format!("{path} is not a WebAssembly component: {e:#}")))?;
                     store_compiled(&cached, c.serialize());
                     c
                 }
             };
             let mut linker: CLinker<State> = CLinker::new(&engine);
-            wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;
+            wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+                .map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;
             let mut b = WasiCtxBuilder::new();
             b.inherit_stdio().args(&args);
             for (k, v) in &env {

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use camino::Utf8PathBuf;
 
-use crate::crossbuild::target::{PyVersion, WasiTarget};
 use crate::error::{did_you_mean, Error, Result};
+use crate::model::lang::Profile;
+use crate::model::target::{PyVersion, WasiTarget};
 
 /// Every config setting: key, environment variable, one-line help.
 pub const KEYS: &[(&str, &str, &str)] = &[
@@ -20,11 +21,27 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("python-prefix", "WASIWHEEL_PYTHON_PREFIX", "install prefix of a WASI CPython to build against"),
     ("wasi-sdk", "WASIWHEEL_WASI_SDK", "path to a WASI SDK (also WASI_SDK_PATH)"),
     ("artifact", "WASIWHEEL_ARTIFACT", "wheel (default) or component"),
-    ("component-wheels", "WASIWHEEL_COMPONENT_WHEELS", "directory of wheels whose pure-Python files go into the component too"),
-    ("component-preinit", "WASIWHEEL_COMPONENT_PREINIT", "false: do not pre-initialize the component with wizer (default true)"),
+    (
+        "component-wheels",
+        "WASIWHEEL_COMPONENT_WHEELS",
+        "directory of wheels whose pure-Python files go into the component too",
+    ),
+    (
+        "component-preinit",
+        "WASIWHEEL_COMPONENT_PREINIT",
+        "false: do not pre-initialize the component with wizer (default true)",
+    ),
     ("platform-tag", "WASIWHEEL_PLATFORM_TAG", "override the computed platform tag, e.g. wasi_0_0_0_wasm32"),
-    ("allow-sdk-mismatch", "WASIWHEEL_ALLOW_SDK_MISMATCH", "true: build even if the SDK major differs from the target CPython's"),
-    ("build-dir", "WASIWHEEL_BUILD_DIR", "where objects are kept between builds (default: build/wasiwheel in the project)"),
+    (
+        "allow-sdk-mismatch",
+        "WASIWHEEL_ALLOW_SDK_MISMATCH",
+        "true: build even if the SDK major differs from the target CPython's",
+    ),
+    (
+        "build-dir",
+        "WASIWHEEL_BUILD_DIR",
+        "where objects are kept between builds (default: build/wasiwheel in the project)",
+    ),
     ("jobs", "WASIWHEEL_JOBS", "parallel compiler processes (default: number of CPUs)"),
     ("verbose", "WASIWHEEL_VERBOSE", "true: print every compiler and linker command"),
     ("profile", "WASIWHEEL_PROFILE", "release (default, -O2) or debug (-O0 -g)"),
@@ -38,16 +55,6 @@ pub enum Artifact {
     Wheel,
     /// A wheel plus a WebAssembly component of the project.
     Component,
-}
-
-/// Optimisation profile for extension modules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Profile {
-    /// `-O2`, no debug info (the default).
-    #[default]
-    Release,
-    /// `-O0 -g`.
-    Debug,
 }
 
 /// The resolved config settings of one build.
@@ -125,7 +132,10 @@ impl Settings {
                 let mut distinct: Vec<&String> = given.iter().collect();
                 distinct.dedup();
                 if distinct.len() > 1 {
-                    return Err(Error::config(*key, format!("given more than once with different values ({})", given.join(", "))));
+                    return Err(Error::config(
+                        *key,
+                        format!("given more than once with different values ({})", given.join(", ")),
+                    ));
                 }
                 if let Some(v) = distinct.first() {
                     values.insert(key, ((*v).clone(), None));
@@ -150,7 +160,10 @@ impl Settings {
                         v => Some(WasiTarget::parse(v).ok_or_else(|| {
                             Error::config(
                                 from.clone(),
-                                format!("`{v}` is not a supported target: use one of {} (or leave it unset for the host)", WasiTarget::SPELLINGS.join(", ")),
+                                format!(
+                                    "`{v}` is not a supported target: use one of {} (or leave it unset for the host)",
+                                    WasiTarget::SPELLINGS.join(", ")
+                                ),
                             )
                         })?),
                     }
@@ -164,11 +177,17 @@ impl Settings {
                     s.artifact = match value.as_str() {
                         "" | "wheel" => Artifact::Wheel,
                         "component" => Artifact::Component,
-                        v => return Err(Error::config(from, format!("`{v}` is not an artifact kind: use wheel or component"))),
+                        v => {
+                            return Err(Error::config(
+                                from,
+                                format!("`{v}` is not an artifact kind: use wheel or component"),
+                            ))
+                        }
                     }
                 }
                 "platform-tag" if !value.is_empty() => {
-                    s.platform_tag = Some(crate::tags::parse_platform_override(&value).map_err(|e| Error::config(from.clone(), e))?)
+                    s.platform_tag =
+                        Some(crate::tags::parse_platform_override(&value).map_err(|e| Error::config(from.clone(), e))?)
                 }
                 "allow-sdk-mismatch" => s.allow_sdk_mismatch = parse_bool(&from, &value)?,
                 "component-wheels" if !value.is_empty() => s.component_wheels = Some(Utf8PathBuf::from(value)),
@@ -227,7 +246,10 @@ mod tests {
         let s = Settings::resolve(&cs(&[]), |k| (k == "WASIWHEEL_TARGET").then(|| "wasm32-wasip2".into())).unwrap();
         assert_eq!(s.target, Some(WasiTarget::P2));
         // -C wins over the environment.
-        let s = Settings::resolve(&cs(&[("target", "host")]), |k| (k == "WASIWHEEL_TARGET").then(|| "wasm32-wasip2".into())).unwrap();
+        let s = Settings::resolve(&cs(&[("target", "host")]), |k| {
+            (k == "WASIWHEEL_TARGET").then(|| "wasm32-wasip2".into())
+        })
+        .unwrap();
         assert_eq!(s.target, None);
         let s = Settings::resolve(&cs(&[]), |k| (k == "WASI_SDK_PATH").then(|| "/opt/wasi-sdk".into())).unwrap();
         assert_eq!(s.wasi_sdk.as_deref(), Some(camino::Utf8Path::new("/opt/wasi-sdk")));
@@ -245,9 +267,13 @@ mod tests {
         assert!(e.contains("wasm32-wasip2"), "{e}");
         let e = Settings::resolve(&cs(&[("jobs", "0")]), |_| None).unwrap_err().to_string();
         assert!(e.contains("jobs"), "{e}");
-        let e = Settings::resolve(&cs(&[]), |k| (k == "WASIWHEEL_VERBOSE").then(|| "maybe".into())).unwrap_err().to_string();
+        let e = Settings::resolve(&cs(&[]), |k| (k == "WASIWHEEL_VERBOSE").then(|| "maybe".into()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("WASIWHEEL_VERBOSE"), "{e}");
-        let e = Settings::resolve(&cs(&[("target", "wasm32-wasi"), ("target", "wasm32-wasip2")]), |_| None).unwrap_err().to_string();
+        let e = Settings::resolve(&cs(&[("target", "wasm32-wasi"), ("target", "wasm32-wasip2")]), |_| None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("more than once"), "{e}");
     }
 
@@ -256,5 +282,24 @@ mod tests {
         let m = Settings::parse_pairs(&["target=wasm32-wasi".into(), "jobs=2".into()]).unwrap();
         assert_eq!(m["target"], vec!["wasm32-wasi"]);
         assert!(Settings::parse_pairs(&["target".into()]).is_err());
+    }
+
+    #[test]
+    fn docs_list_every_setting_with_its_variable() {
+        let doc = include_str!("../../docs/configuration.md");
+        let section = &doc[doc.find("## Config settings").expect("a Config settings section")..];
+        let rows: Vec<(String, String)> = section
+            .lines()
+            .skip_while(|l| !l.starts_with("| key"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cols: Vec<&str> = l.split('|').map(|c| c.trim()).collect();
+                let var = cols[2].split(',').next().unwrap_or("").trim().trim_matches('`').to_string();
+                (cols[1].trim_matches('`').to_string(), var)
+            })
+            .collect();
+        let keys: Vec<(String, String)> = KEYS.iter().map(|(k, v, _)| (k.to_string(), v.to_string())).collect();
+        assert_eq!(rows, keys, "docs/configuration.md's settings table must list KEYS, in order");
     }
 }

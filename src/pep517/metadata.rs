@@ -28,7 +28,8 @@ fn push(out: &mut String, field: &str, value: &str) {
 pub fn requires_dist(d: &Dependency, extra: Option<&str>) -> String {
     let (head, marker_text) = split_marker(&d.text);
     // The name as written (packaging keeps it; it compares names normalised).
-    let name: String = head.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')).collect();
+    let name: String =
+        head.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')).collect();
     let mut s = if name.is_empty() { d.requirement.name.to_string() } else { name };
     let mut extras: Vec<String> = d.requirement.extras.iter().map(|e| e.to_string()).collect();
     extras.sort();
@@ -56,7 +57,13 @@ pub fn requires_dist(d: &Dependency, extra: Option<&str>) -> String {
     };
     if let Some(m) = marker {
         // A URL requirement needs whitespace before `;` (PEP 508).
-        s.push_str(if d.requirement.version_or_url.as_ref().is_some_and(|v| matches!(v, pep508_rs::VersionOrUrl::Url(_))) { " ; " } else { "; " });
+        s.push_str(
+            if d.requirement.version_or_url.as_ref().is_some_and(|v| matches!(v, pep508_rs::VersionOrUrl::Url(_))) {
+                " ; "
+            } else {
+                "; "
+            },
+        );
         s.push_str(&m);
     }
     s
@@ -217,7 +224,10 @@ mod tests {
     #[test]
     fn markers_are_normalised() {
         assert_eq!(normalize_marker("python_version>'3.8'"), "python_version > \"3.8\"");
-        assert_eq!(normalize_marker("( os_name=='nt'  or sys_platform == \"win32\")and platform_release not in '1 2'"), "(os_name == \"nt\" or sys_platform == \"win32\") and platform_release not in \"1 2\"");
+        assert_eq!(
+            normalize_marker("( os_name=='nt'  or sys_platform == \"win32\")and platform_release not in '1 2'"),
+            "(os_name == \"nt\" or sys_platform == \"win32\") and platform_release not in \"1 2\""
+        );
     }
     use crate::pep517::pyproject::Pyproject;
     use camino::Utf8PathBuf;

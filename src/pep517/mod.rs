@@ -1,7 +1,6 @@
 //! PEP 517 build backend: config settings, `pyproject.toml` → core metadata,
 //! and the sdist and wheel writers.
 
-pub mod build;
 pub mod config;
 pub mod metadata;
 pub mod pyproject;

@@ -12,15 +12,36 @@ use crate::error::{IoContext, Result};
 /// Directory names never put in an sdist: VCS folders, caches, build outputs,
 /// virtual environments.
 const EXCLUDED_DIRS: &[&str] = &[
-    ".git", ".hg", ".svn", ".bzr", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache",
-    ".tox", ".nox", ".venv", "venv", "build", "dist", "target", ".eggs", ".idea", ".vscode",
+    ".git",
+    ".hg",
+    ".svn",
+    ".bzr",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "build",
+    "dist",
+    "target",
+    ".eggs",
+    ".idea",
+    ".vscode",
 ];
 
 fn excluded(name: &str, is_dir: bool) -> bool {
     if is_dir {
         EXCLUDED_DIRS.contains(&name) || name.ends_with(".egg-info") || name.ends_with(".dist-info")
     } else {
-        name.ends_with(".pyc") || name.ends_with(".pyo") || name == ".DS_Store" || name.ends_with(".whl") || name.ends_with(".o") || name.ends_with(".so")
+        name.ends_with(".pyc")
+            || name.ends_with(".pyo")
+            || name == ".DS_Store"
+            || name.ends_with(".whl")
+            || name.ends_with(".o")
+            || name.ends_with(".so")
     }
 }
 
@@ -41,7 +62,7 @@ pub fn collect_files(root: &Utf8Path, extra_excluded: &[Utf8PathBuf]) -> Result<
             };
             let path = rel.join(&name);
             let meta = std::fs::metadata(entry.path()).context(|| format!("cannot stat {}", root.join(&path)))?;
-            if extra_excluded.iter().any(|e| *e == path) {
+            if extra_excluded.contains(&path) {
                 continue;
             }
             if meta.is_dir() {
@@ -89,33 +110,33 @@ pub fn write_sdist(
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let final_path = out_dir.join(filename);
-    crate::crossbuild::cache::write_atomic(&final_path, |file| {
+    crate::files::write_atomic(&final_path, |file| {
         let gz = flate2::GzBuilder::new().mtime(0).write(std::io::BufWriter::new(file), flate2::Compression::default());
         let mut tar = tar::Builder::new(gz);
         tar.mode(tar::HeaderMode::Deterministic);
         for (path, data, exec) in entries {
-            append_pax(&mut tar, &path, &data, if exec { 0o755 } else { 0o644 }, mtime).context(|| format!("cannot add {path} to the sdist"))?;
+            append_pax(&mut tar, &path, &data, if exec { 0o755 } else { 0o644 }, mtime)
+                .context(|| format!("cannot add {path} to the sdist"))?;
         }
         let gz = tar.into_inner().context(|| format!("cannot write {final_path}"))?;
-        gz.finish().context(|| format!("cannot write {final_path}"))?.flush().context(|| format!("cannot write {final_path}"))
+        gz.finish()
+            .context(|| format!("cannot write {final_path}"))?
+            .flush()
+            .context(|| format!("cannot write {final_path}"))
     })?;
     Ok(final_path)
 }
 
-/// One pax extended-header record, `"{len} {key}={value}\n"` where `len`
-/// counts the whole record (POSIX.1-2001 pax format).
-fn pax_record(key: &str, value: &str) -> String {
-    let body = format!(" {key}={value}\n");
-    let mut len = body.len() + 1;
-    while format!("{len}{body}").len() != len {
-        len += 1;
-    }
-    format!("{len}{body}")
-}
-
 /// Append a regular file in POSIX pax format: a ustar header, preceded by a
-/// pax extended header (`path=`) when the path does not fit in ustar's fields.
-fn append_pax<W: std::io::Write>(tar: &mut tar::Builder<W>, path: &str, data: &[u8], mode: u32, mtime: u64) -> std::io::Result<()> {
+/// pax extended header (`path=`, written by `tar`'s `append_pax_extensions`)
+/// when the path does not fit in ustar's fields.
+fn append_pax<W: std::io::Write>(
+    tar: &mut tar::Builder<W>,
+    path: &str,
+    data: &[u8],
+    mode: u32,
+    mtime: u64,
+) -> std::io::Result<()> {
     let mut h = tar::Header::new_ustar();
     h.set_size(data.len() as u64);
     h.set_mode(mode);
@@ -124,17 +145,7 @@ fn append_pax<W: std::io::Write>(tar: &mut tar::Builder<W>, path: &str, data: &[
     h.set_gid(0);
     h.set_entry_type(tar::EntryType::Regular);
     if h.set_path(path).is_err() {
-        let rec = pax_record("path", path);
-        let mut x = tar::Header::new_ustar();
-        x.set_path("././@PaxHeader")?;
-        x.set_size(rec.len() as u64);
-        x.set_mode(0o644);
-        x.set_mtime(mtime);
-        x.set_uid(0);
-        x.set_gid(0);
-        x.set_entry_type(tar::EntryType::XHeader);
-        x.set_cksum();
-        tar.append(&x, rec.as_bytes())?;
+        tar.append_pax_extensions([("path", path.as_bytes())])?;
         // The ustar name field gets the path's last 99 bytes (readers use the pax path).
         let bytes = path.as_bytes();
         let tail = &bytes[bytes.len().saturating_sub(99)..];
@@ -154,7 +165,15 @@ mod tests {
     fn collects_and_excludes() {
         let dir = tempfile::tempdir().unwrap();
         let root = Utf8Path::from_path(dir.path()).unwrap();
-        for f in ["pyproject.toml", "src/a/__init__.py", "src/a/__pycache__/x.pyc", ".git/config", "build/x.o", "csrc/a.c", "mybuild/y"] {
+        for f in [
+            "pyproject.toml",
+            "src/a/__init__.py",
+            "src/a/__pycache__/x.pyc",
+            ".git/config",
+            "build/x.o",
+            "csrc/a.c",
+            "mybuild/y",
+        ] {
             let p = root.join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, "x").unwrap();
@@ -162,14 +181,6 @@ mod tests {
         let files = collect_files(root, &["mybuild".into()]).unwrap();
         let files: Vec<&str> = files.iter().map(|f| f.as_str()).collect();
         assert_eq!(files, vec!["csrc/a.c", "pyproject.toml", "src/a/__init__.py"]);
-    }
-
-    #[test]
-    fn pax_records_count_themselves() {
-        assert_eq!(pax_record("path", "a"), "9 path=a\n");
-        let long = "x".repeat(95);
-        let r = pax_record("path", &long);
-        assert_eq!(r.len().to_string(), r.split(' ').next().unwrap());
     }
 
     #[test]
@@ -182,7 +193,8 @@ mod tests {
         let files = vec![Utf8PathBuf::from(&deep)];
         let p = write_sdist(root, &files, "Metadata-Version: 2.4\n", "a-1", root, "a-1.tar.gz", 0).unwrap();
         let mut ar = tar::Archive::new(flate2::read::GzDecoder::new(std::fs::File::open(p).unwrap()));
-        let names: Vec<String> = ar.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
+        let names: Vec<String> =
+            ar.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(names, vec!["a-1/PKG-INFO".to_string(), format!("a-1/{deep}")]);
     }
 }

@@ -22,7 +22,13 @@ fn parse(value: Option<&str>) -> Result<i64> {
     match value.map(str::trim) {
         None | Some("") => Ok(DEFAULT_TIMESTAMP),
         Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
-            Error::config("SOURCE_DATE_EPOCH", format!("`{v}` is not a number of seconds since 1970-01-01 (e.g. `1700000000`); fix or unset the environment variable"))
+            Error::config(
+                "SOURCE_DATE_EPOCH",
+                format!(
+                    "`{v}` is not a number of seconds since 1970-01-01 (e.g. \
+                `1700000000`); fix or unset the environment variable"
+                ),
+            )
         }),
     }
 }

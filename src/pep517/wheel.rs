@@ -16,26 +16,12 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use crate::error::{Error, IoContext, Result};
+use crate::files::zip_datetime;
 
 /// `sha256=<urlsafe base64, no padding>` of `data`, as in `RECORD`.
 pub fn record_hash(data: &[u8]) -> String {
     let digest = Sha256::digest(data);
     format!("sha256={}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
-}
-
-/// Where a wheel entry goes relative to the library directory (purelib or
-/// platlib) on installation (binary distribution format, "Installing a
-/// wheel"): root entries as they are, `{dist}.data/purelib|platlib/…` without
-/// that prefix; `None` for the other `.data` schemes (scripts, headers, data).
-pub fn library_relative(entry: &str) -> Option<&str> {
-    let (first, rest) = entry.split_once('/').unwrap_or((entry, ""));
-    if !first.ends_with(".data") {
-        return Some(entry);
-    }
-    match rest.split_once('/') {
-        Some(("purelib" | "platlib", path)) => Some(path),
-        _ => None,
-    }
 }
 
 /// Quote a `RECORD` field as CSV does (only when needed).
@@ -71,11 +57,6 @@ impl WheelBuilder {
         WheelBuilder { dist_info: dist_info.into(), files: BTreeMap::new(), timestamp }
     }
 
-    /// The `.dist-info` directory name.
-    pub fn dist_info(&self) -> &str {
-        &self.dist_info
-    }
-
     /// Add a file at `path` (`/`-separated, relative to the wheel root).
     ///
     /// Errors: [`Error::Other`] for an absolute path, a `..` component, or a
@@ -88,7 +69,9 @@ impl WheelBuilder {
             return Err(Error::Other("internal: RECORD is written by the wheel writer".into()));
         }
         if self.files.insert(path.to_string(), Entry { data, executable }).is_some() {
-            return Err(Error::Other(format!("two files would be written to `{path}` in the wheel: rename one of them")));
+            return Err(Error::Other(format!(
+                "two files would be written to `{path}` in the wheel: rename one of them"
+            )));
         }
         Ok(())
     }
@@ -101,18 +84,13 @@ impl WheelBuilder {
         self.add(&p, data, false)
     }
 
-    /// Paths added so far, sorted.
-    pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.files.keys().map(String::as_str)
-    }
-
     /// Write the wheel to `dir/filename` atomically and return its path.
     ///
     /// Errors: [`Error::Io`] when the directory cannot be written; nothing is
     /// left in `dir` on failure.
     pub fn write(self, dir: &Utf8Path, filename: &str) -> Result<Utf8PathBuf> {
         let final_path = dir.join(filename);
-        crate::crossbuild::cache::write_atomic(&final_path, |file| {
+        crate::files::write_atomic(&final_path, |file| {
             let mut zip = ZipWriter::new(std::io::BufWriter::new(file));
             let mtime = zip_datetime(self.timestamp);
             let dist_prefix = format!("{}/", self.dist_info);
@@ -120,7 +98,12 @@ impl WheelBuilder {
             let (body, meta): (Vec<_>, Vec<_>) = self.files.iter().partition(|(p, _)| !p.starts_with(&dist_prefix));
             let mut record = String::new();
             let zerr = |e: zip::result::ZipError| Error::Other(format!("cannot write {final_path}: {e}"));
-            let options = |mode: u32| SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).last_modified_time(mtime).unix_permissions(mode);
+            let options = |mode: u32| {
+                SimpleFileOptions::default()
+                    .compression_method(CompressionMethod::Deflated)
+                    .last_modified_time(mtime)
+                    .unix_permissions(mode)
+            };
             for (path, entry) in body.into_iter().chain(meta) {
                 zip.start_file(path.as_str(), options(if entry.executable { 0o755 } else { 0o644 })).map_err(zerr)?;
                 zip.write_all(&entry.data).context(|| format!("cannot write {final_path}"))?;
@@ -133,20 +116,6 @@ impl WheelBuilder {
             zip.finish().map_err(zerr)?.flush().context(|| format!("cannot write {final_path}"))
         })?;
         Ok(final_path)
-    }
-}
-
-/// A zip timestamp for `secs` since the Unix epoch, clamped to 1980-01-01
-/// (zip's floor) and 2107 (its ceiling).
-pub fn zip_datetime(secs: i64) -> zip::DateTime {
-    let floor = zip::DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).expect("valid date");
-    let ceiling = zip::DateTime::from_date_and_time(2107, 12, 31, 23, 59, 58).expect("valid date");
-    match time::OffsetDateTime::from_unix_timestamp(secs) {
-        Ok(t) if t.year() < 1980 => floor,
-        Ok(t) if t.year() > 2107 => ceiling,
-        Ok(t) => zip::DateTime::from_date_and_time(t.year() as u16, t.month() as u8, t.day(), t.hour(), t.minute(), t.second()).unwrap_or(floor),
-        Err(_) if secs > 0 => ceiling,
-        Err(_) => floor,
     }
 }
 
@@ -193,20 +162,5 @@ mod tests {
         assert!(rec.ends_with("a-1.dist-info/RECORD,,\n"));
         // Only the wheel is in the directory: no temporary file left over.
         assert_eq!(std::fs::read_dir(d).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn library_paths() {
-        assert_eq!(library_relative("pkg/mod.py"), Some("pkg/mod.py"));
-        assert_eq!(library_relative("a-1.dist-info/METADATA"), Some("a-1.dist-info/METADATA"));
-        assert_eq!(library_relative("a-1.data/platlib/pkg/x.so"), Some("pkg/x.so"));
-        assert_eq!(library_relative("a-1.data/scripts/tool"), None);
-        assert_eq!(library_relative("a-1.data/data/share/x"), None);
-    }
-
-    #[test]
-    fn zip_floor() {
-        assert_eq!(zip_datetime(0), zip::DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).unwrap());
-        assert_eq!(zip_datetime(1_700_000_000).year(), 2023);
     }
 }

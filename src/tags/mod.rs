@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use crate::crossbuild::target::{pinned_sdk, PyVersion, WasiTarget};
+use crate::model::target::{pinned_sdk, PyVersion, WasiTarget};
 
 /// A (possibly compressed) wheel tag set: `python-abi-platform`, each part a
 /// `.`-joined list, as in `cp313-cp313-wasi_0_1_sdk_24_wasm32.wasi_wasm32`.
@@ -31,24 +31,14 @@ pub struct WheelTag {
 
 impl fmt::Display for WheelTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}-{}-{}",
-            self.python.join("."),
-            self.abi.join("."),
-            self.platform.join(".")
-        )
+        write!(f, "{}-{}-{}", self.python.join("."), self.abi.join("."), self.platform.join("."))
     }
 }
 
 impl WheelTag {
     /// `py3-none-any`: a pure-Python wheel.
     pub fn pure() -> Self {
-        WheelTag {
-            python: vec!["py3".into()],
-            abi: vec!["none".into()],
-            platform: vec!["any".into()],
-        }
+        WheelTag { python: vec!["py3".into()], abi: vec!["none".into()], platform: vec!["any".into()] }
     }
 
     /// Every single tag of the set, in order, for the `Tag:` lines of `WHEEL`
@@ -107,7 +97,8 @@ pub fn parse_platform_override(value: &str) -> Result<Vec<String>, String> {
     for p in &parts {
         if p.is_empty() || !p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
             return Err(format!(
-                "`{value}` is not a platform tag: use lowercase letters, digits and `_` (e.g. `wasi_0_0_0_wasm32`), several joined by `.`"
+                "`{value}` is not a platform tag: use lowercase letters, digits and `_` (e.g. `wasi_0_0_0_wasm32`), \
+                    several joined by `.`"
             ));
         }
     }
@@ -144,21 +135,12 @@ mod tests {
     #[test]
     fn issue_example_tag() {
         let (py, abi) = cpython_tags(v(3, 13), "", None);
-        let tag = WheelTag {
-            python: vec![py],
-            abi: vec![abi],
-            platform: wasi_platform_tags(WasiTarget::P1, 25, v(3, 13)),
-        };
+        let tag =
+            WheelTag { python: vec![py], abi: vec![abi], platform: wasi_platform_tags(WasiTarget::P1, 25, v(3, 13)) };
         assert_eq!(tag.to_string(), "cp313-cp313-wasi_0_1_sdk_25_wasm32");
-        let pinned = WheelTag {
-            platform: wasi_platform_tags(WasiTarget::P1, 24, v(3, 13)),
-            ..tag
-        };
+        let pinned = WheelTag { platform: wasi_platform_tags(WasiTarget::P1, 24, v(3, 13)), ..tag };
         assert_eq!(pinned.to_string(), "cp313-cp313-wasi_0_1_sdk_24_wasm32.wasi_wasm32");
-        assert_eq!(
-            pinned.expand(),
-            vec!["cp313-cp313-wasi_0_1_sdk_24_wasm32", "cp313-cp313-wasi_wasm32"]
-        );
+        assert_eq!(pinned.expand(), vec!["cp313-cp313-wasi_0_1_sdk_24_wasm32", "cp313-cp313-wasi_wasm32"]);
     }
 
     #[test]

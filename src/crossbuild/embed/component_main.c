@@ -1,0 +1,123 @@
+/* The interpreter of a wasiwheel component. The generated part before this
+   file declares the extension modules' init functions, defines
+   wasiwheel_register_modules(), and the strings BOOTSTRAP (the Python code of
+   component_bootstrap.py), ENTRY_MODULE and ENTRY_FUNC.
+
+   wasiwheel.initialize runs once, under wizer at build time: CPython is
+   initialized, the bundled sources move into memory, the entry module is
+   imported and the entry function looked up. main runs at every start: it
+   gives the instance what must not come from the snapshot (the host's
+   environment, fresh randomness, the run's argv), then calls the entry. */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+extern void __wasilibc_reset_preopens(void);
+extern void __wasilibc_deinitialize_environ(void);
+extern void __wasilibc_initialize_environ(void);
+extern char **environ;
+
+static int initialized = 0;
+static PyObject *entry = NULL;
+static PyObject *fresh_start = NULL;
+
+static void die(const char *what) {
+    fprintf(stderr, "wasiwheel component: %s\n", what);
+    if (PyErr_Occurred()) PyErr_Print();
+    exit(70);
+}
+
+__attribute__((export_name("wasiwheel.initialize")))
+void wasiwheel_initialize(void) {
+    if (initialized) return;
+    if (wasiwheel_register_modules() < 0) die("cannot register the extension modules");
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.site_import = 0;
+    config.write_bytecode = 0;
+    config.install_signal_handlers = 0;
+    config.parse_argv = 0;
+    config.module_search_paths_set = 1;
+    PyStatus st = PyConfig_SetString(&config, &config.home, L"/wasiwheel-bundle");
+    if (!PyStatus_Exception(st)) st = PyWideStringList_Append(&config.module_search_paths, L"/wasiwheel-bundle/bundle.zip");
+    if (!PyStatus_Exception(st)) st = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st)) Py_ExitStatusException(st);
+    PyObject *boot = PyDict_New();
+    if (!boot || PyDict_SetItemString(boot, "__builtins__", PyEval_GetBuiltins()) < 0) die("cannot set up the bootstrap");
+    PyObject *done = PyRun_String(BOOTSTRAP, Py_file_input, boot, boot);
+    if (!done) die("loading the bundled Python files failed");
+    Py_DECREF(done);
+    fresh_start = PyDict_GetItemString(boot, "fresh_start");
+    if (!fresh_start) die("the bootstrap defines no fresh_start");
+    Py_INCREF(fresh_start);
+    Py_DECREF(boot);
+    PyObject *mod = PyImport_ImportModule(ENTRY_MODULE);
+    if (!mod) die("importing the entry module failed");
+    PyObject *obj = mod;
+    Py_INCREF(obj);
+    const char *p = ENTRY_FUNC;
+    char part[256];
+    while (*p) {
+        size_t n = 0;
+        while (p[n] && p[n] != '.' && n < sizeof(part) - 1) { part[n] = p[n]; n++; }
+        part[n] = 0;
+        PyObject *next = PyObject_GetAttrString(obj, part);
+        Py_DECREF(obj);
+        if (!next) die("the entry function does not exist");
+        obj = next;
+        p += n;
+        if (*p == '.') p++;
+    }
+    Py_DECREF(mod);
+    entry = obj;
+    fflush(stdout);
+    fflush(stderr);
+    /* Forget what was seen during initialization: the host's preopens and
+       environment are looked up again when the instance starts. */
+    __wasilibc_reset_preopens();
+    __wasilibc_deinitialize_environ();
+    initialized = 1;
+}
+
+/* The instance's own state: the host's environment as os.environ, fresh
+   randomness for the random module, and argv as sys.argv. */
+static void start_instance(int argc, char **argv) {
+    __wasilibc_initialize_environ();
+    PyObject *env = PyList_New(0);
+    for (char **e = environ; env && e && *e; e++) {
+        PyObject *item = PyBytes_FromString(*e);
+        if (!item || PyList_Append(env, item) < 0) die("cannot read the environment");
+        Py_DECREF(item);
+    }
+    PyObject *args = PyList_New(0);
+    for (int i = 0; args && i < argc; i++) {
+        PyObject *a = PyUnicode_DecodeFSDefault(argv[i]);
+        if (!a || PyList_Append(args, a) < 0) die("cannot set sys.argv");
+        Py_DECREF(a);
+    }
+    if (!env || !args) die("out of memory");
+    PyObject *r = PyObject_CallFunctionObjArgs(fresh_start, env, args, NULL);
+    if (!r) die("starting the instance failed");
+    Py_DECREF(r);
+    Py_DECREF(env);
+    Py_DECREF(args);
+}
+
+int main(int argc, char **argv) {
+    wasiwheel_initialize();
+    start_instance(argc, argv);
+    int code = 0;
+    PyObject *r = PyObject_CallNoArgs(entry);
+    if (!r) {
+        /* SystemExit exits with its code; other exceptions print their traceback. */
+        PyErr_Print();
+        code = 1;
+    } else {
+        if (PyLong_Check(r)) code = (int)PyLong_AsLong(r);
+        else if (r != Py_None) { PyObject_Print(r, stderr, Py_PRINT_RAW); fputc('\n', stderr); code = 1; }
+        Py_DECREF(r);
+    }
+    PyRun_SimpleString("import sys\nsys.stdout.flush()\nsys.stderr.flush()\n");
+    return code;
+}

@@ -1,0 +1,241 @@
+//! Building a target CPython from its source tarball with CPython's own WASI
+//! build driver (`Tools/wasm/wasi.py`), installed into the cache with a
+//! record of the SDK that built it.
+
+use std::process::Command;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::{installed, link_inputs, py_version_in, PythonRecord, TargetPython};
+use crate::crossbuild::cache;
+use crate::error::{Error, IoContext, Result};
+use crate::model::target::{PyVersion, WasiTarget};
+
+/// Options of [`install_from_source`].
+#[derive(Debug, Clone)]
+pub struct InstallOptions {
+    /// The CPython source tarball (`.tar.xz`, `.tgz`, …).
+    pub source: Utf8PathBuf,
+    /// The SDK to build with.
+    pub sdk: crate::crossbuild::sdk::WasiSdk,
+    /// The host interpreter that runs CPython's build driver.
+    pub host_python: String,
+    /// How to run wasiwheel itself (its `exec` subcommand is the WASI host runner).
+    pub self_command: Vec<String>,
+    /// Stream the build's output instead of logging it to a file.
+    pub verbose: bool,
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+=:@,".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Run one step of the CPython build, logging to `log` unless verbose.
+fn build_step(mut cmd: Command, log: &Utf8Path, verbose: bool, what: &str) -> Result<()> {
+    if !verbose {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .context(|| format!("cannot open the build log {log}"))?;
+        let f2 = f.try_clone().context(|| format!("cannot open the build log {log}"))?;
+        cmd.stdout(f).stderr(f2);
+    }
+    let status = cmd.status().map_err(|e| Error::Toolchain(format!("cannot run {what}: {e}")))?;
+    if !status.success() {
+        let tail = std::fs::read_to_string(log)
+            .map(|t| t.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default();
+        return Err(Error::Toolchain(format!(
+            "building CPython failed at: {what} ({status}).\nLast lines of {log}:\n{tail}"
+        )));
+    }
+    Ok(())
+}
+
+/// Build CPython from the source tarball `opts.source` for wasm32-wasip1 with
+/// `opts.sdk`, using CPython's own WASI build driver (`Tools/wasm/wasi.py`)
+/// with wasiwheel's embedded wasmtime as the host runner; install the prefix
+/// (plus the static libraries needed to relink `python.wasm`) into the cache
+/// as `python/{version}-wasm32-wasip1-sdk{N}` with a `wasiwheel-python.json`
+/// record of the SDK that built it. Returns the installed CPython (an
+/// existing install of the same source and SDK is returned as it is).
+///
+/// Errors: [`Error::Toolchain`] when the tarball is not CPython `version`, or
+/// a build step fails (with the tail of the build log and its path).
+pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<TargetPython> {
+    let target = WasiTarget::P1;
+    if !opts.source.is_file() {
+        return Err(Error::Toolchain(format!(
+            "{} does not exist: give a CPython source tarball with --source",
+            opts.source
+        )));
+    }
+    let sha = crate::files::sha256_file(&opts.source)?;
+    let major = opts.sdk.identity.major;
+    let _lock = cache::lock(&format!("python-{}-sdk{major}", &sha[..12]))?;
+    for p in installed()? {
+        if let Some(r) = &p.record {
+            if r.source_sha256.as_deref() == Some(sha.as_str()) && r.sdk.major == major && r.target == target {
+                crate::progress::status(&format!(
+                    "CPython {} for {target} built with WASI SDK {major} is already installed at {}",
+                    r.version, p.prefix
+                ));
+                return Ok(p);
+            }
+        }
+    }
+    let step = crate::progress::Step::start(format!("building CPython {version} for {target} with WASI SDK {major}"));
+    let build_root = cache::dir("build")?.join(format!("cpython-{}-{target}-sdk{major}", &sha[..12]));
+    if build_root.exists() {
+        std::fs::remove_dir_all(&build_root).context(|| format!("cannot clear {build_root}"))?;
+    }
+    std::fs::create_dir_all(&build_root).context(|| format!("cannot create {build_root}"))?;
+    let log = build_root.join("build.log");
+    step.set(&format!("unpacking {} (log: {log})", opts.source));
+    build_step(
+        {
+            let mut c = Command::new("tar");
+            c.args(["-xf", opts.source.as_str(), "-C", build_root.as_str()]);
+            c
+        },
+        &log,
+        false,
+        &format!("tar -xf {}", opts.source),
+    )?;
+    let checkout = std::fs::read_dir(&build_root)
+        .context(|| format!("cannot read {build_root}"))?
+        .flatten()
+        .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok())
+        .find(|p| p.join("Include/patchlevel.h").exists())
+        .ok_or_else(|| {
+            Error::Toolchain(format!("{} is not a CPython source tarball: no Include/patchlevel.h in it", opts.source))
+        })?;
+    let full_version = py_version_in(&checkout.join("Include/patchlevel.h"))?;
+    let found: PyVersion = full_version.parse().map_err(|e: String| Error::Toolchain(e))?;
+    if found != version {
+        return Err(Error::Toolchain(format!(
+            "{} is CPython {full_version}, not {version}: give the source of CPython {version}",
+            opts.source
+        )));
+    }
+    let driver = ["Tools/wasm/wasi.py", "Tools/wasm/wasi/__main__.py"]
+        .iter()
+        .map(|d| checkout.join(d))
+        .find(|p| p.exists())
+        .ok_or_else(|| {
+            Error::Toolchain(format!(
+                "CPython {full_version} has no Tools/wasm/wasi.py build driver: wasiwheel builds \
+            CPython 3.11 and newer"
+            ))
+        })?;
+    let runner = format!(
+        "{} exec --dir {{HOST_DIR}}::{{GUEST_DIR}} --env {{ENV_VAR_NAME}}={{ENV_VAR_VALUE}}",
+        opts.self_command.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+    );
+    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    for (sub, what) in [
+        ("configure-build-python", "configuring the build Python"),
+        ("make-build-python", "compiling the build Python (native)"),
+        ("configure-host", "configuring CPython for WASI"),
+        ("make-host", "compiling CPython for WASI"),
+    ] {
+        step.set(what);
+        let mut c = Command::new(&opts.host_python);
+        c.arg(&driver)
+            .arg(sub)
+            .current_dir(&checkout)
+            .env("WASI_SDK_PATH", &opts.sdk.root)
+            .env("MAKEFLAGS", format!("-j{jobs}"));
+        if sub == "configure-host" {
+            c.args(["--wasi-sdk", opts.sdk.root.as_str(), "--host-runner", &runner]);
+        }
+        build_step(c, &log, opts.verbose, &format!("wasi.py {sub}"))?;
+    }
+    let cross = checkout.join("cross-build").join(target.triple());
+    let cross = if cross.exists() { cross } else { checkout.join("cross-build/wasm32-wasi") };
+
+    step.set("installing the prefix");
+    let staging = crate::files::staging_dir(&cache::dir("python")?, &format!("{full_version}-{target}-sdk{major}"))?;
+    let prefix = Utf8Path::from_path(staging.path()).expect("UTF-8").to_path_buf();
+    build_step(
+        {
+            let mut c = Command::new("make");
+            c.arg("install").arg(format!("prefix={prefix}")).arg("ENSUREPIP=no").current_dir(&cross);
+            c
+        },
+        &log,
+        opts.verbose,
+        "make install",
+    )?;
+    // The static libraries python.wasm was linked with besides libpython,
+    // and the linker arguments CPython used (PY_CORE_LDFLAGS, LINKFORSHARED,
+    // LIBS, MODLIBS, SYSLIBS; see the python.wasm rule of Makefile.pre.in).
+    let installed_py = TargetPython::open(&prefix)?;
+    let (archives, link_args) = link_inputs(&installed_py.vars);
+    let mut link_libs = Vec::new();
+    let static_dir = prefix.join("lib/wasiwheel-static");
+    std::fs::create_dir_all(&static_dir).context(|| format!("cannot create {static_dir}"))?;
+    for w in archives {
+        let src = if Utf8Path::new(&w).is_absolute() { Utf8PathBuf::from(&w) } else { cross.join(&w) };
+        let name = Utf8Path::new(&w).file_name().unwrap_or("lib.a").to_string();
+        if src.exists() && !link_libs.contains(&format!("lib/wasiwheel-static/{name}")) {
+            std::fs::copy(&src, static_dir.join(&name)).context(|| format!("cannot copy {src}"))?;
+            link_libs.push(format!("lib/wasiwheel-static/{name}"));
+        }
+    }
+    // The archives of bundled libraries (libmpdec, libexpat, HACL*) that the
+    // Makefile links python.wasm with but `make install` does not install.
+    let mut archives = Vec::new();
+    find_archives(&cross.join("Modules"), &mut archives);
+    archives.sort();
+    for found in archives {
+        let name = found.file_name().unwrap_or("lib.a").to_string();
+        let rel = format!("lib/wasiwheel-static/{name}");
+        if !link_libs.contains(&rel) {
+            std::fs::copy(&found, static_dir.join(&name)).context(|| format!("cannot copy {found}"))?;
+            link_libs.push(rel);
+        }
+    }
+    let record = PythonRecord {
+        version: full_version.clone(),
+        target,
+        sdk: opts.sdk.identity.clone(),
+        source_sha256: Some(sha.clone()),
+        link_libs,
+        link_args,
+        compile_only: false,
+    };
+    std::fs::write(prefix.join("wasiwheel-python.json"), serde_json::to_string_pretty(&record).expect("serialisable"))
+        .context(|| format!("cannot write {prefix}/wasiwheel-python.json"))?;
+    let dest = cache::dir("python")?.join(format!("{full_version}-{target}-sdk{major}"));
+    if dest.exists() {
+        std::fs::remove_dir_all(&dest).context(|| format!("cannot replace {dest}"))?;
+    }
+    crate::files::commit(staging, &dest)?;
+    std::fs::remove_dir_all(&build_root).context(|| format!("cannot remove {build_root}"))?;
+    step.done();
+    let p = TargetPython::open(&dest)?;
+    crate::progress::status(&format!(
+        "installed CPython {full_version} for {target} (built with {}) at {dest}",
+        opts.sdk.identity
+    ));
+    Ok(p)
+}
+
+/// Every `*.a` below `dir`.
+fn find_archives(dir: &Utf8Path, out: &mut Vec<Utf8PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let Ok(p) = Utf8PathBuf::from_path_buf(e.path()) else { continue };
+        if p.is_dir() {
+            find_archives(&p, out);
+        } else if p.extension() == Some("a") {
+            out.push(p);
+        }
+    }
+}

@@ -1,0 +1,474 @@
+//! The build driver: what the PEP 517 hooks do (`build_wheel`,
+//! `build_sdist`, `prepare_metadata_for_build_wheel`, `build_editable`) and
+//! `wasiwheel build` / `wasiwheel component`. It loads the project, makes a
+//! [`BuildPlan`], carries it out with [`crate::crossbuild`] and writes the
+//! artifacts with the [`crate::pep517`] writers. The Python hooks in
+//! `backend/` and the CLI both call these.
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use crate::crossbuild::compile;
+use crate::crossbuild::component::ComponentSpec;
+use crate::crossbuild::relink::StaticModule;
+use crate::error::{Error, IoContext, Result};
+use crate::model::lang::Language;
+use crate::model::layout::{component_path_in_wheel, library_relative, StaticManifest, StaticModuleEntry, STATIC_DIR};
+use crate::model::names::filename_name;
+use crate::model::target::WasiTarget;
+use crate::pep517::config::{Artifact, Settings};
+use crate::pep517::metadata;
+use crate::pep517::pyproject::{Project, Pyproject};
+use crate::pep517::sdist;
+use crate::pep517::timestamp;
+use crate::pep517::wheel::{wheel_file, WheelBuilder};
+use crate::plan::{BuildPlan, ComponentPlan, TargetPlan};
+use crate::progress;
+
+/// `{name}-{version}` as in file names: the escaped name and the normalised version.
+pub fn dist_stem(project: &Project) -> String {
+    format!("{}-{}", filename_name(&project.name), project.version)
+}
+
+/// The files of a wheel's `.dist-info` besides `RECORD`: `METADATA`, `WHEEL`,
+/// `entry_points.txt` and `licenses/…` (PEP 639), as (name, contents).
+///
+/// Errors: [`Error::Io`] when a license file cannot be read.
+fn dist_info_files(plan: &BuildPlan) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files = vec![
+        ("METADATA".to_string(), metadata::render(&plan.project, &[]).into_bytes()),
+        ("WHEEL".to_string(), wheel_file(plan.extensions.is_empty(), &plan.tag.expand()).into_bytes()),
+    ];
+    if let Some(ep) = metadata::entry_points_txt(&plan.project) {
+        files.push(("entry_points.txt".into(), ep.into_bytes()));
+    }
+    for f in &plan.project.license_files {
+        let path = plan.root.join(f);
+        files.push((
+            format!("licenses/{f}"),
+            std::fs::read(&path).context(|| format!("cannot read license file {path}"))?,
+        ));
+    }
+    Ok(files)
+}
+
+/// Add the [`dist_info_files`] of `plan` to `w`.
+fn add_dist_info(w: &mut WheelBuilder, plan: &BuildPlan) -> Result<()> {
+    for (name, data) in dist_info_files(plan)? {
+        w.add_dist_info(&name, data)?;
+    }
+    Ok(())
+}
+
+/// Compile and link the extension modules of `plan`; add each loadable
+/// module (and, for WASI, its static archive and the manifest) to `w`.
+/// Returns what the compilers did and the extensions as static modules (for
+/// relinking; empty for native builds).
+fn build_extensions(plan: &BuildPlan, w: &mut WheelBuilder) -> Result<(compile::BuildStats, Vec<StaticModule>)> {
+    let mut statics = Vec::new();
+    let Some(tc) = plan.toolchain().filter(|_| !plan.extensions.is_empty()) else {
+        return Ok((compile::BuildStats::default(), statics));
+    };
+    let opts = &plan.compile;
+    let what = match &plan.target {
+        TargetPlan::Pure => String::new(),
+        TargetPlan::Host { python } => format!("for the host ({} {})", python.implementation, python.version),
+        TargetPlan::Wasi { target, sdk, python } => {
+            format!("for {target} (CPython {}, {})", python.full_version(), sdk.identity)
+        }
+    };
+    let n: usize = plan.extensions.iter().map(|e| e.sources.len()).sum();
+    progress::status(&format!(
+        "building {} extension module(s) from {n} source(s) {what}, {} job(s)",
+        plan.extensions.len(),
+        opts.jobs
+    ));
+    let (objects, mut stats) =
+        compile::compile(&tc, &plan.extensions, &plan.python_includes(), &plan.build_dir.join("obj"), opts)?;
+    let mut manifest_modules = Vec::new();
+    for ((ext, objs), suffix) in plan.extensions.iter().zip(objects).zip(&plan.ext_suffixes) {
+        let rel = format!("{}{}", ext.name.replace('.', "/"), suffix);
+        let out = plan.build_dir.join("lib").join(&rel);
+        let linked = objs.and_then(|objs| Ok((compile::link_extension(&tc, ext, &objs, &out, opts)?, objs)));
+        let objs = match linked {
+            Ok((t, objs)) => {
+                stats.tool_time += t;
+                objs
+            }
+            Err(e) if ext.optional => {
+                progress::status(&format!(
+                    "warning: optional extension module `{}` was not built, the wheel has none:\n{e}",
+                    ext.name
+                ));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let objs = &objs;
+        let data = std::fs::read(&out).context(|| format!("cannot read {out}"))?;
+        if matches!(plan.target, TargetPlan::Wasi { .. }) && !crate::crossbuild::wasm_meta::is_dylib(&data) {
+            return Err(Error::Toolchain(format!(
+                "the linker wrote {out}, which is not a WebAssembly dylib (no dylink.0 section): the WASI SDK's \
+                 wasm-ld is not the one wasiwheel expects"
+            )));
+        }
+        w.add(&rel, data, false)?;
+        if let TargetPlan::Wasi { sdk, .. } = &plan.target {
+            let archive_name = format!("{}.a", ext.name);
+            let a = plan.build_dir.join("static").join(&archive_name);
+            stats.tool_time += compile::archive(sdk, objs, &a, opts)?;
+            w.add_dist_info(
+                &format!("{STATIC_DIR}/{archive_name}"),
+                std::fs::read(&a).context(|| format!("cannot read {a}"))?,
+            )?;
+            let cxx = ext.language == Language::Cxx;
+            manifest_modules.push(StaticModuleEntry {
+                name: ext.name.clone(),
+                init: ext.init_symbol(),
+                archive: archive_name,
+                libraries: ext.libraries.clone(),
+                language: if cxx { "c++".into() } else { "c".into() },
+            });
+            statics.push(StaticModule {
+                name: ext.name.clone(),
+                init: ext.init_symbol(),
+                archive: a,
+                libraries: ext.libraries.clone(),
+                cxx,
+            });
+        }
+    }
+    if let TargetPlan::Wasi { target, sdk, python } = &plan.target {
+        let manifest = StaticManifest {
+            version: 1,
+            target: *target,
+            python: python.version,
+            sdk: sdk.identity.clone(),
+            modules: manifest_modules,
+        };
+        w.add_dist_info(
+            &format!("{STATIC_DIR}/manifest.json"),
+            serde_json::to_vec_pretty(&manifest).expect("serialisable"),
+        )?;
+    }
+    Ok((stats, statics))
+}
+
+/// The pure-Python files of the wheels in `dir` (for `component-wheels`):
+/// everything outside `.dist-info` that is not a compiled module.
+fn wheel_python_files(dir: &Utf8Path) -> Result<Vec<(String, Vec<u8>)>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut wheels: Vec<Utf8PathBuf> = std::fs::read_dir(dir)
+        .context(|| format!("cannot read the component-wheels directory {dir}"))?
+        .flatten()
+        .filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok())
+        .filter(|p| p.extension() == Some("whl"))
+        .collect();
+    wheels.sort();
+    for w in wheels {
+        let f = std::fs::File::open(&w).context(|| format!("cannot open {w}"))?;
+        let mut z = zip::ZipArchive::new(f).map_err(|e| Error::Other(format!("{w} is not a wheel: {e}")))?;
+        for i in 0..z.len() {
+            let mut e = z.by_index(i).map_err(|e| Error::Other(format!("{w}: {e}")))?;
+            let name = e.name().map_err(|e| Error::Other(format!("{w}: {e}")))?.to_string();
+            if name.split('/').next().unwrap_or("").ends_with(".dist-info") || e.is_dir() {
+                continue;
+            }
+            let Some(rel) = library_relative(&name).map(str::to_string) else { continue };
+            if rel.ends_with(".so") || rel.ends_with(".pyd") || rel.contains("..") {
+                continue;
+            }
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).context(|| format!("cannot read {name} from {w}"))?;
+            out.push((rel, data));
+        }
+    }
+    Ok(out)
+}
+
+/// Build the component of `plan` (extensions already built into `statics`)
+/// to `out`. Returns its size in bytes.
+#[cfg(feature = "run")]
+fn make_component(
+    plan: &BuildPlan,
+    component: &ComponentPlan,
+    statics: Vec<StaticModule>,
+    out: &Utf8Path,
+) -> Result<u64> {
+    let TargetPlan::Wasi { target: WasiTarget::P1, sdk, python } = &plan.target else {
+        return Err(Error::config(
+            "artifact",
+            "a component is built for the wasm32-wasip1 target: add `-C target=wasm32-wasi`",
+        ));
+    };
+    let mut files = Vec::new();
+    for f in plan.python_files.iter().filter(|f| f.archive_path.ends_with(".py")) {
+        files.push((f.archive_path.clone(), std::fs::read(&f.source).context(|| format!("cannot read {}", f.source))?));
+    }
+    if let Some(dir) = &component.wheels_dir {
+        files.extend(wheel_python_files(dir)?);
+    }
+    let spec = ComponentSpec {
+        modules: statics,
+        python_files: files,
+        entry: component.entry.clone(),
+        preinit: component.preinit,
+    };
+    crate::crossbuild::component::build(python, sdk, &spec, out, plan.compile.verbose)
+}
+
+#[cfg(not(feature = "run"))]
+fn make_component(_: &BuildPlan, _: &ComponentPlan, _: Vec<StaticModule>, _: &Utf8Path) -> Result<u64> {
+    Err(Error::config(
+        "artifact",
+        "this wasiwheel was built without its WebAssembly runtime (feature `run`), which components need",
+    ))
+}
+
+/// Build a wheel of the project at `root` into `out_dir` (PEP 517
+/// `build_wheel`). `host_python` is the frontend's interpreter (for native
+/// builds). Returns the wheel's file name. With `artifact=component` the
+/// project's component is also written beside the wheel as
+/// `{name}-{version}.wasm` and carried inside it (see [`component_path_in_wheel`]).
+///
+/// Errors: every [`Error`] kind; on error nothing is left in `out_dir`.
+pub fn build_wheel(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host_python: &str) -> Result<String> {
+    let started = std::time::Instant::now();
+    let plan = BuildPlan::new(Pyproject::load(root)?, settings, host_python)?;
+    let stem = dist_stem(&plan.project);
+    let mut w = WheelBuilder::new(format!("{stem}.dist-info"), timestamp::build_timestamp()?);
+    for f in &plan.python_files {
+        let data = std::fs::read(&f.source).context(|| format!("cannot read {}", f.source))?;
+        w.add(&f.archive_path, data, false)?;
+    }
+    let (stats, statics) = build_extensions(&plan, &mut w)?;
+    let component = match &plan.component {
+        Some(cp) => {
+            let c = plan.build_dir.join("component").join(format!("{stem}.wasm"));
+            let size = make_component(&plan, cp, statics, &c)?;
+            w.add(&component_path_in_wheel(&stem), std::fs::read(&c).context(|| format!("cannot read {c}"))?, false)?;
+            progress::status(&format!("component: {:.1} MB", size as f64 / 1e6));
+            Some(c)
+        }
+        None => None,
+    };
+    add_dist_info(&mut w, &plan)?;
+    let filename = format!("{stem}-{}.whl", plan.tag);
+    let path = w.write(out_dir, &filename)?;
+    if let Some(c) = component {
+        let dest = out_dir.join(format!("{stem}.wasm"));
+        let copied = crate::files::write_atomic(&dest, |f| {
+            let mut src = std::fs::File::open(&c).context(|| format!("cannot open {c}"))?;
+            std::io::copy(&mut src, f).map(drop).context(|| format!("cannot write {dest}"))
+        });
+        if let Err(e) = copied {
+            // Nothing half-done in the output directory: the wheel goes too.
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        progress::status(&format!("built {dest}"));
+    }
+    if !plan.extensions.is_empty() {
+        progress::status(&format!(
+            "compiled {} source(s), reused {}; {:.2}s in compilers/linkers, {:.2}s in all",
+            stats.compiled,
+            stats.reused,
+            stats.tool_time.as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    progress::status(&format!("built {path}"));
+    Ok(filename)
+}
+
+/// Build the component of the project at `root` (`wasiwheel component`) to
+/// `out`, with the pure-Python files of `wheels` inside too. The target is
+/// wasm32-wasip1 whatever `settings.target` says. Returns the component's size.
+///
+/// Errors: as [`build_wheel`]; nothing is left at `out` on error.
+pub fn build_component(
+    root: &Utf8Path,
+    out: &Utf8Path,
+    mut settings: Settings,
+    host_python: &str,
+    wheels: &[Utf8PathBuf],
+) -> Result<u64> {
+    settings.target = Some(WasiTarget::P1);
+    settings.artifact = Artifact::Component;
+    let mut plan = BuildPlan::new(Pyproject::load(root)?, settings, host_python)?;
+    let mut scratch = WheelBuilder::new("component.dist-info", 0);
+    let (_, statics) = build_extensions(&plan, &mut scratch)?;
+    let mut component = plan.component.take().expect("artifact = component plans a component");
+    if !wheels.is_empty() {
+        let dir = plan.build_dir.join("component-wheels");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).context(|| format!("cannot clear {dir}"))?;
+        }
+        std::fs::create_dir_all(&dir).context(|| format!("cannot create {dir}"))?;
+        for w in wheels {
+            std::fs::copy(w, dir.join(w.file_name().unwrap_or("w.whl")))
+                .context(|| format!("cannot read the wheel {w}"))?;
+        }
+        component.wheels_dir = Some(dir);
+    }
+    make_component(&plan, &component, statics, out)
+}
+
+#[cfg_attr(not(feature = "python"), allow(dead_code))] // the PEP 660 hook is its only caller
+/// Build an editable wheel of the project at `root` into `out_dir` (PEP 660
+/// `build_editable`), for native builds only: extension modules are compiled
+/// and linked in place next to their packages' sources, and the wheel holds a
+/// `.pth` file that puts the project's Python source directory on `sys.path`,
+/// so edits to `.py` files are seen without reinstalling. Returns the wheel's
+/// file name.
+///
+/// Errors: [`Error::Config`] when a WASI target is set (an editable install
+/// runs in the host interpreter); otherwise as [`build_wheel`].
+pub fn build_editable(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host_python: &str) -> Result<String> {
+    if settings.target.is_some() {
+        return Err(Error::config(
+            "target",
+            "editable installs (pip install -e) are for the host interpreter: drop the WASI target",
+        ));
+    }
+    let plan = BuildPlan::new(Pyproject::load(root)?, settings, host_python)?;
+    let source_dir = &plan.python_source;
+    if let Some(tc) = plan.toolchain().filter(|_| !plan.extensions.is_empty()) {
+        progress::status(&format!(
+            "building {} extension module(s) in place for an editable install",
+            plan.extensions.len()
+        ));
+        let (objects, _) = compile::compile(
+            &tc,
+            &plan.extensions,
+            &plan.python_includes(),
+            &plan.build_dir.join("obj"),
+            &plan.compile,
+        )?;
+        for ((ext, objs), suffix) in plan.extensions.iter().zip(objects).zip(&plan.ext_suffixes) {
+            let out = source_dir.join(format!("{}{}", ext.name.replace('.', "/"), suffix));
+            match objs.and_then(|objs| compile::link_extension(&tc, ext, &objs, &out, &plan.compile)) {
+                Ok(_) => {}
+                Err(e) if ext.optional => {
+                    progress::status(&format!("warning: optional extension module `{}` was not built:\n{e}", ext.name))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let stem = dist_stem(&plan.project);
+    let mut w = WheelBuilder::new(format!("{stem}.dist-info"), timestamp::build_timestamp()?);
+    w.add(
+        &format!("_{}_editable.pth", filename_name(&plan.project.name)),
+        format!("{source_dir}\n").into_bytes(),
+        false,
+    )?;
+    add_dist_info(&mut w, &plan)?;
+    let filename = format!("{stem}-{}.whl", plan.tag);
+    let path = w.write(out_dir, &filename)?;
+    progress::status(&format!("built editable {path} (sources at {source_dir})"));
+    Ok(filename)
+}
+
+#[cfg_attr(not(feature = "python"), allow(dead_code))] // the PEP 517 hook is its only caller
+/// Write `{name}-{version}.dist-info` with `METADATA`, `WHEEL` and
+/// `entry_points.txt` into `out_dir` (PEP 517
+/// `prepare_metadata_for_build_wheel`); exactly what `build_wheel` writes.
+/// Returns the directory's name.
+///
+/// Errors: [`Error::Project`] for an invalid project; [`Error::Io`].
+pub fn prepare_metadata(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host_python: &str) -> Result<String> {
+    // The WHEEL file's tags depend on the target, so plan like build_wheel does
+    // (no compilation happens here).
+    let plan = BuildPlan::new(Pyproject::load(root)?, settings, host_python)?;
+    let dist_info = format!("{}.dist-info", dist_stem(&plan.project));
+    let staging = crate::files::staging_dir(out_dir, &dist_info)?;
+    let s = Utf8Path::from_path(staging.path()).expect("UTF-8").to_path_buf();
+    for (name, data) in dist_info_files(&plan)? {
+        let p = s.join(&name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).context(|| format!("cannot create {parent}"))?;
+        }
+        std::fs::write(&p, data).context(|| format!("cannot write {p}"))?;
+    }
+    let dest = out_dir.join(&dist_info);
+    if dest.exists() {
+        std::fs::remove_dir_all(&dest).context(|| format!("cannot replace {dest}"))?;
+    }
+    crate::files::commit(staging, &dest)?;
+    Ok(dist_info)
+}
+
+/// Build the sdist of the project at `root` into `out_dir` (PEP 517
+/// `build_sdist`). Returns its file name, `{name}-{version}.tar.gz` (PEP 625).
+///
+/// Errors: [`Error::Project`] for an invalid project; [`Error::Io`]; nothing
+/// is left in `out_dir` on error.
+pub fn build_sdist(root: &Utf8Path, out_dir: &Utf8Path, settings: &Settings) -> Result<String> {
+    let pyproject = Pyproject::load(root)?;
+    let stem = dist_stem(&pyproject.project);
+    let mut extra_excluded = Vec::new();
+    if let Some(b) = &settings.build_dir {
+        if let Ok(rel) = (if b.is_absolute() { b.clone() } else { root.join(b) }).strip_prefix(root) {
+            extra_excluded.push(rel.to_path_buf());
+        }
+    }
+    // The output directory may be inside the project (e.g. `dist/`).
+    if let Ok(rel) = out_dir.strip_prefix(root) {
+        if !rel.as_str().is_empty() {
+            extra_excluded.push(rel.to_path_buf());
+        }
+    }
+    let mut files: Vec<Utf8PathBuf> = sdist::collect_files(root, &extra_excluded)?;
+    let pyproject_path = root.join("pyproject.toml");
+    for pattern in &pyproject.tool.include {
+        let matched = crate::pep517::pyproject::glob_files(root, pattern)
+            .map_err(|e| Error::project(&pyproject_path, format!("`tool.wasiwheel.include`: {e}")))?;
+        if matched.is_empty() {
+            return Err(Error::project(
+                &pyproject_path,
+                format!("`tool.wasiwheel.include` has `{pattern}`, which matches no file"),
+            ));
+        }
+        files.extend(matched.into_iter().filter(|f| !f.components().any(|c| c.as_str() == ".git")));
+    }
+    if !pyproject.tool.exclude.is_empty() {
+        let opts = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: false,
+        };
+        let pats: Vec<glob::Pattern> =
+            pyproject.tool.exclude.iter().filter_map(|g| glob::Pattern::new(g).ok()).collect();
+        files.retain(|f| {
+            f.as_str() == "pyproject.toml"
+                || !pats.iter().any(|p| {
+                    p.matches_with(f.as_str(), opts)
+                        || f.ancestors().skip(1).any(|a| !a.as_str().is_empty() && p.matches_with(a.as_str(), opts))
+                })
+        });
+    }
+    files.sort();
+    files.dedup();
+    // Every extension source must be in the sdist, or the wheel cannot be built from it.
+    for ext in &pyproject.tool.ext_modules {
+        for s in &ext.sources {
+            if !files.iter().any(|f| f == s) {
+                return Err(Error::project(
+                    root.join("pyproject.toml"),
+                    format!(
+                        "source `{s}` of extension module `{}` \
+                    is missing from the project (or excluded from the sdist): fix `sources`",
+                        ext.name
+                    ),
+                ));
+            }
+        }
+    }
+    let pkg_info = metadata::render(&pyproject.project, &[]);
+    let filename = format!("{stem}.tar.gz");
+    let ts = timestamp::build_timestamp()?;
+    let path = sdist::write_sdist(root, &files, &pkg_info, &stem, out_dir, &filename, ts)?;
+    progress::status(&format!("built {path}"));
+    Ok(filename)
+}
