@@ -42,9 +42,14 @@ def sh(args, *, env=None, cwd=None, check=True, timeout=1800):
     status, fail with the command's whole output."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    proc = subprocess.run([str(a) for a in args], env=full_env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [str(a) for a in args], env=full_env, cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
     if check and proc.returncode != 0:
-        pytest.fail(f"command failed ({proc.returncode}): {' '.join(map(str, args))}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
+        pytest.fail(
+            f"command failed ({proc.returncode}): {' '.join(map(str, args))}\n"
+            f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+        )
     return proc
 
 
@@ -53,7 +58,9 @@ def wheelhouse() -> Path:
     """The directory with the locally built wasiwheel wheel."""
     d = os.environ.get("WASIWHEEL_WHEELHOUSE")
     if not d or not list(Path(d).glob("wasiwheel-*.whl")):
-        pytest.exit("WASIWHEEL_WHEELHOUSE must name a directory holding the wasiwheel wheel (.ci/run sets it up)", returncode=3)
+        pytest.exit(
+            "WASIWHEEL_WHEELHOUSE must name a directory holding the wasiwheel wheel (.ci/run sets it up)", returncode=3
+        )
     return Path(d)
 
 
@@ -100,7 +107,8 @@ def reference_results():
 
 RESULTS_SNIPPET = (
     "import json, sys, wasidemo, wasidemo.workload as w, wasidemo._checksum as k, wasidemo.num._stats as s; "
-    "print(json.dumps({'results': w.results(wasidemo), 'origins': [k.__spec__.origin, s.__spec__.origin], 'platform': sys.platform}))"
+    "print(json.dumps({'results': w.results(wasidemo), "
+    "'origins': [k.__spec__.origin, s.__spec__.origin], 'platform': sys.platform}))"
 )
 
 

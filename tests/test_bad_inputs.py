@@ -1,13 +1,22 @@
 """Bad inputs: each gives a short error naming what to fix, a non-zero exit,
 no Rust panic, no Python traceback, and no wheel (or partial wheel) left in
-the output directory. Driven through pip with build isolation, as users hit them."""
+the output directory.
+
+Each runs twice: through pip with build isolation, as users hit them (the
+message), and by calling the backend's ``build_wheel`` hook directly with
+``pyproject_hooks`` (the message, and that nothing is left in the directory
+the backend itself was asked to write to: pip builds into a temporary
+directory and copies only on success, so its output directory proves
+nothing)."""
 
 import os
 from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, SDISTS, pip_wheel, real_cache
+import sys
+
+from conftest import DEMO, SDISTS, pip_wheel, real_cache, sh
 
 
 def partial_cache(tmp_path, keep):
@@ -33,6 +42,32 @@ def fake_sdk(tmp_path, version_text):
     return d
 
 
+HOOK = """
+import subprocess, sys
+import pyproject_hooks
+caller = pyproject_hooks.BuildBackendHookCaller(sys.argv[1], "wasiwheel")
+settings = dict(a.split("=", 1) for a in sys.argv[3:])
+try:
+    print(caller.build_wheel(sys.argv[2], config_settings=settings))
+except subprocess.CalledProcessError:
+    sys.exit(1)  # the backend's own message is already on stderr
+"""
+
+
+@pytest.fixture(params=["pip", "hook"])
+def build(request, isolated_env):
+    """Run a wheel build of a bad input: `build(project, out, *config, env=…)`."""
+
+    def run(project, out, *config, env=None):
+        if request.param == "pip":
+            return build(project, out, *config, env=env)
+        out.mkdir(parents=True, exist_ok=True)
+        return sh([sys.executable, "-c", HOOK, project, out, *config], env=env, check=False)
+
+    run.frontend = request.param
+    return run
+
+
 def assert_clean_failure(proc, out: Path, *needles):
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0, text
@@ -44,53 +79,53 @@ def assert_clean_failure(proc, out: Path, *needles):
     assert leftovers == [], f"left in the output directory: {leftovers}"
 
 
-def test_no_sdk_installed(tmp_path, isolated_env):
+def test_no_sdk_installed(tmp_path, build):
     out = tmp_path / "out"
-    proc = pip_wheel(DEMO, out, isolated_env, "target=wasm32-wasi", check=False, env={**partial_cache(tmp_path, ["python"]), "WASI_SDK_PATH": ""})
+    proc = build(DEMO, out, "target=wasm32-wasi", env={**partial_cache(tmp_path, ["python"]), "WASI_SDK_PATH": ""})
     assert_clean_failure(proc, out, "no WASI SDK is installed", "wasiwheel sdk install --from-debian 25")
 
 
-def test_sdk_of_another_major(tmp_path, isolated_env):
+def test_sdk_of_another_major(tmp_path, build):
     out = tmp_path / "out"
     sdk = fake_sdk(tmp_path, "30.0\nwasi-libc: ec0effd769df\nllvm-version: 21.1.0\n")
-    proc = pip_wheel(DEMO, out, isolated_env, "target=wasm32-wasi", f"wasi-sdk={sdk}", check=False)
+    proc = build(DEMO, out, "target=wasm32-wasi", f"wasi-sdk={sdk}")
     assert_clean_failure(proc, out, "WASI SDK 30", "built with WASI SDK 25", "allow-sdk-mismatch")
 
 
-def test_no_target_cpython_installed(tmp_path, isolated_env):
+def test_no_target_cpython_installed(tmp_path, build):
     out = tmp_path / "out"
-    proc = pip_wheel(DEMO, out, isolated_env, "target=wasm32-wasi", check=False, env=partial_cache(tmp_path, ["sdk"]))
+    proc = build(DEMO, out, "target=wasm32-wasi", env=partial_cache(tmp_path, ["sdk"]))
     assert_clean_failure(proc, out, "no target CPython", "wasiwheel python install")
 
 
-def test_missing_source_file(tmp_path, isolated_env):
+def test_missing_source_file(tmp_path, build):
     out = tmp_path / "out"
-    proc = pip_wheel(SDISTS / "broken-missing-source", out, isolated_env, "target=wasm32-wasi", check=False)
+    proc = build(SDISTS / "broken-missing-source", out, "target=wasm32-wasi")
     assert_clean_failure(proc, out, "csrc/does_not_exist.c", "does not exist", "brk._core")
 
 
 @pytest.mark.parametrize("target", ["wasm32-wasi", None])
-def test_c_compile_error_shows_clang_diagnostic(tmp_path, isolated_env, target):
+def test_c_compile_error_shows_clang_diagnostic(tmp_path, build, target):
     out = tmp_path / "out"
     config = [f"target={target}"] if target else []
-    proc = pip_wheel(SDISTS / "broken-compile-error", out, isolated_env, *config, check=False)
+    proc = build(SDISTS / "broken-compile-error", out, *config)
     # The compiler's own diagnostic, with file and line.
     assert_clean_failure(proc, out, "csrc/bad.c:6:", "error:", "undeclared", "compiling")
 
 
-def test_unknown_config_key(tmp_path, isolated_env):
+def test_unknown_config_key(tmp_path, build):
     out = tmp_path / "out"
-    proc = pip_wheel(DEMO, out, isolated_env, "traget=wasm32-wasi", check=False)
+    proc = build(DEMO, out, "traget=wasm32-wasi")
     assert_clean_failure(proc, out, "`traget`", "did you mean `target`?")
 
 
-def test_missing_project_name(tmp_path, isolated_env):
+def test_missing_project_name(tmp_path, build):
     out = tmp_path / "out"
-    proc = pip_wheel(SDISTS / "broken-no-name", out, isolated_env, check=False)
+    proc = build(SDISTS / "broken-no-name", out)
     assert_clean_failure(proc, out, "pyproject.toml", "`project.name` is missing")
 
 
-def test_bad_target_value(tmp_path, isolated_env):
+def test_bad_target_value(tmp_path, build):
     out = tmp_path / "out"
-    proc = pip_wheel(DEMO, out, isolated_env, "target=wasm64-wasi", check=False)
+    proc = build(DEMO, out, "target=wasm64-wasi")
     assert_clean_failure(proc, out, "config setting `target`", "wasm32-wasip1")

@@ -37,7 +37,8 @@ for _ in range(runs):
     store.set_wasi(wasi)
     t = time.perf_counter()
     inst = linker.instantiate(store, comp)
-    run_iface = next(i for i in (inst.get_export_index(store, f"wasi:cli/run@0.2.{v}") for v in range(10)) if i is not None)
+    exports = (inst.get_export_index(store, f"wasi:cli/run@0.2.{v}") for v in range(10))
+    run_iface = next(i for i in exports if i is not None)
     run = inst.get_func(store, inst.get_export_index(store, "run", run_iface))
     try:
         r = run(store)
@@ -51,7 +52,12 @@ print(json.dumps({"code": code, "times": times}), file=sys.stderr)
 
 
 def run_component(wasm, *args, preopen="", runs=1):
-    proc = subprocess.run([sys.executable, "-c", RUNNER, str(wasm), str(preopen), str(runs), *args], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(wasm), str(preopen), str(runs), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     lines = proc.stderr.strip().splitlines()
     info = json.loads(lines[-1])
     return info["code"], proc.stdout, "\n".join(lines[:-1]), info["times"]
@@ -61,7 +67,22 @@ def run_component(wasm, *args, preopen="", runs=1):
 def built(tmp_path_factory, isolated_env):
     out = tmp_path_factory.mktemp("component")
     started = time.time()
-    proc = sh([sys.executable, "-m", "build", "-w", "-C", "target=wasm32-wasi", "-C", "artifact=component", "--outdir", out, DEMO], env=isolated_env)
+    proc = sh(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "-w",
+            "-C",
+            "target=wasm32-wasi",
+            "-C",
+            "artifact=component",
+            "--outdir",
+            out,
+            DEMO,
+        ],
+        env=isolated_env,
+    )
     return out, started, proc
 
 
@@ -114,8 +135,12 @@ def test_preinitialization_is_real(built, tmp_path, wasiwheel_cli):
 
 def test_wasiwheel_run_component(built, wasiwheel_cli):
     out, _, _ = built
+    built_at = (out / "wasidemo-0.3.0.wasm").stat().st_mtime
     proc = sh([wasiwheel_cli, "run", "--component", out / "wasidemo-0.3.0.wasm", "--", "--imported-at"])
-    assert float(proc.stdout.split()[0]) > 0
+    # The entry module was imported at build time (pre-initialization), so the
+    # time it recorded is no later than when the component was written.
+    imported_at = float(proc.stdout.split()[0])
+    assert 0 < imported_at <= built_at + 1, (imported_at, built_at)
     proc = sh([wasiwheel_cli, "run", "--component", out / "wasidemo-0.3.0.wasm", "--", "--fail"], check=False)
     assert proc.returncode == 1 and "RuntimeError: failure requested with --fail" in proc.stderr
 
@@ -131,7 +156,20 @@ def assert_clean_failure(proc, out, *needles):
 
 def test_no_entry_point(tmp_path, wasiwheel_cli):
     out = tmp_path / "out"
-    proc = sh([wasiwheel_cli, "build", SDISTS / "abi3-demo", "-o", out, "-C", "target=wasm32-wasi", "-C", "artifact=component"], check=False)
+    proc = sh(
+        [
+            wasiwheel_cli,
+            "build",
+            SDISTS / "abi3-demo",
+            "-o",
+            out,
+            "-C",
+            "target=wasm32-wasi",
+            "-C",
+            "artifact=component",
+        ],
+        check=False,
+    )
     assert_clean_failure(proc, out, "needs an entry point", "tool.wasiwheel.component.entry")
 
 
@@ -141,8 +179,13 @@ def test_entry_that_does_not_import(tmp_path, wasiwheel_cli):
     with open(project / "pyproject.toml", "a") as f:
         f.write('\n[tool.wasiwheel.component]\nentry = "abi3demo.missing:main"\n')
     out = tmp_path / "out"
-    proc = sh([wasiwheel_cli, "build", project, "-o", out, "-C", "target=wasm32-wasi", "-C", "artifact=component"], check=False)
-    assert_clean_failure(proc, out, "importing the entry module failed", "ModuleNotFoundError", "pre-initializing the component failed")
+    proc = sh(
+        [wasiwheel_cli, "build", project, "-o", out, "-C", "target=wasm32-wasi", "-C", "artifact=component"],
+        check=False,
+    )
+    assert_clean_failure(
+        proc, out, "importing the entry module failed", "ModuleNotFoundError", "pre-initializing the component failed"
+    )
 
 
 def test_component_for_a_compile_only_target(tmp_path, wasiwheel_cli):
@@ -151,9 +194,16 @@ def test_component_for_a_compile_only_target(tmp_path, wasiwheel_cli):
     (cache / "sdk").symlink_to(real_cache() / "sdk", target_is_directory=True)
     env = {"WASIWHEEL_CACHE_DIR": str(cache)}
     headers = Path(os.environ["WASIWHEEL_TEST_PY313_HEADERS"])
-    sh([wasiwheel_cli, "python", "assemble", "3.13", "--headers", headers, "--sdk", "25", "--target", "wasm32-wasip1"], env=env)
+    sh(
+        [wasiwheel_cli, "python", "assemble", "3.13", "--headers", headers, "--sdk", "25", "--target", "wasm32-wasip1"],
+        env=env,
+    )
     out = tmp_path / "out"
-    proc = sh([wasiwheel_cli, "build", DEMO, "-o", out, "-C", "target=wasm32-wasi", "-C", "artifact=component"], env=env, check=False)
+    proc = sh(
+        [wasiwheel_cli, "build", DEMO, "-o", out, "-C", "target=wasm32-wasi", "-C", "artifact=component"],
+        env=env,
+        check=False,
+    )
     assert_clean_failure(proc, out, "compile-only", "component")
 
 

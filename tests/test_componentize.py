@@ -43,13 +43,28 @@ print(inst.get_func(store, "run")(store, sys.argv[2]))
 def headers314() -> Path:
     d = os.environ.get("WASIWHEEL_TEST_PY314_HEADERS")
     if not d or not (Path(d) / "python3.14" / "Python.h").exists():
-        pytest.fail("WASIWHEEL_TEST_PY314_HEADERS must name Debian's usr/include of libpython3.14-dev (.ci/test sets it)")
+        pytest.fail(
+            "WASIWHEEL_TEST_PY314_HEADERS must name Debian's usr/include of libpython3.14-dev (.ci/test sets it)"
+        )
     return Path(d)
 
 
 @pytest.fixture(scope="module")
 def prefix314(headers314, wasiwheel_cli) -> Path:
-    sh([wasiwheel_cli, "python", "assemble", "3.14", "--headers", headers314, "--sdk", "33", "--target", "wasm32-wasip2"])
+    sh(
+        [
+            wasiwheel_cli,
+            "python",
+            "assemble",
+            "3.14",
+            "--headers",
+            headers314,
+            "--sdk",
+            "33",
+            "--target",
+            "wasm32-wasip2",
+        ]
+    )
     listing = sh([wasiwheel_cli, "python", "list"]).stdout
     line = next(l for l in listing.splitlines() if l.startswith("CPython 3.14") and "wasm32-wasip2" in l)
     assert "(compile-only)" in line
@@ -64,7 +79,23 @@ def componentize(tmp_path, site, app_code, wasiwheel_cli):
     cpy = shutil.which("componentize-py", path=str(Path(sys.executable).parent))
     assert cpy, "componentize-py is installed by .ci/setup"
     out = tmp_path / "app.wasm"
-    sh([cpy, "-d", tmp_path / "wit", "-w", "app", "componentize", "app", "-p", tmp_path / "appdir", "-p", site, "-o", out])
+    sh(
+        [
+            cpy,
+            "-d",
+            tmp_path / "wit",
+            "-w",
+            "app",
+            "componentize",
+            "app",
+            "-p",
+            tmp_path / "appdir",
+            "-p",
+            site,
+            "-o",
+            out,
+        ]
+    )
     return out
 
 
@@ -73,7 +104,9 @@ def run_component(wasm, arg):
 
 
 def install_with_tags_line(wasiwheel_cli, python, sdk, site, wheels, *extra):
-    out = sh([wasiwheel_cli, "tags", "--python", python, "--sdk", sdk, "--target", "wasm32-wasip2", "--install-dir", site]).stdout
+    out = sh(
+        [wasiwheel_cli, "tags", "--python", python, "--sdk", sdk, "--target", "wasm32-wasip2", "--install-dir", site]
+    ).stdout
     line = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("install with:"))
     args = shlex.split(line)
     sh([sys.executable, "-m", *args[:-1], "--no-index", "--find-links", wheels, *extra])
@@ -136,5 +169,6 @@ def test_abi3_extension_in_componentize_py(tmp_path, isolated_env, prefix314, wa
     """
     wasm = componentize(tmp_path, site, app, wasiwheel_cli)
     got = json.loads(run_component(wasm, ""))
+    assert set(got) == {"dot", "djb2"}, got
     for key, (c_result, py_result) in got.items():
         assert c_result == py_result, key

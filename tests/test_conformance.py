@@ -75,8 +75,10 @@ def test_uv_build(sample, tmp_path, wheelhouse):
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
     assert uv, "uv is installed by .ci/setup"
     out = tmp_path / "dist"
-    sh([uv, "build", "--no-index", "--find-links", wheelhouse, "--out-dir", out, SDISTS / sample],
-       env={"UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_NO_PROGRESS": "1"})
+    sh(
+        [uv, "build", "--no-index", "--find-links", wheelhouse, "--out-dir", out, SDISTS / sample],
+        env={"UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_NO_PROGRESS": "1"},
+    )
     check_artifacts(out, tmp_path)
 
 
@@ -101,7 +103,10 @@ def test_metadata_fields(tmp_path, isolated_env):
     assert any(r.startswith("pytest>=7") and 'extra == "test"' in r for r in reqs), reqs
     assert m.author_email == "Ann Example <ann@example.org>"
     assert m.author == "Bob Example"
-    assert m.project_urls == {"Homepage": "https://example.org/pure-src", "Issues": "https://example.org/pure-src/issues"}
+    assert m.project_urls == {
+        "Homepage": "https://example.org/pure-src",
+        "Issues": "https://example.org/pure-src/issues",
+    }
     assert "[console_scripts]\npure-src = puresrc.cli:main" in eps
     assert "[gui_scripts]" in eps and "[pure_src.plugins]" in eps
     assert "Root-Is-Purelib: true" in wheel_file and "Tag: py3-none-any" in wheel_file
@@ -120,7 +125,9 @@ def test_prepare_metadata_matches_build_wheel(tmp_path):
         proc = sh([sys.executable, "-c", code, tmp_path / f"{sample}-meta", tmp_path / f"{sample}-whl"], cwd=project)
         dist_info, wheel = proc.stdout.split()
         with zipfile.ZipFile(tmp_path / f"{sample}-whl" / wheel) as z:
-            assert z.read(f"{dist_info}/METADATA") == (tmp_path / f"{sample}-meta" / dist_info / "METADATA").read_bytes()
+            assert (
+                z.read(f"{dist_info}/METADATA") == (tmp_path / f"{sample}-meta" / dist_info / "METADATA").read_bytes()
+            )
 
 
 def test_dynamic_version_and_sdist_globs(tmp_path, isolated_env):
@@ -141,6 +148,23 @@ def build_all(tmp_path, tag, isolated_env, env):
         pip_wheel(DEMO, out, isolated_env, *config, f"build-dir={tmp_path / tag / 'objs'}", env=env)
     shutil.rmtree(out / "objs")
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+@pytest.mark.parametrize("target", [None, "wasm32-wasi"])
+def test_build_from_sdist_is_reproducible(tmp_path, isolated_env, target):
+    """`python -m build` (the sdist, then the wheel built from it in a fresh
+    random temporary directory, isolated) twice with one SOURCE_DATE_EPOCH
+    gives byte-identical sdists and wheels: no build path leaks into them."""
+    env = {**isolated_env, "SOURCE_DATE_EPOCH": "1700000000"}
+    config = ["-C", f"target={target}"] if target else []
+    runs = []
+    for tag in ("one", "two"):
+        out = tmp_path / tag
+        sh([sys.executable, "-m", "build", "--outdir", out, *config, DEMO], env=env)
+        runs.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert len(runs[0]) == 2 and runs[0].keys() == runs[1].keys(), runs[0].keys()
+    for name in runs[0]:
+        assert runs[0][name] == runs[1][name], f"{name} differs between two builds from the sdist"
 
 
 @pytest.mark.parametrize("epoch", [None, "1700000000"])
@@ -170,10 +194,18 @@ def venv(tmp_path_factory):
     return d
 
 
-@pytest.mark.parametrize(("sample", "module", "file", "check"), [
-    ("pure-src", "puresrc", "src/puresrc/__init__.py", "print(__import__('puresrc').greet('x'))"),
-    ("demo", "wasidemo", "src/wasidemo/__init__.py", "import wasidemo; print(wasidemo.crc32(b'abc'), wasidemo.mean_std([1.0, 2.0, 4.0])[0])"),
-])
+@pytest.mark.parametrize(
+    ("sample", "module", "file", "check"),
+    [
+        ("pure-src", "puresrc", "src/puresrc/__init__.py", "print(__import__('puresrc').greet('x'))"),
+        (
+            "demo",
+            "wasidemo",
+            "src/wasidemo/__init__.py",
+            "import wasidemo; print(wasidemo.crc32(b'abc'), wasidemo.mean_std([1.0, 2.0, 4.0])[0])",
+        ),
+    ],
+)
 def test_editable_install(sample, module, file, check, tmp_path, venv, isolated_env):
     project = copy_project(sample, tmp_path)
     py = venv / "bin" / "python"
@@ -199,7 +231,7 @@ def test_validate_pyproject_uses_our_schema(tmp_path):
     for sample in SAMPLES:
         sh([exe, SDISTS / sample / "pyproject.toml"])
     bad = tmp_path / "pyproject.toml"
-    bad.write_text((SDISTS / "pure-flat" / "pyproject.toml").read_text() + '\n[tool.wasiwheel]\next-module = []\n')
+    bad.write_text((SDISTS / "pure-flat" / "pyproject.toml").read_text() + "\n[tool.wasiwheel]\next-module = []\n")
     proc = sh([exe, bad], check=False)
     assert proc.returncode != 0
     assert "ext-module" in proc.stdout + proc.stderr

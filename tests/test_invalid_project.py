@@ -76,7 +76,11 @@ CASES = [
         p('dynamic = ["entry-points"]\n\n[project.entry-points."pkg.plugins"]\nfancy = "pkg.fancy:plugin"\n'),
         "project.entry-points",
     ),
-    ("dynamic-and-static-scripts", p('dynamic = ["scripts"]\n\n[project.scripts]\npkg-cli = "pkg:main"\n'), "project.scripts"),
+    (
+        "dynamic-and-static-scripts",
+        p('dynamic = ["scripts"]\n\n[project.scripts]\npkg-cli = "pkg:main"\n'),
+        "project.scripts",
+    ),
     # --- description --------------------------------------------------------
     ("description-not-string", p('description = ["a", "b"]\n'), "project.description"),
     # --- readme -------------------------------------------------------------
@@ -104,7 +108,11 @@ CASES = [
         p('readme = { file = "README.md", content-type = "text/markdown", encoding = "utf-8" }\n'),
         "project.readme.encoding",
     ),
-    ("readme-table-file-not-string", p('readme = { file = true, content-type = "text/plain" }\n'), "project.readme.file"),
+    (
+        "readme-table-file-not-string",
+        p('readme = { file = true, content-type = "text/plain" }\n'),
+        "project.readme.file",
+    ),
     ("readme-table-text-not-string", p('readme = { text = 7, content-type = "text/plain" }\n'), "project.readme.text"),
     (
         "readme-table-file-missing",
@@ -117,22 +125,34 @@ CASES = [
     ("requires-python-bad-operator", p('requires-python = ">>3.8"\n'), "project.requires-python"),
     ("requires-python-wildcard-with-ge", p('requires-python = ">=3.8.*"\n'), "project.requires-python"),
     ("requires-python-compatible-one-part", p('requires-python = "~=3"\n'), "project.requires-python"),
-    ("requires-python-marker-syntax", p('requires-python = "python_version >= \'3.8\'"\n'), "project.requires-python"),
+    ("requires-python-marker-syntax", p("requires-python = \"python_version >= '3.8'\"\n"), "project.requires-python"),
     # --- dependencies -------------------------------------------------------
     ("dependencies-not-array", p('dependencies = "requests"\n'), "project.dependencies"),
     ("dependencies-item-not-string", p('dependencies = ["requests", 99]\n'), "project.dependencies[1]"),
     ("dependencies-bad-operator", p('dependencies = ["requests >>> 2"]\n'), "project.dependencies[0]"),
     ("dependencies-free-text", p('dependencies = ["definitely not a requirement!"]\n'), "project.dependencies[0]"),
     ("dependencies-unclosed-extras", p('dependencies = ["requests[security"]\n'), "project.dependencies[0]"),
-    ("dependencies-bad-marker-op", p('dependencies = ["numpy; python_version >> \'3\'"]\n'), "project.dependencies[0]"),
-    ("dependencies-unknown-marker", p('dependencies = ["numpy; pythonversion > \'3\'"]\n'), "project.dependencies[0]"),
-    ("dependencies-url-without-name", p('dependencies = ["https://example.org/pkg-1.0.tar.gz"]\n'), "project.dependencies[0]"),
+    ("dependencies-bad-marker-op", p("dependencies = [\"numpy; python_version >> '3'\"]\n"), "project.dependencies[0]"),
+    ("dependencies-unknown-marker", p("dependencies = [\"numpy; pythonversion > '3'\"]\n"), "project.dependencies[0]"),
+    (
+        "dependencies-url-without-name",
+        p('dependencies = ["https://example.org/pkg-1.0.tar.gz"]\n'),
+        "project.dependencies[0]",
+    ),
     ("dependencies-bad-name", p('dependencies = ["-requests"]\n'), "project.dependencies[0]"),
     ("dependencies-missing-comma", p('dependencies = ["requests >=2 <3"]\n'), "project.dependencies[0]"),
     # --- optional-dependencies ----------------------------------------------
     ("optional-deps-not-table", p('optional-dependencies = ["pytest"]\n'), "project.optional-dependencies"),
-    ("optional-deps-extra-not-array", p('[project.optional-dependencies]\ntest = "pytest"\n'), "project.optional-dependencies.test"),
-    ("optional-deps-item-not-string", p("[project.optional-dependencies]\ntest = [true]\n"), "project.optional-dependencies.test"),
+    (
+        "optional-deps-extra-not-array",
+        p('[project.optional-dependencies]\ntest = "pytest"\n'),
+        "project.optional-dependencies.test",
+    ),
+    (
+        "optional-deps-item-not-string",
+        p("[project.optional-dependencies]\ntest = [true]\n"),
+        "project.optional-dependencies.test",
+    ),
     (
         "optional-deps-bad-requirement",
         p('[project.optional-dependencies]\ntest = ["pytest >>> 7"]\n'),
@@ -143,7 +163,11 @@ CASES = [
         p('[project.optional-dependencies]\n"not a valid extra" = ["pytest"]\n'),
         "project.optional-dependencies",
     ),
-    ("optional-deps-extra-name-leading-dash", p('[project.optional-dependencies]\n"-dev" = ["pytest"]\n'), "project.optional-dependencies"),
+    (
+        "optional-deps-extra-name-leading-dash",
+        p('[project.optional-dependencies]\n"-dev" = ["pytest"]\n'),
+        "project.optional-dependencies",
+    ),
     (
         "optional-deps-extras-clash-after-normalization",
         p('[project.optional-dependencies]\nDev_Tools = ["pytest"]\n"dev.tools" = ["black"]\n'),
@@ -163,14 +187,22 @@ CASES = [
     ("license-table-unknown-key", p('license = { spdx = "MIT" }\n'), "project.license.spdx"),
     ("license-table-text-not-string", p("license = { text = true }\n"), "project.license.text"),
     ("license-table-file-missing", p('license = { file = "COPYING.txt" }\n'), "project.license.file"),
-    ("license-table-with-license-files", p('license = { text = "MIT" }\nlicense-files = ["LICENSE"]\n'), "project.license"),
+    (
+        "license-table-with-license-files",
+        p('license = { text = "MIT" }\nlicense-files = ["LICENSE"]\n'),
+        "project.license",
+    ),
     # --- license-files (PEP 639 globs) ---------------------------------------
     ("license-files-not-array", p('license = "MIT"\nlicense-files = "LICENSE"\n'), "project.license-files"),
     ("license-files-item-not-string", p('license = "MIT"\nlicense-files = [1]\n'), "project.license-files"),
     ("license-files-matches-nothing", p('license = "MIT"\nlicense-files = ["LICENSE.txt"]\n'), "project.license-files"),
     ("license-files-parent-dir", p('license = "MIT"\nlicense-files = ["../LICENSE"]\n'), "project.license-files"),
     ("license-files-leading-slash", p('license = "MIT"\nlicense-files = ["/LICENSE"]\n'), "project.license-files"),
-    ("license-files-backslash", p("license = \"MIT\"\nlicense-files = ['licenses\\LICENSE']\n"), "project.license-files"),
+    (
+        "license-files-backslash",
+        p("license = \"MIT\"\nlicense-files = ['licenses\\LICENSE']\n"),
+        "project.license-files",
+    ),
     ("license-files-invalid-glob", p('license = "MIT"\nlicense-files = ["LICENSE["]\n'), "project.license-files"),
     ("license-files-negated-class", p('license = "MIT"\nlicense-files = ["[!X]ICENSE"]\n'), "project.license-files"),
     ("license-files-space-in-pattern", p('license = "MIT"\nlicense-files = ["MY LICENSE"]\n'), "project.license-files"),
@@ -179,19 +211,42 @@ CASES = [
     ("authors-not-array", p('authors = { name = "Jane Doe" }\n'), "project.authors"),
     ("authors-item-string", p('authors = ["Jane Doe <jane@example.org>"]\n'), "project.authors[0]"),
     ("authors-empty-table", p("authors = [{}]\n"), "project.authors[0]"),
-    ("authors-extra-field", p('authors = [{ author = "Jane", email = "jane@example.org" }]\n'), "project.authors[0].author"),
+    (
+        "authors-extra-field",
+        p('authors = [{ author = "Jane", email = "jane@example.org" }]\n'),
+        "project.authors[0].author",
+    ),
     ("authors-name-not-string", p("authors = [{ name = 1 }]\n"), "project.authors[0].name"),
     ("authors-email-not-string", p("authors = [{ email = true }]\n"), "project.authors[0].email"),
-    ("authors-email-no-at", p('authors = [{ name = "Jane", email = "jane.example.org" }]\n'), "project.authors[0].email"),
+    (
+        "authors-email-no-at",
+        p('authors = [{ name = "Jane", email = "jane.example.org" }]\n'),
+        "project.authors[0].email",
+    ),
     ("authors-email-empty-domain", p('authors = [{ name = "Jane", email = "jane@" }]\n'), "project.authors[0].email"),
-    ("authors-email-empty-local-part", p('authors = [{ name = "Jane", email = "@example.org" }]\n'), "project.authors[0].email"),
-    ("authors-email-angle-bracket", p('authors = [{ name = "Jane", email = "jane@example.org>" }]\n'), "project.authors[0].email"),
+    (
+        "authors-email-empty-local-part",
+        p('authors = [{ name = "Jane", email = "@example.org" }]\n'),
+        "project.authors[0].email",
+    ),
+    (
+        "authors-email-angle-bracket",
+        p('authors = [{ name = "Jane", email = "jane@example.org>" }]\n'),
+        "project.authors[0].email",
+    ),
     (
         "authors-aot-second-bad-email",
-        p('[[project.authors]]\nname = "Jane"\nemail = "jane@example.org"\n\n[[project.authors]]\nname = "John"\nemail = "john at example.org"\n'),
+        p(
+            '[[project.authors]]\nname = "Jane"\nemail = "jane@example.org"\n\n'
+            '[[project.authors]]\nname = "John"\nemail = "john at example.org"\n'
+        ),
         "project.authors[1].email",
     ),
-    ("authors-name-comma-with-email", p('authors = [{ name = "Doe, Jane", email = "jane@example.org" }]\n'), "project.authors[0].name"),
+    (
+        "authors-name-comma-with-email",
+        p('authors = [{ name = "Doe, Jane", email = "jane@example.org" }]\n'),
+        "project.authors[0].name",
+    ),
     ("authors-name-comma-without-email", p('authors = [{ name = "Doe, Jane" }]\n'), "project.authors[0].name"),
     ("maintainers-not-array", p('maintainers = "Jane Doe"\n'), "project.maintainers"),
     ("maintainers-item-int", p("maintainers = [10]\n"), "project.maintainers[0]"),
@@ -218,14 +273,38 @@ CASES = [
     ("scripts-reference-digit-module", p('[project.scripts]\npkg-cli = "1pkg:main"\n'), "project.scripts.pkg-cli"),
     ("scripts-name-with-equals", p('[project.scripts]\n"pkg=cli" = "pkg:main"\n'), "project.scripts"),
     ("gui-scripts-not-table", p('gui-scripts = "pkg:main"\n'), "project.gui-scripts"),
-    ("gui-scripts-reference-empty-part", p('[project.gui-scripts]\npkg-gui = "pkg.:main"\n'), "project.gui-scripts.pkg-gui"),
+    (
+        "gui-scripts-reference-empty-part",
+        p('[project.gui-scripts]\npkg-gui = "pkg.:main"\n'),
+        "project.gui-scripts.pkg-gui",
+    ),
     # --- entry-points -------------------------------------------------------
     ("entry-points-not-table", p('entry-points = ["pkg:main"]\n'), "project.entry-points"),
-    ("entry-points-group-not-table", p('[project.entry-points]\n"pkg.plugins" = "pkg:main"\n'), "project.entry-points.pkg.plugins"),
-    ("entry-points-value-not-string", p('[project.entry-points."pkg.plugins"]\nfancy = 3\n'), "project.entry-points.pkg.plugins.fancy"),
-    ("entry-points-console-scripts", p('[project.entry-points.console_scripts]\npkg-cli = "pkg:main"\n'), "project.entry-points.console_scripts"),
-    ("entry-points-gui-scripts", p('[project.entry-points.gui_scripts]\npkg-gui = "pkg:main"\n'), "project.entry-points.gui_scripts"),
-    ("entry-points-two-colons", p('[project.entry-points."pkg.plugins"]\nfancy = "pkg:a:b"\n'), "project.entry-points.pkg.plugins.fancy"),
+    (
+        "entry-points-group-not-table",
+        p('[project.entry-points]\n"pkg.plugins" = "pkg:main"\n'),
+        "project.entry-points.pkg.plugins",
+    ),
+    (
+        "entry-points-value-not-string",
+        p('[project.entry-points."pkg.plugins"]\nfancy = 3\n'),
+        "project.entry-points.pkg.plugins.fancy",
+    ),
+    (
+        "entry-points-console-scripts",
+        p('[project.entry-points.console_scripts]\npkg-cli = "pkg:main"\n'),
+        "project.entry-points.console_scripts",
+    ),
+    (
+        "entry-points-gui-scripts",
+        p('[project.entry-points.gui_scripts]\npkg-gui = "pkg:main"\n'),
+        "project.entry-points.gui_scripts",
+    ),
+    (
+        "entry-points-two-colons",
+        p('[project.entry-points."pkg.plugins"]\nfancy = "pkg:a:b"\n'),
+        "project.entry-points.pkg.plugins.fancy",
+    ),
     (
         "entry-points-nested-subtable",
         p('[project.entry-points."pkg.plugins".inner]\nfancy = "pkg:main"\n'),
@@ -275,7 +354,7 @@ def names_key(text: str, key: str) -> bool:
     needle = f"`{key}"
     start = 0
     while (i := text.find(needle, start)) >= 0:
-        nxt = text[i + len(needle): i + len(needle) + 1]
+        nxt = text[i + len(needle) : i + len(needle) + 1]
         if nxt in ("`", ".", "["):
             return True
         start = i + 1
@@ -300,7 +379,10 @@ def test_invalid_project_is_rejected(tmp_path, wasiwheel_exe, case_id, toml_text
     env = dict(os.environ, RUST_BACKTRACE="0")
     proc = subprocess.run(
         [wasiwheel_exe, "build", str(proj), "-o", str(out)],
-        capture_output=True, text=True, timeout=120, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     report = f"exit status {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
 

@@ -69,7 +69,11 @@ def test_dropped_connection_leaves_cache_as_it_was(tmp_path, wasiwheel_cli):
     def drop_once():
         conn, _ = srv.accept()
         conn.recv(65536)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\nContent-Type: application/gzip\r\n\r\n" + b"\x1f\x8b" + b"x" * 65534)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\nContent-Type: application/gzip\r\n\r\n"
+            + b"\x1f\x8b"
+            + b"x" * 65534
+        )
         conn.close()
 
     t = threading.Thread(target=drop_once, daemon=True)
@@ -100,7 +104,16 @@ def test_concurrent_installs_share_one_sdk(tmp_path, wasiwheel_cli):
     the second finds the first's result, and the cache holds one valid SDK."""
     cache = tmp_path / "cache"
     env = {**os.environ, "WASIWHEEL_CACHE_DIR": str(cache)}
-    procs = [subprocess.Popen([wasiwheel_cli, "sdk", "install", "--from-debian", "25"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [wasiwheel_cli, "sdk", "install", "--from-debian", "25"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     assert cache_entries(cache) == ["wasi-sdk-25-debian"]
@@ -117,7 +130,9 @@ def test_debian_sdk_33_compiles_and_runs(tmp_path, wasiwheel_cli):
     assert "wasi-libc 161b3195fc25" in line and "LLVM 22." in line
     root = Path(next(w for w in line.split() if w.endswith("wasi-sdk-33-debian")))
     src = tmp_path / "hello.c"
-    src.write_text('#include <stdio.h>\nint main(int argc, char **argv) { printf("hello %s\\n", argv[1]); return 3; }\n')
+    src.write_text(
+        '#include <stdio.h>\nint main(int argc, char **argv) { printf("hello %s\\n", argv[1]); return 3; }\n'
+    )
     sh([root / "bin" / "clang", "-O2", src, "-o", tmp_path / "hello.wasm"])
     sh([root / "bin" / "clang", "--target=wasm32-wasip2", "-c", src, "-o", tmp_path / "hello-p2.o"])
     proc = sh([wasiwheel_cli, "exec", tmp_path / "hello.wasm", "wasi"], check=False)

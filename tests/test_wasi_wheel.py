@@ -75,12 +75,26 @@ def test_console_entry_and_exit_status(pip_built, wasiwheel_cli):
     assert "all results match the pure-Python reference" in proc.stdout
     assert "platform   wasi cpython 3.13.5" in proc.stdout
     # Exit statuses pass through.
-    proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--", "-c", "import sys; print('to stderr', file=sys.stderr); sys.exit(7)"], check=False)
+    proc = sh(
+        [
+            wasiwheel_cli,
+            "run",
+            "--python",
+            "3.13",
+            "--",
+            "-c",
+            "import sys; print('to stderr', file=sys.stderr); sys.exit(7)",
+        ],
+        check=False,
+    )
     assert proc.returncode == 7
     assert "to stderr" in proc.stderr
 
 
 def test_exceptions_from_c_cross_the_boundary(pip_built, wasiwheel_cli):
-    code = "import wasidemo\ntry:\n    wasidemo.parse_floats('1, 2, x3')\nexcept ValueError as e:\n    print('caught', e)\n"
+    code = (
+        "import wasidemo\ntry:\n    wasidemo.parse_floats('1, 2, x3')\n"
+        "except ValueError as e:\n    print('caught', e)\n"
+    )
     proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", pip_built / WHEEL, "--", "-c", code])
     assert "caught not a number: 'x3' at offset 6" in proc.stdout
