@@ -235,6 +235,44 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
     let work = s.join(".work");
     std::fs::create_dir_all(&work).context(|| format!("cannot create {work}"))?;
 
+    let deb = fetch_wasi_libc(recipe, opts, &work, &step)?;
+    step.set("unpacking wasi-libc");
+    let x = work.join("x");
+    run_checked(Command::new("dpkg").args(["-x", deb.as_str(), x.as_str()]), &format!("dpkg -x {deb}"))?;
+
+    step.set("laying out the SDK");
+    lay_out_sysroot(&x, &s, &llvm_root, llvm, libcxx_available)?;
+    lay_out_resource_dir(&s, &llvm_root, llvm, &builtins)?;
+    write_bin(&s, &llvm_root, major, llvm)?;
+    let llvm_version = clang_version(&llvm_root).unwrap_or_else(|| llvm.to_string());
+    let origin = format!("debian: wasi-libc {} + clang-{llvm} {llvm_version}", recipe.wasi_libc_version);
+    std::fs::write(
+        s.join("VERSION"),
+        format!(
+            "{major}.0+debian\nwasi-libc: {}\nllvm-version: {llvm_version}\norigin: {origin}\n",
+            wasi_libc_of(major).unwrap_or("unknown")
+        ),
+    )
+    .context(|| format!("cannot write {s}/VERSION"))?;
+    std::fs::remove_dir_all(&work).context(|| format!("cannot remove {work}"))?;
+    crate::files::commit(staging, &dest)?;
+    step.done();
+    let sdk = WasiSdk::open(&dest)?;
+    progress::status(&format!("installed {} at {dest}", sdk.identity));
+    Ok(sdk)
+}
+
+/// The `wasi-libc` `.deb` of `recipe`: `opts.deb`, else downloaded with apt
+/// into `work`; checked against the pinned sha256.
+///
+/// Errors: [`Error::Toolchain`] for a failed download, no Debian archive URI,
+/// or a checksum mismatch.
+fn fetch_wasi_libc(
+    recipe: &DebianRecipe,
+    opts: &DebianInstallOptions,
+    work: &Utf8Path,
+    step: &Step,
+) -> Result<Utf8PathBuf> {
     let deb = match &opts.deb {
         Some(d) => d.clone(),
         None => {
@@ -251,7 +289,7 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
                     )
                 })?;
             step.set(&format!("downloading wasi-libc {} from Debian {}", recipe.wasi_libc_version, recipe.suite));
-            apt_download(recipe, &mirror, &work)?
+            apt_download(recipe, &mirror, work)?
         }
     };
     let sum = crate::files::sha256_file(&deb)?;
@@ -262,11 +300,12 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
             recipe.wasi_libc_version, recipe.sha256
         )));
     }
-    step.set("unpacking wasi-libc");
-    let x = work.join("x");
-    run_checked(Command::new("dpkg").args(["-x", deb.as_str(), x.as_str()]), &format!("dpkg -x {deb}"))?;
+    Ok(deb)
+}
 
-    step.set("laying out the SDK");
+/// `share/wasi-sysroot` of the SDK at `s` from the unpacked package `x`, with
+/// `wasm32-wasip1` aliases and, if the host has it, Debian's libc++ for wasm32.
+fn lay_out_sysroot(x: &Utf8Path, s: &Utf8Path, llvm_root: &Utf8Path, llvm: u32, libcxx_available: bool) -> Result<()> {
     let sysroot = s.join("share/wasi-sysroot");
     std::fs::create_dir_all(sysroot.join("share")).context(|| format!("cannot create {sysroot}"))?;
     copy_tree(&x.join("usr/include"), &sysroot.join("include"))?;
@@ -303,8 +342,12 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
             libc++-{llvm}-dev-wasm32 libc++abi-{llvm}-dev-wasm32` before this command"
         ));
     }
-    // The resource directory: Debian's clang headers plus the wasm32 builtins
-    // where clang looks for them per target triple.
+    Ok(())
+}
+
+/// The clang resource directory of the SDK at `s`: Debian's clang headers and
+/// the wasm32 builtins where clang looks for them per target triple.
+fn lay_out_resource_dir(s: &Utf8Path, llvm_root: &Utf8Path, llvm: u32, builtins: &Utf8Path) -> Result<()> {
     let res = s.join(format!("lib/clang/{llvm}"));
     std::fs::create_dir_all(res.join("lib")).context(|| format!("cannot create {res}"))?;
     symlink(llvm_root.join(format!("lib/clang/{llvm}/include")), &res.join("include"))?;
@@ -312,10 +355,15 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
         let d = res.join("lib").join(t);
         std::fs::create_dir_all(&d).context(|| format!("cannot create {d}"))?;
         let name = if t == "wasi" { "libclang_rt.builtins-wasm32.a" } else { "libclang_rt.builtins.a" };
-        std::fs::copy(&builtins, d.join(name)).context(|| format!("cannot copy {builtins}"))?;
+        std::fs::copy(builtins, d.join(name)).context(|| format!("cannot copy {builtins}"))?;
     }
-    // bin/: compiler drivers defaulting to wasm32-wasip1 and this sysroot, as
-    // an official SDK's do; binutils under both their llvm- and plain names.
+    Ok(())
+}
+
+/// `bin/` of the SDK at `s`: compiler drivers defaulting to wasm32-wasip1 and
+/// the SDK's sysroot, as an official SDK's do, and LLVM's binutils under both
+/// their `llvm-` and plain names.
+fn write_bin(s: &Utf8Path, llvm_root: &Utf8Path, major: u32, llvm: u32) -> Result<()> {
     let bin = s.join("bin");
     std::fs::create_dir_all(&bin).context(|| format!("cannot create {bin}"))?;
     for (name, driver) in [("clang", "clang"), ("clang++", "clang++"), ("clang-cpp", "clang-cpp")] {
@@ -375,31 +423,16 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
             symlink(llvm_name, &bin.join(plain))?;
         }
     }
-    let llvm_version = Command::new(llvm_root.join("bin/clang"))
-        .arg("--version")
-        .output()
-        .ok()
-        .and_then(|o| {
-            let text = String::from_utf8_lossy(&o.stdout).to_string();
-            text.split_whitespace()
-                .skip_while(|w| *w != "version")
-                .nth(1)
-                .map(|v| v.split(['-', '~']).next().unwrap_or(v).to_string())
-        })
-        .unwrap_or_else(|| format!("{llvm}"));
-    let origin = format!("debian: wasi-libc {} + clang-{llvm} {llvm_version}", recipe.wasi_libc_version);
-    std::fs::write(
-        s.join("VERSION"),
-        format!(
-            "{major}.0+debian\nwasi-libc: {}\nllvm-version: {llvm_version}\norigin: {origin}\n",
-            wasi_libc_of(major).unwrap_or("unknown")
-        ),
-    )
-    .context(|| format!("cannot write {s}/VERSION"))?;
-    std::fs::remove_dir_all(&work).context(|| format!("cannot remove {work}"))?;
-    crate::files::commit(staging, &dest)?;
-    step.done();
-    let sdk = WasiSdk::open(&dest)?;
-    progress::status(&format!("installed {} at {dest}", sdk.identity));
-    Ok(sdk)
+    Ok(())
+}
+
+/// The version `clang --version` of `llvm_root` reports (`19.1.7`), if it runs.
+fn clang_version(llvm_root: &Utf8Path) -> Option<String> {
+    Command::new(llvm_root.join("bin/clang")).arg("--version").output().ok().and_then(|o| {
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        text.split_whitespace()
+            .skip_while(|w| *w != "version")
+            .nth(1)
+            .map(|v| v.split(['-', '~']).next().unwrap_or(v).to_string())
+    })
 }

@@ -76,105 +76,109 @@ pub(super) fn parse_tool(r: &Reader, item: &Item) -> Result<ToolConfig> {
             };
         let mut seen = std::collections::BTreeSet::new();
         for (i, (span, et)) in tables.into_iter().enumerate() {
-            let k = format!("tool.wasiwheel.ext-modules[{i}]");
-            r.check_keys(et, &k, &ext_keys(), span.clone())?;
-            let name_item = et.get("name").ok_or_else(|| {
-                r.err(span.clone(), &format!("{k}.name"), "is missing: give the dotted module name, e.g. `pkg._core`")
-            })?;
-            let name = r.string(name_item, &format!("{k}.name"))?;
-            let valid = is_extension_name(&name);
-            if !valid {
-                return Err(r.err(
-                    name_item.span(),
-                    &format!("{k}.name"),
-                    format!("`{name}` is not a dotted Python module name like `pkg._core`"),
-                ));
-            }
-            if !seen.insert(name.clone()) {
-                return Err(r.err(name_item.span(), &format!("{k}.name"), format!("`{name}` is declared twice")));
-            }
-            let sources_item = et.get("sources").ok_or_else(|| {
-                r.err(span.clone(), &format!("{k}.sources"), "is missing: list the C/C++ source files")
-            })?;
-            let sources: Vec<Utf8PathBuf> =
-                r.string_list(sources_item, &format!("{k}.sources"))?.into_iter().map(Utf8PathBuf::from).collect();
-            if sources.is_empty() {
-                return Err(r.err(
-                    sources_item.span(),
-                    &format!("{k}.sources"),
-                    "is empty: list at least one source file",
-                ));
-            }
-            let list = |key: &str| -> Result<Vec<String>> {
-                et.get(key).map(|v| r.string_list(v, &format!("{k}.{key}"))).transpose().map(Option::unwrap_or_default)
-            };
-            let include_dirs = list("include-dirs")?.into_iter().map(Utf8PathBuf::from).collect();
-            let defines = list("defines")?;
-            for d in &defines {
-                let macro_name = d.split('=').next().unwrap_or("");
-                if macro_name.is_empty() || !macro_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(r.err(
-                        et.get("defines").and_then(|v| v.span()),
-                        &format!("{k}.defines"),
-                        format!("`{d}` is not `NAME` or `NAME=VALUE`"),
-                    ));
-                }
-            }
-            let libraries = list("libraries")?;
-            let language = match et.get("language") {
-                Some(l) => match r.string(l, &format!("{k}.language"))?.as_str() {
-                    "c" => Language::C,
-                    "c++" | "cxx" | "cpp" => Language::Cxx,
-                    other => {
-                        return Err(r.err(
-                            l.span(),
-                            &format!("{k}.language"),
-                            format!("`{other}` is not a language: use \"c\" or \"c++\""),
-                        ))
-                    }
-                },
-                None if sources.iter().any(|s| is_cxx_source(s)) => Language::Cxx,
-                None => Language::C,
-            };
-            let py_limited_api = match et.get("py-limited-api") {
-                Some(v) => {
-                    let s = r.string(v, &format!("{k}.py-limited-api"))?;
-                    let ok = s
-                        .strip_prefix("cp3")
-                        .map(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_digit()))
-                        .unwrap_or(false);
-                    if !ok {
-                        return Err(r.err(
-                            v.span(),
-                            &format!("{k}.py-limited-api"),
-                            format!("`{s}` is not a limited-API version like `cp39`"),
-                        ));
-                    }
-                    Some(s)
-                }
-                None => None,
-            };
-            let extra_compile_args = list("extra-compile-args")?;
-            let extra_link_args = list("extra-link-args")?;
-            let optional = match et.get("optional") {
-                Some(v) => {
-                    v.as_bool().ok_or_else(|| r.err(v.span(), &format!("{k}.optional"), "must be true or false"))?
-                }
-                None => false,
-            };
-            tool.ext_modules.push(ExtModuleConfig {
-                name,
-                sources,
-                include_dirs,
-                defines,
-                libraries,
-                language,
-                py_limited_api,
-                extra_compile_args,
-                extra_link_args,
-                optional,
-            });
+            tool.ext_modules.push(parse_ext_module(r, i, span, et, &mut seen)?);
         }
     }
     Ok(tool)
+}
+
+/// One `[[tool.wasiwheel.ext-modules]]` table (the `i`th, at `span`);
+/// `seen` holds the names of the tables before it, to refuse duplicates.
+fn parse_ext_module(
+    r: &Reader,
+    i: usize,
+    span: Option<std::ops::Range<usize>>,
+    et: &dyn toml_edit::TableLike,
+    seen: &mut std::collections::BTreeSet<String>,
+) -> Result<ExtModuleConfig> {
+    let k = format!("tool.wasiwheel.ext-modules[{i}]");
+    r.check_keys(et, &k, &ext_keys(), span.clone())?;
+    let name_item = et.get("name").ok_or_else(|| {
+        r.err(span.clone(), &format!("{k}.name"), "is missing: give the dotted module name, e.g. `pkg._core`")
+    })?;
+    let name = r.string(name_item, &format!("{k}.name"))?;
+    let valid = is_extension_name(&name);
+    if !valid {
+        return Err(r.err(
+            name_item.span(),
+            &format!("{k}.name"),
+            format!("`{name}` is not a dotted Python module name like `pkg._core`"),
+        ));
+    }
+    if !seen.insert(name.clone()) {
+        return Err(r.err(name_item.span(), &format!("{k}.name"), format!("`{name}` is declared twice")));
+    }
+    let sources_item = et
+        .get("sources")
+        .ok_or_else(|| r.err(span.clone(), &format!("{k}.sources"), "is missing: list the C/C++ source files"))?;
+    let sources: Vec<Utf8PathBuf> =
+        r.string_list(sources_item, &format!("{k}.sources"))?.into_iter().map(Utf8PathBuf::from).collect();
+    if sources.is_empty() {
+        return Err(r.err(sources_item.span(), &format!("{k}.sources"), "is empty: list at least one source file"));
+    }
+    let list = |key: &str| -> Result<Vec<String>> {
+        et.get(key).map(|v| r.string_list(v, &format!("{k}.{key}"))).transpose().map(Option::unwrap_or_default)
+    };
+    let include_dirs = list("include-dirs")?.into_iter().map(Utf8PathBuf::from).collect();
+    let defines = list("defines")?;
+    for d in &defines {
+        let macro_name = d.split('=').next().unwrap_or("");
+        if macro_name.is_empty() || !macro_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(r.err(
+                et.get("defines").and_then(|v| v.span()),
+                &format!("{k}.defines"),
+                format!("`{d}` is not `NAME` or `NAME=VALUE`"),
+            ));
+        }
+    }
+    let libraries = list("libraries")?;
+    let language = match et.get("language") {
+        Some(l) => match r.string(l, &format!("{k}.language"))?.as_str() {
+            "c" => Language::C,
+            "c++" | "cxx" | "cpp" => Language::Cxx,
+            other => {
+                return Err(r.err(
+                    l.span(),
+                    &format!("{k}.language"),
+                    format!("`{other}` is not a language: use \"c\" or \"c++\""),
+                ))
+            }
+        },
+        None if sources.iter().any(|s| is_cxx_source(s)) => Language::Cxx,
+        None => Language::C,
+    };
+    let py_limited_api = match et.get("py-limited-api") {
+        Some(v) => {
+            let s = r.string(v, &format!("{k}.py-limited-api"))?;
+            let ok =
+                s.strip_prefix("cp3").map(|m| !m.is_empty() && m.chars().all(|c| c.is_ascii_digit())).unwrap_or(false);
+            if !ok {
+                return Err(r.err(
+                    v.span(),
+                    &format!("{k}.py-limited-api"),
+                    format!("`{s}` is not a limited-API version like `cp39`"),
+                ));
+            }
+            Some(s)
+        }
+        None => None,
+    };
+    let extra_compile_args = list("extra-compile-args")?;
+    let extra_link_args = list("extra-link-args")?;
+    let optional = match et.get("optional") {
+        Some(v) => v.as_bool().ok_or_else(|| r.err(v.span(), &format!("{k}.optional"), "must be true or false"))?,
+        None => false,
+    };
+    Ok(ExtModuleConfig {
+        name,
+        sources,
+        include_dirs,
+        defines,
+        libraries,
+        language,
+        py_limited_api,
+        extra_compile_args,
+        extra_link_args,
+        optional,
+    })
 }
