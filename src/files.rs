@@ -72,6 +72,10 @@ pub fn sha256_file(path: &Utf8Path) -> Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// 1980-01-01T00:00:00Z in seconds since the Unix epoch: the earliest time a
+/// zip file can record.
+pub const ZIP_EPOCH: i64 = 315_532_800;
+
 /// A zip timestamp for `secs` since the Unix epoch, clamped to 1980-01-01
 /// (zip's floor) and 2107 (its ceiling).
 pub fn zip_datetime(secs: i64) -> zip::DateTime {

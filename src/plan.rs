@@ -61,7 +61,7 @@ pub struct ComponentPlan {
 
 /// Everything a wheel build needs, decided up front from the project, the
 /// config settings and the environment. Carries decisions, not inputs: the
-/// driver ([`crate::driver`]) only carries it out.
+/// driver (`src/driver.rs`) only carries it out.
 #[derive(Debug, Clone)]
 pub struct BuildPlan {
     /// The project root (the directory of `pyproject.toml`).

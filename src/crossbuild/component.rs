@@ -100,7 +100,7 @@ fn bundle(python: &TargetPython, files: &[(String, Vec<u8>)], out: &Utf8Path) ->
     let mut z = zip::ZipWriter::new(std::io::BufWriter::new(file));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Stored)
-        .last_modified_time(crate::files::zip_datetime(crate::pep517::timestamp::DEFAULT_TIMESTAMP));
+        .last_modified_time(crate::files::zip_datetime(crate::files::ZIP_EPOCH));
     let zerr = |e: zip::result::ZipError| Error::Other(format!("cannot write {out}: {e}"));
     for (path, data) in &entries {
         z.start_file(path.as_str(), opts).map_err(zerr)?;

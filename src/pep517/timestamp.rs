@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 
 /// 1980-01-01T00:00:00Z: the earliest time a zip file can record.
-pub const DEFAULT_TIMESTAMP: i64 = 315_532_800;
+pub const DEFAULT_TIMESTAMP: i64 = crate::files::ZIP_EPOCH;
 
 /// The build timestamp in seconds since the Unix epoch: `SOURCE_DATE_EPOCH`
 /// if set (values before 1980 are raised to 1980 in wheels, as zip requires),
