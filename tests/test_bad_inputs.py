@@ -9,12 +9,10 @@ the backend itself was asked to write to: pip builds into a temporary
 directory and copies only on success, so its output directory proves
 nothing)."""
 
-import os
+import sys
 from pathlib import Path
 
 import pytest
-
-import sys
 
 from conftest import DEMO, SDISTS, pip_wheel, real_cache, sh
 
@@ -60,7 +58,7 @@ def build(request, isolated_env):
 
     def run(project, out, *config, env=None):
         if request.param == "pip":
-            return build(project, out, *config, env=env)
+            return pip_wheel(project, out, isolated_env, *config, check=False, env=env)
         out.mkdir(parents=True, exist_ok=True)
         return sh([sys.executable, "-c", HOOK, project, out, *config], env=env, check=False)
 
