@@ -8,7 +8,7 @@
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::crossbuild::compile;
-use crate::crossbuild::component::ComponentSpec;
+use crate::crossbuild::component::{ComponentSpec, HashSeed};
 use crate::crossbuild::relink::StaticModule;
 use crate::error::{Error, IoContext, Result};
 use crate::model::lang::Language;
@@ -213,6 +213,11 @@ fn make_component(
         python_files: files,
         entry: component.entry.clone(),
         preinit: component.preinit,
+        hash_seed: HashSeed {
+            project: filename_name(&plan.project.name),
+            version: plan.project.version.to_string(),
+            secret: component.hash_seed.clone(),
+        },
     };
     crate::crossbuild::component::build(python, sdk, &spec, out, plan.compile.verbose)
 }

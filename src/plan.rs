@@ -57,6 +57,10 @@ pub struct ComponentPlan {
     pub preinit: bool,
     /// A directory of wheels whose pure-Python files go in too (absolute).
     pub wheels_dir: Option<Utf8PathBuf>,
+    /// `component-hash-seed`: the secret value the string-hash secret of a
+    /// pre-initialized component is derived from, with the project's name and
+    /// version (`None`: a digest of the component's inputs instead).
+    pub hash_seed: Option<String>,
 }
 
 /// Everything a wheel build needs, decided up front from the project, the
@@ -432,6 +436,7 @@ impl BuildPlan {
                 entry: component_entry(&pyproject)?,
                 preinit: settings.component_preinit,
                 wheels_dir: settings.component_wheels.as_ref().map(|d| pyproject.root.join(d)),
+                hash_seed: settings.component_hash_seed.clone(),
             }),
         };
         if component.is_some() && settings.target != Some(WasiTarget::P1) {

@@ -32,6 +32,59 @@ pub struct ComponentSpec {
     pub entry: Entry,
     /// Pre-initialize with wizer (true), or initialize at every start.
     pub preinit: bool,
+    /// What the string-hash secret of a pre-initialized component is derived from.
+    pub hash_seed: HashSeed,
+}
+
+/// The inputs of a pre-initialized component's string-hash secret.
+///
+/// CPython draws its hash secret (`PYTHONHASHSEED`'s random form) from WASI
+/// `random_get` while it initializes. Under wizer that happens once, at build
+/// time, and the secret lives on in the snapshot, together with the cached
+/// hashes of every interned string: it cannot change per instance. So the
+/// randomness wizer's instance sees is a deterministic generator seeded by
+/// [`HashSeed::derive`]: different projects and releases get different
+/// secrets, and rebuilds of one tree stay byte-identical.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashSeed {
+    /// The project's name (normalized).
+    pub project: String,
+    /// The project's version.
+    pub version: String,
+    /// `component-hash-seed`, when given; otherwise the component's own
+    /// inputs (the interpreter module and the bundle) are digested instead.
+    pub secret: Option<String>,
+}
+
+impl HashSeed {
+    /// The 32-byte seed of the build's generator: sha256 over a fixed label,
+    /// then the project name, the version and either the secret value or the
+    /// sha256 digests of `module` (the linked interpreter, before
+    /// pre-initialization) and `bundle` (the zip of Python files), each
+    /// length-prefixed so that no two different inputs run together the same.
+    pub fn derive(&self, module: &[u8], bundle: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        let mut field = |data: &[u8]| {
+            h.update((data.len() as u64).to_le_bytes());
+            h.update(data);
+        };
+        field(b"wasiwheel component hash seed v1");
+        field(self.project.as_bytes());
+        field(self.version.as_bytes());
+        match &self.secret {
+            Some(secret) => {
+                field(b"secret");
+                field(secret.as_bytes());
+            }
+            None => {
+                field(b"inputs");
+                field(&Sha256::digest(module));
+                field(&Sha256::digest(bundle));
+            }
+        }
+        h.finalize().into()
+    }
 }
 
 /// Standard-library directories left out of components (tests, GUIs, tools).
@@ -162,12 +215,15 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
     )?;
     let module = std::fs::read(&wasm).context(|| format!("cannot read {wasm}"))?;
     let module = if spec.preinit {
+        let zip = bundle_dir.join("bundle.zip");
+        let seed = spec.hash_seed.derive(&module, &std::fs::read(&zip).context(|| format!("cannot read {zip}"))?);
         let step = crate::progress::Step::start("component: pre-initializing CPython with wizer");
         let m = crate::crossbuild::wasm::wizer_initialize(
             &module,
             "wasiwheel.initialize",
             &bundle_dir,
             "/wasiwheel-bundle",
+            seed,
         )?;
         step.done();
         m
@@ -213,5 +269,26 @@ mod tests {
         assert!(c.contains("PyImport_AppendInittab(\"pkg._core\", PyInit__core)"));
         assert!(c.contains("export_name(\"wasiwheel.initialize\")"));
         assert!(c.contains("ENTRY_MODULE[] = \"pkg.cli\""));
+    }
+
+    #[test]
+    fn hash_seed_depends_on_project_version_and_secret_or_inputs() {
+        let base = HashSeed { project: "pkg".into(), version: "1.0".into(), secret: None };
+        let seed = base.derive(b"module", b"bundle");
+        // Deterministic: the same inputs give the same seed.
+        assert_eq!(seed, base.derive(b"module", b"bundle"));
+        let other = |s: HashSeed| s.derive(b"module", b"bundle");
+        assert_ne!(seed, other(HashSeed { project: "pkg2".into(), ..base.clone() }));
+        assert_ne!(seed, other(HashSeed { version: "1.1".into(), ..base.clone() }));
+        // The inputs count when no secret is given...
+        assert_ne!(seed, base.derive(b"module2", b"bundle"));
+        assert_ne!(seed, base.derive(b"module", b"bundle2"));
+        // ...and the secret instead of them when it is.
+        let a = HashSeed { secret: Some("a".into()), ..base.clone() };
+        assert_eq!(a.derive(b"module", b"bundle"), a.derive(b"module2", b"bundle2"));
+        assert_ne!(a.derive(b"m", b"b"), HashSeed { secret: Some("b".into()), ..base.clone() }.derive(b"m", b"b"));
+        // Fields are delimited: moving characters between them changes the seed.
+        let shifted = HashSeed { project: "pkg1".into(), version: ".0".into(), secret: None };
+        assert_ne!(seed, shifted.derive(b"module", b"bundle"));
     }
 }

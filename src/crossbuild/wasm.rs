@@ -155,15 +155,79 @@ fn run_module_here(wasm_path: &Utf8Path, spec: &RunSpec) -> Result<i32> {
     }
 }
 
+/// A deterministic generator for a build's WASI randomness: SHA-256 in
+/// counter mode, block `i` = sha256(seed ‖ i as a little-endian u64). Its
+/// output cannot be told from random without the seed, and the same seed
+/// always gives the same stream, so a pre-initialized snapshot (and so the
+/// component) is a function of the seed and the module.
+pub struct SeededRandom {
+    seed: [u8; 32],
+    counter: u64,
+    block: [u8; 32],
+    used: usize,
+}
+
+impl SeededRandom {
+    /// The generator for `seed`.
+    pub fn new(seed: [u8; 32]) -> SeededRandom {
+        SeededRandom { seed, counter: 0, block: [0; 32], used: 32 }
+    }
+}
+
+impl rand_core::TryRng for SeededRandom {
+    type Error = std::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> std::result::Result<u32, Self::Error> {
+        let mut b = [0; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> std::result::Result<u64, Self::Error> {
+        let mut b = [0; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> std::result::Result<(), Self::Error> {
+        use sha2::{Digest, Sha256};
+        for byte in dst {
+            if self.used == self.block.len() {
+                let mut h = Sha256::new();
+                h.update(self.seed);
+                h.update(self.counter.to_le_bytes());
+                self.block = h.finalize().into();
+                self.counter += 1;
+                self.used = 0;
+            }
+            *byte = self.block[self.used];
+            self.used += 1;
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for SeededRandom {}
+
 /// Pre-initialize the WASI preview1 module `wasm` with wizer: instantiate it
-/// with `host_dir` preopened at `guest_dir` (stderr inherited, nothing else),
-/// call its `init_func` export, and return the module with the resulting
-/// state snapshotted (wasmtime-wizer).
+/// with `host_dir` preopened at `guest_dir` (stderr inherited, nothing else,
+/// no environment variables), call its `init_func` export, and return the
+/// module with the resulting state snapshotted (wasmtime-wizer).
+///
+/// All the randomness the module draws (WASI `random_get`: CPython's string-hash
+/// secret, the `random` module's first seed) comes from [`SeededRandom`] over
+/// `seed`, so equal modules and seeds give byte-identical results.
 ///
 /// Errors: [`Error::Run`] with wizer's message when the module cannot be
 /// instrumented or the initialization function traps or exits (its own
 /// diagnostics are on stderr).
-pub fn wizer_initialize(wasm: &[u8], init_func: &str, host_dir: &Utf8Path, guest_dir: &str) -> Result<Vec<u8>> {
+pub fn wizer_initialize(
+    wasm: &[u8],
+    init_func: &str,
+    host_dir: &Utf8Path,
+    guest_dir: &str,
+    seed: [u8; 32],
+) -> Result<Vec<u8>> {
     let mut config = Config::new();
     config.max_wasm_stack(WASM_STACK);
     config.async_stack_size(WASM_STACK + (1 << 20));
@@ -173,6 +237,13 @@ pub fn wizer_initialize(wasm: &[u8], init_func: &str, host_dir: &Utf8Path, guest
         .map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;
     let mut b = WasiCtxBuilder::new();
     b.inherit_stderr().inherit_stdout();
+    // Deterministic randomness (see `SeededRandom`); the insecure generators
+    // (wasi:random/insecure*, not reachable from preview1) are derived too,
+    // rather than left to the host's entropy.
+    let mut insecure =
+        SeededRandom::new(<sha2::Sha256 as sha2::Digest>::digest([&seed[..], b"insecure"].concat()).into());
+    let insecure_seed = u128::from(rand_core::Rng::next_u64(&mut insecure));
+    b.secure_random(SeededRandom::new(seed)).insecure_random(insecure).insecure_random_seed(insecure_seed);
     b.preopened_dir(host_dir, guest_dir, FsPerms::ReadOnly)
         .map_err(|e| Error::Run(format!("cannot map {host_dir}: {e}")))?;
     let mut store = Store::new(&engine, b.build_p1());

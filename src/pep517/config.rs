@@ -31,6 +31,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "WASIWHEEL_COMPONENT_PREINIT",
         "false: do not pre-initialize the component with wizer (default true)",
     ),
+    (
+        "component-hash-seed",
+        "WASIWHEEL_COMPONENT_HASH_SEED",
+        "secret value the component's string-hash secret is derived from (default: a digest of its inputs)",
+    ),
     ("platform-tag", "WASIWHEEL_PLATFORM_TAG", "override the computed platform tag, e.g. wasi_0_0_0_wasm32"),
     (
         "allow-sdk-mismatch",
@@ -74,6 +79,9 @@ pub struct Settings {
     pub component_wheels: Option<Utf8PathBuf>,
     /// Pre-initialize components with wizer.
     pub component_preinit: bool,
+    /// The secret value a pre-initialized component's string-hash secret is
+    /// derived from (`None`: a digest of the component's inputs).
+    pub component_hash_seed: Option<String>,
     /// Platform tag override (already split on `.`).
     pub platform_tag: Option<Vec<String>>,
     /// Build even when the SDK major differs from the target CPython's.
@@ -192,6 +200,7 @@ impl Settings {
                 "allow-sdk-mismatch" => s.allow_sdk_mismatch = parse_bool(&from, &value)?,
                 "component-wheels" if !value.is_empty() => s.component_wheels = Some(Utf8PathBuf::from(value)),
                 "component-preinit" => s.component_preinit = value.is_empty() || parse_bool(&from, &value)?,
+                "component-hash-seed" if !value.is_empty() => s.component_hash_seed = Some(value),
                 "build-dir" if !value.is_empty() => s.build_dir = Some(Utf8PathBuf::from(value)),
                 "jobs" if !value.is_empty() => {
                     s.jobs = Some(value.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
@@ -275,6 +284,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("more than once"), "{e}");
+    }
+
+    #[test]
+    fn component_hash_seed() {
+        let s = Settings::resolve(&cs(&[("component-hash-seed", " s3cret ")]), |_| None).unwrap();
+        assert_eq!(s.component_hash_seed.as_deref(), Some("s3cret"));
+        let s = Settings::resolve(&cs(&[]), |k| (k == "WASIWHEEL_COMPONENT_HASH_SEED").then(|| "env".into())).unwrap();
+        assert_eq!(s.component_hash_seed.as_deref(), Some("env"));
+        // Empty is unset: the default (a digest of the component's inputs).
+        let s = Settings::resolve(&cs(&[("component-hash-seed", "")]), |_| None).unwrap();
+        assert_eq!(s.component_hash_seed, None);
     }
 
     #[test]

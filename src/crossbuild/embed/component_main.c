@@ -31,6 +31,14 @@ __attribute__((export_name("wasiwheel.initialize")))
 void wasiwheel_initialize(void) {
     if (initialized) return;
     if (wasiwheel_register_modules() < 0) die("cannot register the extension modules");
+    /* UTF-8 mode (PEP 540): WASI has only the C locale, in which CPython
+       would decode the host's environment and arguments (and encode stdio)
+       as ASCII; WASI strings are UTF-8. */
+    PyPreConfig preconfig;
+    PyPreConfig_InitIsolatedConfig(&preconfig);
+    preconfig.utf8_mode = 1;
+    PyStatus pre = Py_PreInitialize(&preconfig);
+    if (PyStatus_Exception(pre)) Py_ExitStatusException(pre);
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     config.site_import = 0;

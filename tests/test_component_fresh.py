@@ -1,0 +1,194 @@
+"""Components start fresh: each instance of a pre-initialized component gets
+the host's environment, its own randomness and its own argv, while the
+string-hash secret is fixed per build — derived from the project's name and
+version and `-C component-hash-seed` (or a digest of the component's inputs),
+so rebuilds of one tree are byte-identical. Run with the wasmtime package."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import sh
+
+PROBE = '''
+import json, os, random, sys, tempfile
+
+# Imported at build time (pre-initialization): these draw from the build's
+# randomness and see the build's environment.
+BUILD_RANDOM = random.random()
+BUILD_ENV = dict(os.environ)
+BUILD_TMPNAME = next(tempfile._get_candidate_names())
+
+
+def main():
+    print(json.dumps({
+        "random": random.random(),
+        "bits": random.getrandbits(64),
+        "environ": dict(os.environ),
+        "environb": {k.hex(): v.hex() for k, v in os.environb.items()},
+        "getenv": os.getenv("FRESH_A"),
+        "hash": hash("abc"),
+        "hash_bytes": hash(b"abc"),
+        "argv": sys.argv,
+        "tmpname": next(tempfile._get_candidate_names()),
+        "build_random": BUILD_RANDOM,
+        "build_env": BUILD_ENV,
+        "build_tmpname": BUILD_TMPNAME,
+    }), flush=True)
+    return 0
+'''
+
+RUNNER = r"""
+import json, sys
+from wasmtime import Engine, Store, WasiConfig, component, ExitTrap
+path, preopen, runs, env, args = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5:]
+engine = Engine()
+comp = component.Component.from_file(engine, path)
+linker = component.Linker(engine)
+linker.add_wasip2()
+for _ in range(runs):
+    store = Store(engine)
+    wasi = WasiConfig()
+    wasi.argv = args
+    wasi.env = env
+    wasi.inherit_stdout()
+    wasi.inherit_stderr()
+    if preopen:
+        wasi.preopen_dir(preopen, "/wasiwheel-bundle")
+    store.set_wasi(wasi)
+    inst = linker.instantiate(store, comp)
+    exports = (inst.get_export_index(store, f"wasi:cli/run@0.2.{v}") for v in range(10))
+    run_iface = next(i for i in exports if i is not None)
+    run = inst.get_func(store, inst.get_export_index(store, "run", run_iface))
+    try:
+        r = run(store)
+        assert r is None or r.tag == "ok", r
+    except ExitTrap as e:
+        assert e.code == 0, e.code
+"""
+
+
+def instances(wasm, runs=2, env=(), args=("app",), preopen=""):
+    """Run `runs` instances of the component in one process; the probe's report of each."""
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(wasm), str(preopen), str(runs), json.dumps([list(e) for e in env]), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    reports = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(reports) == runs, proc.stdout
+    return reports
+
+
+def make_probe(root: Path, name="fresh-probe", version="1.0"):
+    """A pure-Python project whose component entry reports what its instance sees."""
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "freshprobe").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["wasiwheel"]\nbuild-backend = "wasiwheel"\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\n\n'
+        '[tool.wasiwheel.component]\nentry = "freshprobe:main"\n'
+    )
+    (root / "freshprobe" / "__init__.py").write_text(PROBE)
+    return root
+
+
+def build(cli, project, out, *settings, env=None):
+    args = [cli, "component", project, "-o", out]
+    for s in settings:
+        args += ["-C", s]
+    sh(args, env=env)
+    return out
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory, wasiwheel_cli):
+    """The probe project built once, with a variable in the build's environment."""
+    base = tmp_path_factory.mktemp("fresh")
+    project = make_probe(base / "probe")
+    wasm = build(wasiwheel_cli, project, base / "a" / "probe.wasm", env={"FRESH_BUILD_ONLY": "from-the-build"})
+    return base, project, wasm
+
+
+def test_each_instance_draws_its_own_randomness(probe):
+    _, _, wasm = probe
+    a, b = instances(wasm, runs=2)
+    assert a["random"] != b["random"]
+    assert a["bits"] != b["bits"]
+    assert a["tmpname"] != b["tmpname"]
+    # Values drawn at build time are the snapshot's, the same in every instance;
+    # what is drawn at run time does not repeat them.
+    assert a["build_random"] == b["build_random"] and a["build_tmpname"] == b["build_tmpname"]
+    assert a["random"] != a["build_random"] and a["tmpname"] != a["build_tmpname"]
+    # A second process (a fresh host) draws differently too.
+    (c,) = instances(wasm, runs=1)
+    assert c["random"] not in (a["random"], b["random"]) and c["bits"] not in (a["bits"], b["bits"])
+
+
+def test_environment_is_exactly_the_hosts(probe):
+    _, _, wasm = probe
+    env = [("FRESH_A", "1"), ("WITH_EQUALS", "x=y=z"), ("EMPTY", ""), ("UNICODE", "grüße")]
+    (r,) = instances(wasm, runs=1, env=env, args=("app", "one", "two words", "ünï"))
+    assert r["environ"] == dict(env)
+    assert r["environb"] == {k.encode().hex(): v.encode().hex() for k, v in env}
+    assert r["getenv"] == "1"
+    assert r["argv"] == ["app", "one", "two words", "ünï"]
+    # The build's environment never reaches the component: not at build time
+    # (pre-initialization sees no environment), not at run time.
+    assert r["build_env"] == {}
+    assert "FRESH_BUILD_ONLY" not in r["environ"]
+    # Each instance sees its own host's environment, also an empty one.
+    a, b = instances(wasm, runs=2, env=[("ONLY", "this")])
+    assert a["environ"] == b["environ"] == {"ONLY": "this"}
+    (empty,) = instances(wasm, runs=1)
+    assert empty["environ"] == {} and empty["environb"] == {} and empty["getenv"] is None
+
+
+def test_hash_secret_is_per_build_and_rebuilds_are_identical(probe, wasiwheel_cli):
+    base, project, wasm = probe
+    a, b = instances(wasm, runs=2)
+    # One build: every instance has the same secret (it lives in the snapshot).
+    assert a["hash"] == b["hash"] and a["hash_bytes"] == b["hash_bytes"]
+
+    # A rebuild of the same tree into another directory is byte-identical.
+    again = build(wasiwheel_cli, project, base / "b" / "probe.wasm")
+    assert again.read_bytes() == wasm.read_bytes()
+
+    def hash_of(wasm):
+        return instances(wasm, runs=1)[0]["hash"]
+
+    # Another release of the project, another project: another secret.
+    v2 = build(wasiwheel_cli, make_probe(base / "probe-v2", version="1.1"), base / "v2.wasm")
+    other = build(wasiwheel_cli, make_probe(base / "other", name="other-probe"), base / "other.wasm")
+    # A secret value given per build: another secret again, and the same
+    # value rebuilds identically.
+    s1 = build(wasiwheel_cli, project, base / "s1.wasm", "component-hash-seed=first secret")
+    s1b = build(wasiwheel_cli, project, base / "s1b.wasm", env={"WASIWHEEL_COMPONENT_HASH_SEED": "first secret"})
+    s2 = build(wasiwheel_cli, project, base / "s2.wasm", "component-hash-seed=second secret")
+    assert s1.read_bytes() == s1b.read_bytes()
+    hashes = {p.name: hash_of(p) for p in (wasm, v2, other, s1, s2)}
+    assert len(set(hashes.values())) == len(hashes), hashes
+
+
+def test_without_preinit_each_instance_has_its_own_secret(probe, wasiwheel_cli):
+    base, project, _ = probe
+    plain = build(wasiwheel_cli, project, base / "plain" / "probe.wasm", "component-preinit=false")
+    a, b = instances(plain, runs=2, env=[("FRESH_A", "2")], preopen=f"{plain}.bundle")
+    assert a["hash"] != b["hash"]
+    assert a["random"] != b["random"] and a["bits"] != b["bits"]
+    assert a["environ"] == b["environ"] == {"FRESH_A": "2"}
+
+
+def test_misspelt_hash_seed_key(tmp_path, wasiwheel_cli):
+    project = make_probe(tmp_path / "p")
+    out = tmp_path / "out.wasm"
+    proc = sh([wasiwheel_cli, "component", project, "-o", out, "-C", "component-hash-sed=x"], check=False)
+    assert proc.returncode != 0
+    assert "did you mean `component-hash-seed`?" in proc.stderr + proc.stdout
+    assert "panicked" not in proc.stderr and not out.exists()
