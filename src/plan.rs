@@ -55,7 +55,7 @@ pub struct ComponentPlan {
     pub entry: Entry,
     /// Pre-initialize with wizer.
     pub preinit: bool,
-    /// A directory of wheels whose pure-Python files go in too (absolute).
+    /// A directory of WASI wheels whose pure-Python files and extension modules go in too (absolute).
     pub wheels_dir: Option<Utf8PathBuf>,
 }
 
