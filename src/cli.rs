@@ -85,7 +85,7 @@ struct ComponentArgs {
     /// A config setting, as pip's `-C key=value` (repeatable), e.g. `-C python=3.13`.
     #[arg(short = 'C', long = "config-setting", value_name = "KEY=VALUE")]
     config: Vec<String>,
-    /// A wheel whose pure-Python files go into the component too (repeatable).
+    /// A WASI wheel whose pure-Python files and extension modules go into the component too (repeatable).
     #[arg(long = "wheel", value_name = "WHEEL")]
     wheels: Vec<Utf8PathBuf>,
     /// The host Python (unused for components; accepted for symmetry with build).

@@ -9,10 +9,13 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::crossbuild::compile;
 use crate::crossbuild::component::{ComponentSpec, HashSeed};
+use crate::crossbuild::objlink::unique_init;
 use crate::crossbuild::relink::StaticModule;
 use crate::error::{Error, IoContext, Result};
 use crate::model::lang::Language;
-use crate::model::layout::{component_path_in_wheel, library_relative, StaticManifest, StaticModuleEntry, STATIC_DIR};
+use crate::model::layout::{
+    component_path_in_wheel, library_relative, StaticManifest, StaticModuleEntry, STATIC_DIR, STATIC_MANIFEST_VERSION,
+};
 use crate::model::names::filename_name;
 use crate::model::target::WasiTarget;
 use crate::pep517::config::{Artifact, Settings};
@@ -115,7 +118,7 @@ fn build_extensions(plan: &BuildPlan, w: &mut WheelBuilder) -> Result<(compile::
         if let TargetPlan::Wasi { sdk, .. } = &plan.target {
             let archive_name = format!("{}.a", ext.name);
             let a = plan.build_dir.join("static").join(&archive_name);
-            stats.tool_time += compile::archive(sdk, objs, &a, opts)?;
+            stats.tool_time += compile::archive(sdk, &ext.name, objs, &a, opts.verbose)?;
             w.add_dist_info(
                 &format!("{STATIC_DIR}/{archive_name}"),
                 std::fs::read(&a).context(|| format!("cannot read {a}"))?,
@@ -123,14 +126,14 @@ fn build_extensions(plan: &BuildPlan, w: &mut WheelBuilder) -> Result<(compile::
             let cxx = ext.language == Language::Cxx;
             manifest_modules.push(StaticModuleEntry {
                 name: ext.name.clone(),
-                init: ext.init_symbol(),
+                init: unique_init(&ext.name),
                 archive: archive_name,
                 libraries: ext.libraries.clone(),
                 language: if cxx { "c++".into() } else { "c".into() },
             });
             statics.push(StaticModule {
                 name: ext.name.clone(),
-                init: ext.init_symbol(),
+                init: unique_init(&ext.name),
                 archive: a,
                 libraries: ext.libraries.clone(),
                 cxx,
@@ -139,7 +142,7 @@ fn build_extensions(plan: &BuildPlan, w: &mut WheelBuilder) -> Result<(compile::
     }
     if let TargetPlan::Wasi { target, sdk, python } = &plan.target {
         let manifest = StaticManifest {
-            version: 1,
+            version: STATIC_MANIFEST_VERSION,
             target: *target,
             python: python.version,
             sdk: sdk.identity.clone(),
@@ -153,11 +156,8 @@ fn build_extensions(plan: &BuildPlan, w: &mut WheelBuilder) -> Result<(compile::
     Ok((stats, statics))
 }
 
-/// The pure-Python files of the wheels in `dir` (for `component-wheels`):
-/// everything outside `.dist-info` that is not a compiled module.
-fn wheel_python_files(dir: &Utf8Path) -> Result<Vec<(String, Vec<u8>)>> {
-    use std::io::Read;
-    let mut out = Vec::new();
+/// The wheels (`*.whl`) in `dir`, sorted.
+fn wheels_in(dir: &Utf8Path) -> Result<Vec<Utf8PathBuf>> {
     let mut wheels: Vec<Utf8PathBuf> = std::fs::read_dir(dir)
         .context(|| format!("cannot read the component-wheels directory {dir}"))?
         .flatten()
@@ -165,7 +165,15 @@ fn wheel_python_files(dir: &Utf8Path) -> Result<Vec<(String, Vec<u8>)>> {
         .filter(|p| p.extension() == Some("whl"))
         .collect();
     wheels.sort();
-    for w in wheels {
+    Ok(wheels)
+}
+
+/// The pure-Python files of the wheels in `dir` (for `component-wheels`):
+/// everything outside `.dist-info` that is not a compiled module.
+fn wheel_python_files(dir: &Utf8Path) -> Result<Vec<(String, Vec<u8>)>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    for w in wheels_in(dir)? {
         let f = std::fs::File::open(&w).context(|| format!("cannot open {w}"))?;
         let mut z = zip::ZipArchive::new(f).map_err(|e| Error::Other(format!("{w} is not a wheel: {e}")))?;
         for i in 0..z.len() {
@@ -205,11 +213,23 @@ fn make_component(
     for f in plan.python_files.iter().filter(|f| f.archive_path.ends_with(".py")) {
         files.push((f.archive_path.clone(), std::fs::read(&f.source).context(|| format!("cannot read {}", f.source))?));
     }
+    // The project's extension modules, then those of the component wheels;
+    // each keeps its symbols to itself, but one dotted name can be there once.
+    let project = format!("the project {}", plan.project.name);
+    let mut provided: Vec<(String, StaticModule)> = statics.into_iter().map(|m| (project.clone(), m)).collect();
     if let Some(dir) = &component.wheels_dir {
         files.extend(wheel_python_files(dir)?);
+        let wheels = wheels_in(dir)?;
+        let work = plan.build_dir.join("component-static");
+        if work.exists() {
+            std::fs::remove_dir_all(&work).context(|| format!("cannot clear {work}"))?;
+        }
+        let verbose = plan.compile.verbose;
+        provided.extend(crate::crossbuild::run::wheel_static_modules(python, sdk, &wheels, &work, verbose)?);
     }
+    crate::crossbuild::run::check_distinct(&provided)?;
     let spec = ComponentSpec {
-        modules: statics,
+        modules: provided.into_iter().map(|(_, m)| m).collect(),
         python_files: files,
         entry: component.entry.clone(),
         preinit: component.preinit,

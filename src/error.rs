@@ -129,6 +129,21 @@ pub enum Error {
         /// The command line.
         command: String,
     },
+    /// Two providers of the same dotted extension module in one static link
+    /// (`wasiwheel run`, a component): an interpreter's import table can hold
+    /// only one module of a name.
+    #[error(
+        "the extension module `{module}` is provided twice, by {first} and by {second}: a statically linked \
+         interpreter can hold only one module of a name; leave one of them out"
+    )]
+    ModuleClash {
+        /// The dotted module name.
+        module: String,
+        /// The first provider (a wheel, an installed distribution or the project).
+        first: String,
+        /// The second provider.
+        second: String,
+    },
     /// Another toolchain or target-CPython problem (a tool that cannot be run,
     /// a damaged prefix), already phrased for the user.
     #[error("{0}")]

@@ -55,7 +55,7 @@ pub struct ComponentPlan {
     pub entry: Entry,
     /// Pre-initialize with wizer.
     pub preinit: bool,
-    /// A directory of wheels whose pure-Python files go in too (absolute).
+    /// A directory of WASI wheels whose pure-Python files and extension modules go in too (absolute).
     pub wheels_dir: Option<Utf8PathBuf>,
     /// `component-hash-seed`: the secret value the string-hash secret of a
     /// pre-initialized component is derived from, with the project's name and

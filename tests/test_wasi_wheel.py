@@ -53,9 +53,11 @@ def test_wheel_contents(pip_built):
         manifest = json.loads(z.read(f"{dist}/static-extensions/manifest.json"))
     assert manifest["target"] == "wasm32-wasip1"
     assert manifest["sdk"]["major"] == 25
+    assert manifest["version"] == 2
+    # Unique init symbols in the static archives (length-prefixed dotted names).
     assert {m["name"]: m["init"] for m in manifest["modules"]} == {
-        "wasidemo._checksum": "PyInit__checksum",
-        "wasidemo.num._stats": "PyInit__stats",
+        "wasidemo._checksum": "PyInit_8wasidemo9_checksum",
+        "wasidemo.num._stats": "PyInit_8wasidemo3num6_stats",
     }
 
 

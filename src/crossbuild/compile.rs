@@ -8,7 +8,8 @@
 //! * native: a shared library (`cc -shared`);
 //! * WASI: a wasm dylib (`wasm-ld --shared --experimental-pic`, with a
 //!   `dylink.0` section) for dynamic-linking runtimes, and a static archive of
-//!   the same objects for relinking CPython statically.
+//!   the same objects for relinking CPython statically (combined into one
+//!   object whose symbols other modules cannot see: see `objlink`).
 
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
+use crate::crossbuild::objlink;
 use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
 use crate::model::lang::Profile;
@@ -584,22 +586,35 @@ pub fn link_extension(
     run_step(cmd, out, objects, &format!("linking extension module `{}`", ext.name), opts.verbose)
 }
 
-/// Write the static archive `out` of `objects` with the SDK's `llvm-ar`
-/// (deterministic: zero timestamps and owners). Returns the archiver's run time.
+/// Write the static archive `out` of the extension module `module` for static
+/// relinking: `inputs` (its objects, or an archive of them) combined into one
+/// relocatable object whose symbols are kept apart from other modules' and
+/// CPython's ([`objlink::namespace_objects`]: everything local but the init
+/// function, which is renamed [`objlink::unique_init`]), then archived with
+/// the SDK's `llvm-ar` (deterministic: zero timestamps and owners) as the
+/// archive's one member. Returns the linker's and archiver's run time.
 ///
-/// Errors: [`Error::ToolFailed`] with the archiver's output.
-pub fn archive(sdk: &WasiSdk, objects: &[Utf8PathBuf], out: &Utf8Path, opts: &CompileOptions) -> Result<Duration> {
-    if let Some(p) = out.parent() {
-        std::fs::create_dir_all(p).context(|| format!("cannot create {p}"))?;
-    }
+/// Errors: [`Error::ToolFailed`] with the linker's or archiver's output; as
+/// [`objlink::namespace_objects`] when the objects define no `PyInit_{leaf}`.
+pub fn archive(sdk: &WasiSdk, module: &str, inputs: &[Utf8PathBuf], out: &Utf8Path, verbose: bool) -> Result<Duration> {
+    let dir = out.parent().unwrap_or(Utf8Path::new("."));
+    std::fs::create_dir_all(dir).context(|| format!("cannot create {dir}"))?;
+    // The member's name is the module's; the object sits in its own directory
+    // so that `llvm-ar` (which stores base names) cannot mix modules up.
+    let member_dir = Utf8PathBuf::from(format!("{out}.d"));
+    std::fs::create_dir_all(&member_dir).context(|| format!("cannot create {member_dir}"))?;
+    let object = member_dir.join(format!("{module}.o"));
+    let mut took = objlink::namespace_objects(sdk, inputs, module, &object, verbose)?;
     let mut cmd = Command::new(sdk.ar());
-    cmd.arg("rcsD").arg(out.as_str()).args(objects.iter().map(|o| o.as_str()));
+    cmd.arg("rcsD").arg(out.as_str()).arg(object.as_str());
+    let objects = [object];
     let stamp = Utf8PathBuf::from(format!("{out}.stamp"));
-    if !(out.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == step_stamp(&cmd, objects))) {
+    if !(out.exists() && std::fs::read_to_string(&stamp).is_ok_and(|s| s == step_stamp(&cmd, &objects))) {
         // `ar r` adds to an existing archive: start from nothing.
         let _ = std::fs::remove_file(out);
     }
-    run_step(cmd, out, objects, &format!("archiving {out}"), opts.verbose)
+    took += run_step(cmd, out, &objects, &format!("archiving {out}"), verbose)?;
+    Ok(took)
 }
 
 #[cfg(test)]

@@ -18,7 +18,10 @@ use crate::error::{Error, IoContext, Result};
 pub struct StaticModule {
     /// Dotted module name (`pkg._core`).
     pub name: String,
-    /// Its init function symbol (`PyInit__core`).
+    /// Its init function symbol in the archive: the unique
+    /// [`crate::crossbuild::objlink::unique_init`] name (`PyInit_3pkg5_core`)
+    /// for archives wasiwheel namespaced, so that modules with the same last
+    /// name component, or named like a standard-library module, do not clash.
     pub init: String,
     /// Its static archive.
     pub archive: Utf8PathBuf,
@@ -46,8 +49,8 @@ pub fn c_string(s: &str) -> String {
 /// The C that registers `modules` with CPython: `#include <Python.h>`, an
 /// `extern` declaration of each init function, and
 /// `static int wasiwheel_register_modules(void)`, which calls
-/// `PyImport_AppendInittab` for each (dotted name → init function) and
-/// returns -1 on failure. Shared by relinked interpreters and components.
+/// `PyImport_AppendInittab` for each (dotted name → its unique init
+/// function) and returns -1 on failure. Shared by relinked interpreters and components.
 pub fn inittab_c(modules: &[StaticModule]) -> String {
     let mut s = String::from("#include <Python.h>\n\n");
     for m in modules {
@@ -76,8 +79,8 @@ pub fn main_c(modules: &[StaticModule]) -> String {
 ///
 /// Errors: [`Error::Toolchain`] when `python` has no relink record (not
 /// provisioned by wasiwheel) or is compile-only; [`Error::ToolFailed`] with the
-/// linker's output when linking fails (for example two modules with the same
-/// init symbol).
+/// linker's output when linking fails (for example two version-1 archives
+/// that were not namespaced, with the same init symbol).
 pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], verbose: bool) -> Result<Utf8PathBuf> {
     python.require_runnable("be relinked")?;
     let link = python.link_info()?;
@@ -172,15 +175,15 @@ mod tests {
     #[test]
     fn main_registers_modules() {
         let m = StaticModule {
-            name: "pkg._core".into(),
-            init: "PyInit__core".into(),
+            name: "pkg._json".into(),
+            init: crate::crossbuild::objlink::unique_init("pkg._json"),
             archive: "a.a".into(),
             libraries: vec![],
             cxx: false,
         };
         let c = main_c(&[m]);
-        assert!(c.contains("extern PyObject *PyInit__core(void);"));
-        assert!(c.contains("PyImport_AppendInittab(\"pkg._core\", PyInit__core)"));
+        assert!(c.contains("extern PyObject *PyInit_3pkg5_json(void);"));
+        assert!(c.contains("PyImport_AppendInittab(\"pkg._json\", PyInit_3pkg5_json)"));
         assert!(c.contains("return Py_BytesMain(argc, argv);"));
         assert!(c_string("a\"b\\\\").contains("\\\"b\\\\\\\\"));
     }

@@ -6,12 +6,15 @@ use std::io::Read;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::crossbuild::compile;
+use crate::crossbuild::objlink::{standard_init, unique_init};
 use crate::crossbuild::python::{check_abi, AbiContext, TargetPython};
 use crate::crossbuild::relink::{self, StaticModule};
-use crate::crossbuild::sdk;
+use crate::crossbuild::sdk::{self, WasiSdk};
 use crate::crossbuild::wasm::{self, Preopen, RunSpec};
 use crate::error::{Error, IoContext, Result};
-use crate::model::layout::{StaticManifest, STATIC_DIR};
+use crate::model::layout::{StaticManifest, STATIC_DIR, STATIC_MANIFEST_VERSION};
+use crate::model::names::is_extension_name;
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -109,6 +112,107 @@ fn installed_manifests(site: &Utf8Path) -> Result<Vec<(StaticManifest, Utf8PathB
     Ok(out)
 }
 
+/// The extension modules of static manifests `found` (origin, manifest, its
+/// directory), checked against `python` and ready to link with `sdk`, each
+/// with its origin. Version-2 archives are used as they are; version-1
+/// archives (objects as compiled, `init` = `PyInit_{leaf}`) are namespaced
+/// into `work` first (see [`compile::archive`]), so they too keep their
+/// symbols to themselves and register by their unique init function.
+///
+/// Errors: [`Error::Toolchain`] when a manifest is for another CPython version
+/// or WASI target, has an unknown version or names an invalid module; as
+/// [`compile::archive`] for version-1 archives.
+pub fn static_modules(
+    python: &TargetPython,
+    sdk: &WasiSdk,
+    found: Vec<(String, StaticManifest, Utf8PathBuf)>,
+    work: &Utf8Path,
+    verbose: bool,
+) -> Result<Vec<(String, StaticModule)>> {
+    let built = python.sdk().map(|s| s.major);
+    let target = python.target();
+    let mut modules = Vec::new();
+    for (origin, m, dir) in found {
+        if m.python != python.version || m.target != target {
+            return Err(Error::Toolchain(format!(
+                "{origin} is built for CPython {} on {}, but the interpreter is CPython {} on {target}",
+                m.python, m.target, python.version
+            )));
+        }
+        if !(1..=STATIC_MANIFEST_VERSION).contains(&m.version) {
+            return Err(Error::Toolchain(format!(
+                "{origin}: its {STATIC_DIR}/manifest.json has version {}, but this wasiwheel reads versions 1 to \
+                 {STATIC_MANIFEST_VERSION}: upgrade wasiwheel",
+                m.version
+            )));
+        }
+        if Some(m.sdk.major) != built {
+            crate::progress::status(&format!(
+                "warning: {origin} was built with WASI SDK {}, but CPython {} with WASI SDK {}",
+                m.sdk.major,
+                python.full_version(),
+                built.map(|b| b.to_string()).unwrap_or_else(|| "?".into())
+            ));
+        }
+        for e in m.modules {
+            if !is_extension_name(&e.name) || e.archive.split('/').any(|c| c == ".." || c.is_empty()) {
+                return Err(Error::Toolchain(format!(
+                    "{origin}: its {STATIC_DIR}/manifest.json names the module `{}` with the archive `{}`, which is \
+                     not a dotted module name and a relative path",
+                    e.name, e.archive
+                )));
+            }
+            let mut archive = dir.join(&e.archive);
+            let mut init = e.init;
+            if m.version == 1 && init == standard_init(&e.name) {
+                // Built before modules kept their symbols apart: do it now.
+                let namespaced = work.join(format!("{}.a", e.name));
+                compile::archive(sdk, &e.name, std::slice::from_ref(&archive), &namespaced, verbose)?;
+                archive = namespaced;
+                init = unique_init(&e.name);
+            }
+            let module = StaticModule { name: e.name, init, archive, libraries: e.libraries, cxx: e.language == "c++" };
+            modules.push((origin.clone(), module));
+        }
+    }
+    Ok(modules)
+}
+
+/// Check that no two of `modules` (origin, module) have the same dotted
+/// name: one interpreter can hold one module of a name.
+///
+/// Errors: [`Error::ModuleClash`] naming the module and both origins.
+pub fn check_distinct(modules: &[(String, StaticModule)]) -> Result<()> {
+    let mut seen: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+    for (origin, m) in modules {
+        if let Some(first) = seen.insert(&m.name, origin) {
+            return Err(Error::ModuleClash { module: m.name.clone(), first: first.into(), second: origin.clone() });
+        }
+    }
+    Ok(())
+}
+
+/// The static extension modules of the WASI wheels `wheels` (for a
+/// component), extracted under `work` and made ready to link with `sdk` as
+/// [`static_modules`] does, each with its wheel as origin.
+///
+/// Errors: as [`static_modules`]; [`Error::Other`] when a wheel cannot be read.
+pub fn wheel_static_modules(
+    python: &TargetPython,
+    sdk: &WasiSdk,
+    wheels: &[Utf8PathBuf],
+    work: &Utf8Path,
+    verbose: bool,
+) -> Result<Vec<(String, StaticModule)>> {
+    let mut found = Vec::new();
+    for w in wheels {
+        if let Some((m, dir)) = unpack_wheel(w, &work.join("site-packages"), &work.join("static"))? {
+            found.push((w.to_string(), m, dir));
+        }
+    }
+    static_modules(python, sdk, found, &work.join("namespaced"), verbose)
+}
+
 /// Run `python` with `req.wheels` (and the wheels installed in `req.sites`)
 /// under wasmtime: relink it with their extensions, using the SDK that built
 /// it; map its prefix at `/` and the unpacked wheels at `/site-packages`,
@@ -119,11 +223,12 @@ fn installed_manifests(site: &Utf8Path) -> Result<Vec<(StaticManifest, Utf8PathB
 ///
 /// Errors: [`Error::Toolchain`] when the SDK that built `python` is unknown or
 /// not installed (unless `req.allow_sdk_mismatch`), `python` is compile-only,
-/// or a wheel is for another CPython version or WASI target;
-/// [`Error::Compile`] when relinking fails; [`Error::Run`] when the guest traps.
+/// or a wheel is for another CPython version or WASI target (or has a
+/// manifest version this wasiwheel does not read); [`Error::ModuleClash`] when
+/// two wheels provide the same dotted module; [`Error::ToolFailed`] when
+/// relinking fails; [`Error::Run`] when the guest traps.
 pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
     python.require_runnable("run")?;
-    let target = python.target();
     let built = python.sdk().map(|s| s.major);
     let tmp = tempfile::Builder::new()
         .prefix("wasiwheel-run.")
@@ -158,32 +263,9 @@ pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
     if let Some(warning) = check_abi(python, &sdk.identity, req.allow_sdk_mismatch, AbiContext::Run)? {
         crate::progress::status(&warning);
     }
-    let mut modules = Vec::new();
-    for (origin, m, dir) in found {
-        if m.python != python.version || m.target != target {
-            return Err(Error::Toolchain(format!(
-                "{origin} is built for CPython {} on {}, but the interpreter is CPython {} on {target}",
-                m.python, m.target, python.version
-            )));
-        }
-        if Some(m.sdk.major) != built {
-            crate::progress::status(&format!(
-                "warning: {origin} was built with WASI SDK {}, but CPython {} with WASI SDK {}",
-                m.sdk.major,
-                python.full_version(),
-                built.map(|b| b.to_string()).unwrap_or_else(|| "?".into())
-            ));
-        }
-        for e in m.modules {
-            modules.push(StaticModule {
-                name: e.name,
-                init: e.init,
-                archive: dir.join(&e.archive),
-                libraries: e.libraries,
-                cxx: e.language == "c++",
-            });
-        }
-    }
+    let provided = static_modules(python, &sdk, found, &static_dir.join("namespaced"), req.verbose)?;
+    check_distinct(&provided)?;
+    let modules: Vec<StaticModule> = provided.into_iter().map(|(_, m)| m).collect();
     let stock = python.prefix.join(format!("bin/python{}.wasm", python.version));
     let wasm =
         if modules.is_empty() && stock.exists() { stock } else { relink::relink(python, &sdk, &modules, req.verbose)? };

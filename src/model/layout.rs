@@ -12,12 +12,20 @@ use crate::model::target::{PyVersion, WasiTarget};
 /// its `.dist-info` directory, with `manifest.json` beside them.
 pub const STATIC_DIR: &str = "static-extensions";
 
+/// The [`StaticManifest`] version wasiwheel writes: 2. In version 2 each
+/// archive holds one object whose only global definition is the module's
+/// unique init function (`PyInit_10markupsafe9_speedups` for
+/// `markupsafe._speedups`; its other symbols are local), and `init` names it.
+/// In version 1 the archive holds the module's objects as compiled and `init`
+/// is the standard `PyInit_{leaf}`.
+pub const STATIC_MANIFEST_VERSION: u32 = 2;
+
 /// The manifest of a WASI wheel's static extension archives
 /// (`{dist-info}/static-extensions/manifest.json`): what a static runtime
 /// needs to link the extensions into CPython.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StaticManifest {
-    /// Format version (1).
+    /// Format version: 1 or 2 ([`STATIC_MANIFEST_VERSION`]).
     pub version: u32,
     /// The WASI target the archives are for.
     pub target: WasiTarget,
@@ -34,7 +42,9 @@ pub struct StaticManifest {
 pub struct StaticModuleEntry {
     /// Dotted module name.
     pub name: String,
-    /// Its init function (`PyInit__core`).
+    /// Its init function in the archive: in version 2 the unique name
+    /// derived from the dotted name (`PyInit_3pkg5_core`), in version 1
+    /// `PyInit__core`.
     pub init: String,
     /// The archive, relative to the `static-extensions/` directory.
     pub archive: String,

@@ -24,7 +24,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     (
         "component-wheels",
         "WASIWHEEL_COMPONENT_WHEELS",
-        "directory of wheels whose pure-Python files go into the component too",
+        "directory of WASI wheels whose pure-Python files and extension modules go into the component too",
     ),
     (
         "component-preinit",
@@ -75,7 +75,7 @@ pub struct Settings {
     pub wasi_sdk: Option<Utf8PathBuf>,
     /// What to produce.
     pub artifact: Artifact,
-    /// Wheels whose pure-Python files also go into a component.
+    /// Wheels whose pure-Python files and extension modules also go into a component.
     pub component_wheels: Option<Utf8PathBuf>,
     /// Pre-initialize components with wizer.
     pub component_preinit: bool,

@@ -1,0 +1,1 @@
+"""A package with an extension module named `_json`."""

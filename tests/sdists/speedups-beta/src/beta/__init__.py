@@ -1,0 +1,1 @@
+"""The beta speedups sample."""

@@ -1,0 +1,1 @@
+"""The alpha-twin speedups sample."""
