@@ -478,8 +478,14 @@ impl BuildPlan {
             TargetPlan::Host { python } => python::extension_cflags(&python.cflags),
             TargetPlan::Wasi { python, .. } => python.extension_cflags(),
         };
-        let compile =
-            CompileOptions { jobs, profile: settings.profile, verbose: settings.verbose, python_cflags, prefix_maps };
+        let compile = CompileOptions {
+            jobs,
+            profile: settings.profile,
+            verbose: settings.verbose,
+            python_cflags,
+            prefix_maps,
+            fpcast_repair: settings.fpcast_repair,
+        };
         Ok(BuildPlan {
             root,
             project: pyproject.project,

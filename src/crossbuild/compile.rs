@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
+use crate::crossbuild::fpcast;
 use crate::crossbuild::objlink;
 use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
@@ -98,6 +99,9 @@ pub struct CompileOptions {
     /// `__FILE__`, debug info), so that artifacts do not depend on the
     /// directory they were built in.
     pub prefix_maps: Vec<(Utf8PathBuf, String)>,
+    /// Repair casts of functions to function-pointer types with more
+    /// parameters (WASI toolchains only; see [`crate::crossbuild::fpcast`]).
+    pub fpcast_repair: bool,
 }
 
 /// What a build did, for progress lines and measurements.
@@ -361,14 +365,22 @@ fn command_line(cmd: &Command) -> String {
 
 /// Compile one source unless its object is up to date. Returns the object,
 /// whether it was compiled, and the compiler's run time.
+///
+/// For a WASI toolchain with `opts.fpcast_repair`, the compile also asks for
+/// `-Wcast-function-type-strict` (its warnings are not shown unless the
+/// project asked for them); a source that has such casts is analysed and, if
+/// some need adapters, a rewritten copy is compiled instead (see
+/// [`crate::crossbuild::fpcast`]). The repair is part of the object's key and
+/// the original source part of its stamp.
 fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<Compiled> {
-    let mut cmd = job.tool.to_command();
+    let repair = job.wasi && opts.fpcast_repair;
     let key_material = format!(
-        "{}\n{:?}\n{:?}\n{}",
+        "{}\n{:?}\n{:?}\n{}{}",
         job.tool.path().display(),
         job.tool.args(),
         job.tool.get_envs().collect::<Vec<_>>(),
-        job.source
+        job.source,
+        if repair { format!("\nfpcast-repair {}", fpcast::VERSION) } else { String::new() }
     );
     let key = &crate::files::sha256_hex(key_material.as_bytes())[..16];
     let stem = job.source.file_stem().unwrap_or("src");
@@ -385,7 +397,58 @@ fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<C
         }
     }
     let _ = std::fs::remove_file(&stamp);
+    let asked_for_warning =
+        job.tool.args().iter().any(|a| a == fpcast::WARNING_FLAG || a == "-Weverything");
+    let mut cmd = job.tool.to_command();
+    if repair && !asked_for_warning {
+        cmd.args([fpcast::WARNING_FLAG, "-Wno-error=cast-function-type-strict"]);
+    }
     cmd.args(["-MD", "-MF", depfile.as_str(), "-c", job.source.as_str(), "-o", obj.as_str()]);
+    let (diagnostics, mut took) = run_compiler(job, cmd, &obj, opts, "")?;
+    let shown = if repair && !asked_for_warning { fpcast::strip_cast_warnings(&diagnostics) } else { diagnostics.clone() };
+    if !shown.trim().is_empty() {
+        eprint!("{shown}");
+    }
+    let mut extra_deps = Vec::new();
+    if repair {
+        if let Some(copy) = fpcast_copy(job, &diagnostics, obj_dir, &format!("{stem}-{key}"), &mut took)? {
+            let mut cmd = job.tool.to_command();
+            if let Some(dir) = job.source.parent() {
+                cmd.arg("-iquote").arg(if dir.as_str().is_empty() { "." } else { dir.as_str() });
+            }
+            cmd.args(["-MD", "-MF", depfile.as_str(), "-c", copy.as_str(), "-o", obj.as_str()]);
+            let hint = "\nhint: this is wasiwheel's rewritten copy of the source (function-pointer cast repair, \
+                        docs/toolchains.md); build with -C fpcast-repair=false to compile the original";
+            let (_, t) = run_compiler(job, cmd, &obj, opts, hint)?;
+            took += t;
+            extra_deps.extend(dep_of(job.source.as_str()));
+        }
+    }
+    // Record the inputs (the source and every header) for the next build.
+    let mut deps: Vec<Dep> = std::fs::read_to_string(&depfile)
+        .map(|t| parse_depfile(&t))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|p| dep_of(p))
+        .collect();
+    deps.extend(extra_deps);
+    if !deps.is_empty() {
+        let _ = std::fs::write(&stamp, serde_json::to_string(&deps).unwrap_or_default());
+    }
+    Ok((obj, true, took))
+}
+
+/// Run one compile command; returns its diagnostics and run time.
+///
+/// Errors: [`Error::Toolchain`] when the compiler cannot be started,
+/// [`Error::CompileFailed`] (with `extra_hint` appended) when it fails.
+fn run_compiler(
+    job: &Job,
+    mut cmd: Command,
+    obj: &Utf8Path,
+    opts: &CompileOptions,
+    extra_hint: &str,
+) -> Result<(String, Duration)> {
     if opts.verbose {
         crate::progress::status(&command_line(&cmd));
     }
@@ -396,30 +459,86 @@ fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<C
     let took = start.elapsed();
     let diagnostics = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     if !out.status.success() {
-        let _ = std::fs::remove_file(&obj);
+        let _ = std::fs::remove_file(obj);
         let hint = if job.wasi { wasi_hint(&diagnostics).map(|h| format!("\nhint: {h}")) } else { None };
         return Err(Error::CompileFailed {
             source_file: job.source.to_path_buf(),
             status: out.status.to_string(),
             diagnostics: diagnostics.trim_end().to_string(),
-            hint: hint.unwrap_or_default(),
+            hint: format!("{}{extra_hint}", hint.unwrap_or_default()),
             command: command_line(&cmd),
         });
     }
-    if !diagnostics.trim().is_empty() {
-        eprint!("{diagnostics}");
+    Ok((diagnostics, took))
+}
+
+/// The function-pointer cast repair of one source: when the first compile's
+/// `diagnostics` or the source text show casts worth analysing, read clang's
+/// AST dump of the source, print the casts that cannot be repaired, and write
+/// the rewritten copy `{base}.fpcast.{ext}` under `obj_dir` if any cast needs
+/// an adapter. Returns the copy's path, or `None` when the object compiled
+/// from the original source is right as it is. Adds the analysis time to `took`.
+///
+/// Errors: [`Error::Toolchain`] when clang cannot produce or wasiwheel cannot
+/// read the AST dump; [`Error::Io`] when the copy cannot be written.
+fn fpcast_copy(
+    job: &Job,
+    diagnostics: &str,
+    obj_dir: &Utf8Path,
+    base: &str,
+    took: &mut Duration,
+) -> Result<Option<Utf8PathBuf>> {
+    let bytes = std::fs::read(job.source).context(|| format!("cannot read {}", job.source))?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        if diagnostics.contains("[-Wcast-function-type-strict]") {
+            eprintln!(
+                "{}: warning: wasiwheel: the source is not UTF-8, so its function-pointer casts were not \
+                 repaired; calls through them may trap on WebAssembly",
+                job.source
+            );
+        }
+        return Ok(None);
+    };
+    if !fpcast::needs_analysis(diagnostics, &text) {
+        return Ok(None);
     }
-    // Record the inputs (the source and every header) for the next build.
-    let deps: Vec<Dep> = std::fs::read_to_string(&depfile)
-        .map(|t| parse_depfile(&t))
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|p| dep_of(p))
-        .collect();
-    if !deps.is_empty() {
-        let _ = std::fs::write(&stamp, serde_json::to_string(&deps).unwrap_or_default());
+    let start = Instant::now();
+    let mut cmd = job.tool.to_command();
+    cmd.args(["-fsyntax-only", "-Xclang", "-ast-dump=json", job.source.as_str()]);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+    let what = || format!("the function-pointer cast analysis of {} (clang -Xclang -ast-dump=json)", job.source);
+    let mut child = cmd.spawn().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", what())))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    // The dump nests as deep as the code does: parse it on a thread with a large stack.
+    let parsed = std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn_scoped(s, move || fpcast::parse_ast(stdout))
+            .map(|h| h.join().unwrap_or_else(|_| Err("the reader panicked".to_string())))
+    })
+    .map_err(|e| Error::Toolchain(format!("cannot start {}: {e}", what())))?;
+    let status = child.wait().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", what())))?;
+    if !status.success() {
+        return Err(Error::Toolchain(format!(
+            "{} failed ({status}); build with -C fpcast-repair=false to skip it",
+            what()
+        )));
     }
-    Ok((obj, true, took))
+    let ast = parsed.map_err(|e| Error::Toolchain(format!("cannot read {}: {e}", what())))?;
+    let analysis = fpcast::analyze(&ast, job.source.as_str());
+    *took += start.elapsed();
+    for w in &analysis.warnings {
+        eprintln!("{w}");
+    }
+    if analysis.adapters.is_empty() {
+        return Ok(None);
+    }
+    let rewritten = fpcast::rewrite(&text, job.source.as_str(), &analysis)
+        .map_err(|e| Error::Toolchain(format!("cannot repair the function-pointer casts of {}: {e}", job.source)))?;
+    let ext = job.source.extension().unwrap_or("c");
+    let copy = obj_dir.join(format!("{base}.fpcast.{ext}"));
+    std::fs::write(&copy, rewritten).context(|| format!("cannot write {copy}"))?;
+    Ok(Some(copy))
 }
 
 /// What WASI lacks, recognised in a compiler's diagnostics: the header or

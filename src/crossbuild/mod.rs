@@ -5,6 +5,7 @@ pub mod cache;
 pub mod compile;
 pub mod component;
 pub mod download;
+pub mod fpcast;
 pub mod objlink;
 pub mod pyconfig;
 pub mod python;

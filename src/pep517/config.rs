@@ -50,6 +50,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
     ("jobs", "WASIWHEEL_JOBS", "parallel compiler processes (default: number of CPUs)"),
     ("verbose", "WASIWHEEL_VERBOSE", "true: print every compiler and linker command"),
     ("profile", "WASIWHEEL_PROFILE", "release (default, -O2) or debug (-O0 -g)"),
+    (
+        "fpcast-repair",
+        "WASIWHEEL_FPCAST_REPAIR",
+        "false: do not adapt functions cast to function-pointer types with more parameters (default true)",
+    ),
 ];
 
 /// What the build produces.
@@ -94,6 +99,8 @@ pub struct Settings {
     pub verbose: bool,
     /// Optimisation profile.
     pub profile: Profile,
+    /// Repair function-pointer casts that trap on WebAssembly (WASI builds; default true).
+    pub fpcast_repair: bool,
 }
 
 /// Where a setting's value came from, for error messages.
@@ -157,7 +164,7 @@ impl Settings {
             }
         }
 
-        let mut s = Settings { component_preinit: true, ..Settings::default() };
+        let mut s = Settings { component_preinit: true, fpcast_repair: true, ..Settings::default() };
         for (key, (value, var)) in values {
             let from = origin(key, var);
             let value = value.trim().to_string();
@@ -208,6 +215,7 @@ impl Settings {
                     })?)
                 }
                 "verbose" => s.verbose = parse_bool(&from, &value)?,
+                "fpcast-repair" => s.fpcast_repair = value.is_empty() || parse_bool(&from, &value)?,
                 "profile" => {
                     s.profile = match value.as_str() {
                         "" | "release" => Profile::Release,
