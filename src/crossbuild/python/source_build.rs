@@ -170,7 +170,7 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
             // Only the WASI configure sees the libraries: they are wasm32 archives.
             c.envs(built_deps.iter().flat_map(|d| d.configure_env.iter().map(|(k, v)| (k, v))));
         }
-        build_step(c, &log, opts.verbose, &format!("wasi.py {sub}"))?;
+        build_step(c, &log, opts.verbose, &format!("{} {driver} {sub}", opts.host_python))?;
     }
     let cross = checkout.join("cross-build").join(target.triple());
     let cross = if cross.exists() { cross } else { checkout.join("cross-build/wasm32-wasi") };
