@@ -136,6 +136,16 @@ enum PythonCommand {
         /// The host Python that runs CPython's build driver.
         #[arg(long, default_value = "python3", env = "WASIWHEEL_HOST_PYTHON")]
         host_python: String,
+        /// The source of a C library a standard-library module needs, as NAME=FILE (repeatable): zlib (zlib),
+        /// bzip2 (_bz2), xz (_lzma), sqlite3 (_sqlite3). FILE must be one of the pinned Debian source archives
+        /// of NAME (checked by sha256); xz and sqlite3 also need Debian's patch tarball. Libraries without a
+        /// source are left out, and so are their modules.
+        #[arg(long = "with-source", value_name = "NAME=FILE", value_parser = parse_with_source)]
+        with_source: Vec<(String, Utf8PathBuf)>,
+        /// A directory holding the pinned source archives under their Debian file names (as
+        /// .ci/fetch-stdlib-sources leaves them); used for the libraries not given with --with-source.
+        #[arg(long = "with-sources", value_name = "DIR")]
+        with_sources: Option<Utf8PathBuf>,
         /// Stream the build's output instead of logging it.
         #[arg(short, long)]
         verbose: bool,
@@ -238,6 +248,13 @@ fn parse_target(s: &str) -> std::result::Result<WasiTarget, String> {
         .ok_or_else(|| format!("`{s}` is not a WASI target: use one of {}", WasiTarget::SPELLINGS.join(", ")))
 }
 
+fn parse_with_source(s: &str) -> std::result::Result<(String, Utf8PathBuf), String> {
+    match s.split_once('=') {
+        Some((n, f)) if !n.is_empty() && !f.is_empty() => Ok((n.to_string(), Utf8PathBuf::from(f))),
+        _ => Err(format!("`{s}` is not NAME=FILE (e.g. zlib=zlib_1.3.dfsg+really1.3.1.orig.tar.gz)")),
+    }
+}
+
 fn parse_env(s: &str) -> std::result::Result<(String, String), String> {
     s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("`{s}` is not NAME=VALUE"))
 }
@@ -321,12 +338,26 @@ fn pick_sdk(version: PyVersion, major: Option<u32>, wasi_sdk: Option<&Utf8Path>)
 
 fn cmd_python(c: PythonCommand) -> Result<i32> {
     match c {
-        PythonCommand::Install { version, source, sdk: major, wasi_sdk, host_python, verbose } => {
+        PythonCommand::Install {
+            version,
+            source,
+            sdk: major,
+            wasi_sdk,
+            host_python,
+            with_source,
+            with_sources,
+            verbose,
+        } => {
+            let with_source =
+                with_source.into_iter().map(|(n, f)| Ok((n, absolute(&f)?))).collect::<Result<Vec<_>>>()?;
+            let with_sources = with_sources.as_deref().map(absolute).transpose()?;
+            // Checked against the pins before anything is built.
+            let deps = python::deps::choose_sources(&with_source, with_sources.as_deref())?;
             let sdk = pick_sdk(version, major, wasi_sdk.as_deref())?;
             let self_command = SELF_COMMAND.get().cloned().unwrap_or_else(|| vec!["wasiwheel".into()]);
             python::install_from_source(
                 version,
-                &python::InstallOptions { source: absolute(&source)?, sdk, host_python, self_command, verbose },
+                &python::InstallOptions { source: absolute(&source)?, sdk, host_python, self_command, verbose, deps },
             )?;
         }
         PythonCommand::Assemble { version, headers, native_pyconfig, sdk: major, wasi_sdk, target } => {
@@ -344,7 +375,14 @@ fn cmd_python(c: PythonCommand) -> Result<i32> {
             for p in all {
                 let sdk = p.sdk().map(|s| s.to_string()).unwrap_or_else(|| "SDK unknown".into());
                 let kind = if p.is_compile_only() { " (compile-only)" } else { "" };
-                println!("CPython {:<8} {}  {}  {}{}", p.full_version(), p.target(), sdk, p.prefix, kind);
+                // The standard-library C libraries built in, with the modules they enable.
+                let libs: Vec<String> = p
+                    .libraries()
+                    .iter()
+                    .map(|l| format!("+{} {} ({})", l.name, l.version, l.modules.join(" ")))
+                    .collect();
+                let libs = if libs.is_empty() { String::new() } else { format!("  {}", libs.join(" ")) };
+                println!("CPython {:<8} {}  {}  {}{}{}", p.full_version(), p.target(), sdk, p.prefix, kind, libs);
             }
         }
     }
@@ -509,6 +547,18 @@ mod tests {
             (
                 "python_install_not_an_sdk",
                 &["python", "install", "3.13", "--source", "/x.tar.xz", "--wasi-sdk", "/nonexistent"],
+            ),
+            (
+                "python_install_unknown_library",
+                &["python", "install", "3.13", "--source", "/x.tar.xz", "--with-source", "lzma=/x.tar.xz"],
+            ),
+            (
+                "python_install_missing_library_source",
+                &["python", "install", "3.13", "--source", "/x.tar.xz", "--with-source", "zlib=/nonexistent.tar.gz"],
+            ),
+            (
+                "python_install_bad_with_source",
+                &["python", "install", "3.13", "--source", "/x.tar.xz", "--with-source", "zlib"],
             ),
             ("python_assemble_bad_target", &["python", "assemble", "3.14", "--headers", "/x", "--target", "wasm64"]),
             ("unknown_command", &["frobnicate"]),

@@ -2,6 +2,7 @@
 //! CPythons ("cross envs": install prefixes of a WASI CPython build).
 
 mod assemble;
+pub mod deps;
 mod host;
 mod source_build;
 
@@ -10,6 +11,7 @@ pub use host::HostPython;
 pub use source_build::{install_from_source, InstallOptions};
 
 use std::collections::BTreeMap;
+use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
@@ -40,6 +42,11 @@ pub struct PythonRecord {
     /// True when the prefix has headers only and cannot be run.
     #[serde(default)]
     pub compile_only: bool,
+    /// The C libraries built into it for standard-library modules (zlib, bzip2,
+    /// xz, sqlite3; see [`deps`]), with their versions and source sha256s.
+    /// Their archives are in `link_libs`.
+    #[serde(default)]
+    pub libraries: Vec<deps::LibraryRecord>,
 }
 
 /// A target WASI CPython: an install prefix with `include/python3.X/`, the
@@ -249,6 +256,12 @@ impl TargetPython {
         self.record.as_ref().map(|r| r.target).unwrap_or(WasiTarget::P1)
     }
 
+    /// The C libraries wasiwheel built into it for standard-library modules
+    /// (empty for prefixes it did not build, or built without them).
+    pub fn libraries(&self) -> &[deps::LibraryRecord] {
+        self.record.as_ref().map(|r| r.libraries.as_slice()).unwrap_or_default()
+    }
+
     /// Full version (`3.13.5`) if known.
     pub fn full_version(&self) -> String {
         self.record.as_ref().map(|r| r.version.clone()).unwrap_or_else(|| self.version.to_string())
@@ -263,6 +276,29 @@ fn py_version_in(path: &Utf8Path) -> Result<String> {
     text.lines()
         .find_map(|l| l.strip_prefix("#define PY_VERSION").map(|v| v.trim().trim_matches('"').to_string()))
         .ok_or_else(|| Error::Toolchain(format!("{path} has no PY_VERSION")))
+}
+
+/// Run one step of the CPython build, logging to `log` unless verbose.
+fn build_step(mut cmd: Command, log: &Utf8Path, verbose: bool, what: &str) -> Result<()> {
+    if !verbose {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .context(|| format!("cannot open the build log {log}"))?;
+        let f2 = f.try_clone().context(|| format!("cannot open the build log {log}"))?;
+        cmd.stdout(f).stderr(f2);
+    }
+    let status = cmd.status().map_err(|e| Error::Toolchain(format!("cannot run {what}: {e}")))?;
+    if !status.success() {
+        let tail = std::fs::read_to_string(log)
+            .map(|t| t.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default();
+        return Err(Error::Toolchain(format!(
+            "building CPython failed at: {what} ({status}).\nLast lines of {log}:\n{tail}"
+        )));
+    }
+    Ok(())
 }
 
 /// Split a make-variable value into arguments (values in sysconfigdata are
@@ -363,12 +399,14 @@ pub fn installed() -> Result<Vec<TargetPython>> {
         }
     }
     // Runnable interpreters sort after compile-only ones of the same version,
-    // so that the newest runnable one is preferred.
+    // and those with more standard-library C libraries after those with fewer,
+    // so that the newest runnable, most complete one is preferred.
     let compile_only = |p: &TargetPython| p.record.as_ref().is_some_and(|r| r.compile_only);
     out.sort_by(|a, b| {
         a.version
             .cmp(&b.version)
             .then_with(|| compile_only(b).cmp(&compile_only(a)))
+            .then_with(|| a.libraries().len().cmp(&b.libraries().len()))
             .then_with(|| a.prefix.cmp(&b.prefix))
     });
     Ok(out)

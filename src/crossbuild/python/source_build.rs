@@ -6,7 +6,7 @@ use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use super::{installed, link_inputs, py_version_in, PythonRecord, TargetPython};
+use super::{build_step, deps, installed, link_inputs, py_version_in, PythonRecord, TargetPython};
 use crate::crossbuild::cache;
 use crate::error::{Error, IoContext, Result};
 use crate::model::target::{PyVersion, WasiTarget};
@@ -24,6 +24,10 @@ pub struct InstallOptions {
     pub self_command: Vec<String>,
     /// Stream the build's output instead of logging it to a file.
     pub verbose: bool,
+    /// The C libraries to build for standard-library modules (checked against
+    /// the pins by [`deps::choose_sources`]); none chosen means those modules
+    /// are left out.
+    pub deps: deps::DepSources,
 }
 
 fn shell_quote(s: &str) -> String {
@@ -34,39 +38,23 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
-/// Run one step of the CPython build, logging to `log` unless verbose.
-fn build_step(mut cmd: Command, log: &Utf8Path, verbose: bool, what: &str) -> Result<()> {
-    if !verbose {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .context(|| format!("cannot open the build log {log}"))?;
-        let f2 = f.try_clone().context(|| format!("cannot open the build log {log}"))?;
-        cmd.stdout(f).stderr(f2);
-    }
-    let status = cmd.status().map_err(|e| Error::Toolchain(format!("cannot run {what}: {e}")))?;
-    if !status.success() {
-        let tail = std::fs::read_to_string(log)
-            .map(|t| t.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default();
-        return Err(Error::Toolchain(format!(
-            "building CPython failed at: {what} ({status}).\nLast lines of {log}:\n{tail}"
-        )));
-    }
-    Ok(())
-}
-
 /// Build CPython from the source tarball `opts.source` for wasm32-wasip1 with
 /// `opts.sdk`, using CPython's own WASI build driver (`Tools/wasm/wasi.py`)
 /// with wasiwheel's embedded wasmtime as the host runner; install the prefix
 /// (plus the static libraries needed to relink `python.wasm`) into the cache
-/// as `python/{version}-wasm32-wasip1-sdk{N}` with a `wasiwheel-python.json`
-/// record of the SDK that built it. Returns the installed CPython (an
-/// existing install of the same source and SDK is returned as it is).
+/// as `python/{version}-wasm32-wasip1-sdk{N}` (with `-stdlib-{key}` appended
+/// when `opts.deps` chose libraries: the key is their sources' sha256s) with
+/// a `wasiwheel-python.json` record of the SDK and libraries that built it.
+/// The libraries of `opts.deps` are built first ([`deps::build`]) and given to
+/// CPython's `configure` (`ZLIB_CFLAGS`/`ZLIB_LIBS`, …); their archives are
+/// kept in `lib/wasiwheel-static/` and listed in the record's `link_libs`.
+/// Returns the installed CPython (an existing install of the same source,
+/// libraries and SDK is returned as it is).
 ///
-/// Errors: [`Error::Toolchain`] when the tarball is not CPython `version`, or
-/// a build step fails (with the tail of the build log and its path).
+/// Errors: [`Error::Toolchain`] when the tarball is not CPython `version`, a
+/// host tool a library needs is missing, a build step fails (with the tail
+/// of the build log and its path), or `configure` did not enable a module
+/// whose library was built.
 pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<TargetPython> {
     let target = WasiTarget::P1;
     if !opts.source.is_file() {
@@ -77,10 +65,18 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
     }
     let sha = crate::files::sha256_file(&opts.source)?;
     let major = opts.sdk.identity.major;
-    let _lock = cache::lock(&format!("python-{}-sdk{major}", &sha[..12]))?;
+    deps::check_host_tools(&opts.deps)?;
+    let libraries = opts.deps.records();
+    let deps_key = opts.deps.key();
+    let suffix = deps_key.as_ref().map(|k| format!("-stdlib-{k}")).unwrap_or_default();
+    let _lock = cache::lock(&format!("python-{}-sdk{major}{suffix}", &sha[..12]))?;
     for p in installed()? {
         if let Some(r) = &p.record {
-            if r.source_sha256.as_deref() == Some(sha.as_str()) && r.sdk.major == major && r.target == target {
+            if r.source_sha256.as_deref() == Some(sha.as_str())
+                && r.sdk.major == major
+                && r.target == target
+                && r.libraries == libraries
+            {
                 crate::progress::status(&format!(
                     "CPython {} for {target} built with WASI SDK {major} is already installed at {}",
                     r.version, p.prefix
@@ -89,14 +85,22 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
             }
         }
     }
-    let step = crate::progress::Step::start(format!("building CPython {version} for {target} with WASI SDK {major}"));
-    let build_root = cache::dir("build")?.join(format!("cpython-{}-{target}-sdk{major}", &sha[..12]));
+    let missing = opts.deps.missing();
+    if !missing.is_empty() {
+        crate::progress::status(&format!(
+            "building without the standard-library modules {}: no source given for {} (give them with \
+             --with-source NAME=FILE or --with-sources DIR; .ci/fetch-stdlib-sources fetches them)",
+            missing.iter().flat_map(|l| l.modules.iter().copied()).collect::<Vec<_>>().join(", "),
+            missing.iter().map(|l| format!("{} {}", l.name, l.version)).collect::<Vec<_>>().join(", "),
+        ));
+    }
+    let build_root = cache::dir("build")?.join(format!("cpython-{}-{target}-sdk{major}{suffix}", &sha[..12]));
     if build_root.exists() {
         std::fs::remove_dir_all(&build_root).context(|| format!("cannot clear {build_root}"))?;
     }
     std::fs::create_dir_all(&build_root).context(|| format!("cannot create {build_root}"))?;
     let log = build_root.join("build.log");
-    step.set(&format!("unpacking {} (log: {log})", opts.source));
+    crate::progress::status(&format!("unpacking {} (log: {log})", opts.source));
     build_step(
         {
             let mut c = Command::new("tar");
@@ -133,11 +137,21 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
             CPython 3.11 and newer"
             ))
         })?;
+    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let built_deps = if opts.deps.chosen.is_empty() {
+        None
+    } else {
+        let names = libraries.iter().map(|l| format!("{} {}", l.name, l.version)).collect::<Vec<_>>().join(", ");
+        let step = crate::progress::Step::start(format!("building {names}"));
+        let built = deps::build(&opts.deps, &opts.sdk, &build_root.join("deps"), jobs, &step, &log)?;
+        step.done();
+        Some(built)
+    };
+    let step = crate::progress::Step::start(format!("building CPython {version} for {target} with WASI SDK {major}"));
     let runner = format!(
         "{} exec --dir {{HOST_DIR}}::{{GUEST_DIR}} --env {{ENV_VAR_NAME}}={{ENV_VAR_VALUE}}",
         opts.self_command.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
     );
-    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     for (sub, what) in [
         ("configure-build-python", "configuring the build Python"),
         ("make-build-python", "compiling the build Python (native)"),
@@ -153,11 +167,14 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
             .env("MAKEFLAGS", format!("-j{jobs}"));
         if sub == "configure-host" {
             c.args(["--wasi-sdk", opts.sdk.root.as_str(), "--host-runner", &runner]);
+            // Only the WASI configure sees the libraries: they are wasm32 archives.
+            c.envs(built_deps.iter().flat_map(|d| d.configure_env.iter().map(|(k, v)| (k, v))));
         }
-        build_step(c, &log, opts.verbose, &format!("wasi.py {sub}"))?;
+        build_step(c, &log, opts.verbose, &format!("{} {driver} {sub}", opts.host_python))?;
     }
     let cross = checkout.join("cross-build").join(target.triple());
     let cross = if cross.exists() { cross } else { checkout.join("cross-build/wasm32-wasi") };
+    check_modules_enabled(&cross, &libraries)?;
 
     step.set("installing the prefix");
     let staging = crate::files::staging_dir(&cache::dir("python")?, &format!("{full_version}-{target}-sdk{major}"))?;
@@ -209,10 +226,11 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
         link_libs,
         link_args,
         compile_only: false,
+        libraries,
     };
     std::fs::write(prefix.join("wasiwheel-python.json"), serde_json::to_string_pretty(&record).expect("serialisable"))
         .context(|| format!("cannot write {prefix}/wasiwheel-python.json"))?;
-    let dest = cache::dir("python")?.join(format!("{full_version}-{target}-sdk{major}"));
+    let dest = cache::dir("python")?.join(format!("{full_version}-{target}-sdk{major}{suffix}"));
     if dest.exists() {
         std::fs::remove_dir_all(&dest).context(|| format!("cannot replace {dest}"))?;
     }
@@ -225,6 +243,33 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
         opts.sdk.identity
     ));
     Ok(p)
+}
+
+/// Check that CPython's `configure` enabled every module whose library was
+/// built (`MODULE_{NAME}_STATE=yes` in the cross build's Makefile): it
+/// silently leaves a module out when its checks fail.
+///
+/// Errors: [`Error::Toolchain`] naming the module, its state and `config.log`.
+fn check_modules_enabled(cross: &Utf8Path, libraries: &[deps::LibraryRecord]) -> Result<()> {
+    if libraries.is_empty() {
+        return Ok(());
+    }
+    let mk = cross.join("Makefile");
+    let text = std::fs::read_to_string(&mk).context(|| format!("cannot read {mk}"))?;
+    for l in libraries {
+        for m in &l.modules {
+            let key = format!("MODULE_{}_STATE=", m.to_uppercase());
+            let state = text.lines().find_map(|line| line.strip_prefix(&key)).map(str::trim).unwrap_or("missing");
+            if state != "yes" {
+                return Err(Error::Toolchain(format!(
+                    "CPython's configure did not enable `{m}` (state: {state}) although {} {} was built for it: \
+                     see {}/config.log",
+                    l.name, l.version, cross
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every `*.a` below `dir`.
