@@ -159,7 +159,7 @@ def test_static_index_read_by_pip_and_uv(tmp_path, wheelhouse_dir, wasiwheel_cli
     wh, _ = wheelhouse_dir
     site = tmp_path / "site"
     proc = run_index(wasiwheel_cli, wh, site)
-    assert "wrote 6 project page(s) and the root" in proc.stderr, proc.stderr
+    assert "wrote 7 project page(s) and the root" in proc.stderr, proc.stderr
     root = json.loads((site / "index.json").read_text())
     names = [p["name"] for p in root["projects"]]
     assert names == ["attrs", "python-dateutil", "regapp", "regdep-a", "regdep-b", "six", "wasidemo"], names

@@ -40,18 +40,19 @@ impl MarkerEnvironment {
     }
 
     /// Every marker variable and its value: WASI CPython has `sys.platform ==
-    /// "wasi"`, `os.name == "posix"`, no `uname` (so `platform.system()`,
-    /// `release()` and `version()` are empty) and `platform.machine() ==
-    /// "wasm32"`.
+    /// "wasi"`, `os.name == "posix"`, and wasi-libc's `uname()` gives
+    /// `platform.system() == "wasi"`, `release()` and `version()` `"0.0.0"`,
+    /// `machine() == "wasm32"` (measured inside CPython 3.13 built with WASI
+    /// SDK 25; tests/test_registry.py compares with `packaging` there).
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
         vec![
             ("implementation_name", "cpython".into()),
             ("implementation_version", self.python_full_version.clone()),
             ("os_name", "posix".into()),
             ("platform_machine", "wasm32".into()),
-            ("platform_release", String::new()),
-            ("platform_system", String::new()),
-            ("platform_version", String::new()),
+            ("platform_release", "0.0.0".into()),
+            ("platform_system", "wasi".into()),
+            ("platform_version", "0.0.0".into()),
             ("python_full_version", self.python_full_version.clone()),
             ("platform_python_implementation", "CPython".into()),
             ("python_version", self.python_version.clone()),
@@ -246,7 +247,7 @@ mod tests {
         let env: serde_json::Value = serde_json::from_str(&t.markers.to_json()).unwrap();
         assert_eq!(env["sys_platform"], "wasi");
         assert_eq!(env["platform_machine"], "wasm32");
-        assert_eq!(env["platform_system"], "");
+        assert_eq!(env["platform_system"], "wasi");
         assert_eq!(env["python_full_version"], "3.13.5");
         assert_eq!(env["python_version"], "3.13");
         let req = InstallRequest {
