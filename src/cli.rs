@@ -52,6 +52,67 @@ enum Command {
     Exec(ExecArgs),
     /// Print the wheel tags for a target and the `pip install` line that installs such wheels.
     Tags(TagsArgs),
+    /// Write (or update) a static PEP 503/691 package index of a directory of wheels and sdists.
+    Index(IndexArgs),
+    /// Install requirements for a WASI target CPython (its tags and environment markers) into a directory.
+    Install(InstallArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(long_about = "Write a static simple-repository index (PEP 503 HTML and PEP 691 JSON, PEP 658/714 metadata \
+        files, sha256 fragments, Requires-Python) of the wheels and sdists in WHEELHOUSE to SITE. Every file is \
+        checked first (a zip with METADATA whose name and version match the file name, RECORD hashes); a corrupt \
+        one is refused and nothing is written. Run it again after adding wheels: only new or changed files are \
+        read and only their projects' pages are rewritten. Serve SITE with any static web server or use it as \
+        --index-url file:///path/to/SITE (docs/registry.md).")]
+struct IndexArgs {
+    /// The directory of wheels (and sdists) to index.
+    wheelhouse: Utf8PathBuf,
+    /// The site directory to write (new, empty, or written by an earlier `wasiwheel index`).
+    #[arg(short = 'o', long = "output", value_name = "SITE")]
+    output: Utf8PathBuf,
+}
+
+#[derive(Args, Debug)]
+#[command(long_about = "Install requirements and their dependencies for a WASI target CPython into --target SITEDIR, \
+        for `wasiwheel run --site SITEDIR`. pip resolves, with the target's wheel tags (`wasiwheel tags`) and with \
+        environment markers evaluated as the WASI CPython would (sys_platform == \"wasi\", platform_machine == \
+        \"wasm32\", its python_full_version; `--show-markers` prints them). Only wheels are installed: pure ones \
+        and WASI ones whose tags fit (build others with `wasiwheel build`).")]
+struct InstallArgs {
+    /// Requirement specifiers (PEP 508), e.g. `attrs` or `wasidemo==0.3.0`.
+    #[arg(value_name = "REQ")]
+    requirements: Vec<String>,
+    /// Install the requirements listed in FILE (repeatable).
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    requirement_files: Vec<Utf8PathBuf>,
+    /// The target CPython version (a runnable one from the cache gives the full version and WASI SDK).
+    #[arg(long, value_name = "VERSION")]
+    python: Option<PyVersion>,
+    /// A target CPython install prefix instead.
+    #[arg(long = "python-prefix", value_name = "DIR", conflicts_with = "python")]
+    python_prefix: Option<Utf8PathBuf>,
+    /// Install wheels of this WASI SDK major (default: the SDK that built the target CPython).
+    #[arg(long, value_name = "N")]
+    sdk: Option<u32>,
+    /// The directory to install into.
+    #[arg(long, value_name = "SITEDIR", required_unless_present = "show_markers")]
+    target: Option<Utf8PathBuf>,
+    /// The simple index (PEP 503/691) to install from instead of PyPI, e.g. http://127.0.0.1:8080/simple/.
+    #[arg(long = "index-url", value_name = "URL")]
+    index_url: Option<String>,
+    /// Also look for wheels in this directory or page (repeatable).
+    #[arg(long = "find-links", value_name = "DIR")]
+    find_links: Vec<String>,
+    /// Use no index, only --find-links.
+    #[arg(long = "no-index")]
+    no_index: bool,
+    /// The host Python whose pip resolves and installs (default: the Python running wasiwheel, else python3).
+    #[arg(long = "host-python", value_name = "PYTHON", env = "WASIWHEEL_HOST_PYTHON")]
+    host_python: Option<String>,
+    /// Print the target's environment markers (JSON) and the pip arguments, and install nothing.
+    #[arg(long = "show-markers")]
+    show_markers: bool,
 }
 
 #[derive(Args, Debug)]
@@ -473,6 +534,72 @@ fn cmd_tags(a: TagsArgs) -> Result<i32> {
     Ok(0)
 }
 
+fn cmd_index(a: IndexArgs) -> Result<i32> {
+    let start = std::time::Instant::now();
+    let wheelhouse = absolute(&a.wheelhouse)?;
+    let site = absolute(&a.output)?;
+    let r = crate::registry::index::build_index(&wheelhouse, &site)?;
+    crate::progress::status(&format!(
+        "indexed {} file(s) of {} project(s) in {site}: read {} new or changed, removed {}, wrote {} project page(s){} \
+         in {:.2} s",
+        r.files,
+        r.projects,
+        r.inspected,
+        r.removed,
+        r.projects_written,
+        if r.root_written { " and the root" } else { "" },
+        start.elapsed().as_secs_f64()
+    ));
+    Ok(0)
+}
+
+fn cmd_install(a: InstallArgs) -> Result<i32> {
+    use crate::registry::install::{InstallRequest, InstallTarget, MarkerEnvironment};
+    let py = python::resolve(a.python_prefix.as_deref(), a.python, WasiTarget::P1)?;
+    let sdk = match a.sdk.or_else(|| py.sdk().map(|s| s.major)) {
+        Some(n) => n,
+        None => {
+            return Err(Error::Other(format!(
+                "cannot tell which WASI SDK built the target CPython at {}: give --sdk N",
+                py.prefix
+            )))
+        }
+    };
+    let (_, abi) = crate::tags::cpython_tags(py.version, &py.abiflags, None);
+    let target = InstallTarget {
+        abi,
+        platforms: crate::tags::wasi_platform_tags(py.target(), sdk, py.version),
+        markers: MarkerEnvironment::wasi(py.version, &py.full_version()),
+    };
+    let host_python = a.host_python.unwrap_or_else(|| match SELF_COMMAND.get() {
+        Some(c) if c.len() == 3 && c[1] == "-m" && c[2] == "wasiwheel" => c[0].clone(),
+        _ => "python3".to_string(),
+    });
+    let req = InstallRequest {
+        requirements: a.requirements,
+        requirement_files: a.requirement_files.iter().map(|f| absolute(f)).collect::<Result<Vec<_>>>()?,
+        target_dir: absolute(a.target.as_deref().unwrap_or(Utf8Path::new(".")))?,
+        index_url: a.index_url,
+        find_links: a.find_links,
+        no_index: a.no_index,
+        host_python,
+    };
+    if a.show_markers {
+        println!("markers: {}", target.markers.to_json());
+        println!("pip {}", crate::registry::install::pip_args(&target, &req).join(" "));
+        return Ok(0);
+    }
+    crate::registry::install::install(&target, &req)?;
+    crate::progress::status(&format!(
+        "installed for CPython {} ({}) into {}; run with `wasiwheel run --site {}`",
+        py.full_version(),
+        target.platforms.join(", "),
+        req.target_dir,
+        req.target_dir
+    ));
+    Ok(0)
+}
+
 /// Run the command line `args` (`args[0]` is the program name); `self_command`
 /// is how to invoke wasiwheel again (the binary, or `python -m wasiwheel`).
 /// Returns the process exit status: 0 on success, 1 after printing an error,
@@ -511,6 +638,8 @@ fn run(command: Command) -> Result<i32> {
         #[cfg(feature = "run")]
         Command::Component(a) => cmd_component(a),
         Command::Tags(a) => cmd_tags(a),
+        Command::Index(a) => cmd_index(a),
+        Command::Install(a) => cmd_install(a),
     }
 }
 

@@ -17,6 +17,7 @@ pub(crate) mod model;
 pub(crate) mod pep517;
 pub(crate) mod plan;
 pub(crate) mod progress;
+pub(crate) mod registry;
 pub(crate) mod tags;
 
 #[cfg(feature = "python")]

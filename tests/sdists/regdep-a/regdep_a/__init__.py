@@ -1,0 +1,3 @@
+"""regdep_a: a platform helper for regapp."""
+
+NAME = "regdep-a"

@@ -1,0 +1,3 @@
+"""regdep_b: a platform helper for regapp."""
+
+NAME = "regdep-b"
