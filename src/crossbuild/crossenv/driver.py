@@ -42,7 +42,7 @@ def main() -> int:
         with build.env.DefaultIsolatedEnv() as env:
             builder = build.ProjectBuilder.from_isolated_env(env, req["srcdir"], runner=runner)
             env.install(builder.build_system_requires)
-            env.install(builder.get_requires_for_build("wheel", config))
+            env.install(builder.get_requires_for_build("wheel", config) | set(req["extra_requires"]))
             wheel = builder.build("wheel", req["outdir"], config)
     except build.BuildBackendException as e:
         print(f"wasiwheel: the build backend failed: {e}", file=sys.stderr)

@@ -103,6 +103,21 @@ pub fn write(
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755))
             .context(|| format!("cannot make {p} executable"))?;
     }
+    // The target interpreter, run under wasiwheel: CMake's FindPython asks
+    // it for its version, pointer size and SOABI (the host's would answer
+    // for the host).
+    let target_python = bin.join("wasm32-wasi-python");
+    let script = format!(
+        "#!/bin/sh\n# the target CPython, run by wasiwheel\nexec {} run --python-prefix {} -- \"$@\"\n",
+        invoke.join(" "),
+        sh_quote(python.prefix.as_str())
+    );
+    std::fs::write(&target_python, script).context(|| format!("cannot write {target_python}"))?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&target_python, std::fs::Permissions::from_mode(0o755))
+            .context(|| format!("cannot make {target_python} executable"))?;
+    }
     let cc = bin.join("wasm32-wasi-cc");
     let cxx = bin.join("wasm32-wasi-c++");
     let ar = bin.join("wasm32-wasi-ar");
@@ -197,6 +212,7 @@ pub fn write(
          set(CMAKE_FIND_ROOT_PATH \"{sysroot}\" \"{prefix}\")\n\
          set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)\nset(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)\n\
          set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)\nset(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)\n\
+         set(Python_EXECUTABLE \"{target_python}\")\nset(Python3_EXECUTABLE \"{target_python}\")\n\
          set(Python_INCLUDE_DIR \"{include}\")\nset(Python3_INCLUDE_DIR \"{include}\")\n\
          set(Python_SOABI \"{soabi}\")\nset(Python3_SOABI \"{soabi}\")\n",
         target = ctx.target,

@@ -156,6 +156,17 @@ struct DriverRequest<'a> {
     env: &'a BTreeMap<String, String>,
     path: &'a Utf8Path,
     result: &'a Utf8Path,
+    extra_requires: &'a [&'a str],
+}
+
+/// What the build environment gets besides the project's requirements:
+/// scikit-build-core asks for CMake only on platforms it knows, and the
+/// target's is not one, so it would quietly build without its extensions.
+fn extra_requires(kind: BackendKind) -> &'static [&'static str] {
+    match kind {
+        BackendKind::Cmake => &["cmake>=3.15", "ninja"],
+        _ => &[],
+    }
 }
 
 /// The Python driver run by the host interpreter.
@@ -213,6 +224,7 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
         env: &env_files.env,
         path: &env_files.bin,
         result: &result,
+        extra_requires: extra_requires(kind),
     };
     std::fs::write(&request, serde_json::to_vec_pretty(&req).expect("serialisable"))
         .context(|| format!("cannot write {request}"))?;

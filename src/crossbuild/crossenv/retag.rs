@@ -142,6 +142,10 @@ pub fn finish(inner: &Utf8Path, out_dir: &Utf8Path, f: &Finish) -> Result<Utf8Pa
             crate::progress::status("the backend fell back to a wheel without its extension modules");
             return Err(first.clone().into_error());
         }
+        crate::progress::status(&format!(
+            "warning: the backend built {name} without extension modules (none were linked for {})",
+            f.target
+        ));
         let dest = out_dir.join(&name);
         crate::files::write_atomic(&dest, |out| {
             out.write_all(&std::fs::read(inner).context(|| format!("cannot read {inner}"))?)

@@ -33,6 +33,20 @@ pub const EMULATIONS: &[(&str, &str)] = &[
     ("_WASI_EMULATED_GETPID", "wasi-emulated-getpid"),
 ];
 
+/// wasi-libc's pthread stubs (`pthread_create` fails at run time), where the
+/// SDK has them: projects that merely find or link threads then build.
+const PTHREAD_EMULATION: (&str, &str) = ("_WASI_EMULATED_PTHREAD", "wasi-emulated-pthread");
+
+/// The emulations for `sdk`: [`EMULATIONS`], and the pthread stubs where it has them.
+fn emulations(ctx: &Context, sdk: &WasiSdk) -> Vec<(&'static str, &'static str)> {
+    let mut v = EMULATIONS.to_vec();
+    let lib = sdk.sysroot().join("lib").join(ctx.target.sysroot_subdir()).join("libwasi-emulated-pthread.a");
+    if lib.exists() {
+        v.push(PTHREAD_EMULATION);
+    }
+    v
+}
+
 /// Library names that mean the C++ runtime (libc++ on WASI, linked by the
 /// interpreter's link) or parts of wasi-libc.
 const IMPLICIT_LIBS: &[&str] =
@@ -51,6 +65,9 @@ pub struct Failure {
     pub hint: Option<String>,
     /// The command line.
     pub command: String,
+    /// The directory it ran in.
+    #[serde(default)]
+    pub cwd: String,
 }
 
 impl Failure {
@@ -79,8 +96,11 @@ pub struct LinkRecord {
     pub cxx: bool,
 }
 
+/// Where CMake and meson compile their configure-time probes.
+const PROBE_DIRS: &[&str] = &["CMakeScratch", "CMakeTmp", "meson-private", "CompilerIdC", "CompilerIdCXX"];
+
 /// The compile failures recorded in `state`, oldest first, without those of
-/// configure-style probes (CMake's and meson's scratch builds).
+/// links and of configure-style probes (CMake's and meson's scratch builds).
 pub fn failures(state: &Utf8Path) -> Vec<Failure> {
     let dir = state.join("failures");
     let mut files: Vec<Utf8PathBuf> = std::fs::read_dir(&dir)
@@ -91,7 +111,10 @@ pub fn failures(state: &Utf8Path) -> Vec<Failure> {
         .iter()
         .filter_map(|f| std::fs::read_to_string(f).ok())
         .filter_map(|t| serde_json::from_str::<Failure>(&t).ok())
-        .filter(|f| !["CMakeScratch", "CMakeTmp", "meson-private", "CompilerId"].iter().any(|p| f.command.contains(p)))
+        .filter(|f| {
+            !f.source.is_empty()
+                && !PROBE_DIRS.iter().any(|p| f.command.contains(p) || f.cwd.contains(p) || f.source.contains(p))
+        })
         .collect()
 }
 
@@ -164,7 +187,7 @@ fn clang(ctx: &Context, sdk: &WasiSdk, cxx: bool) -> Command {
     let mut c = Command::new(if cxx { sdk.clangxx() } else { sdk.clang() });
     c.arg(format!("--target={}", ctx.target.triple())).arg(format!("--sysroot={}", sdk.sysroot()));
     c.args(compile::wasi_flags(lang));
-    for (d, _) in EMULATIONS {
+    for (d, _) in emulations(ctx, sdk) {
         c.arg(format!("-D{d}"));
     }
     c.arg(format!("-I{}", ctx.include));
@@ -198,6 +221,7 @@ fn run_compiler(ctx: &Context, cmd: &mut Command, sources: &[&str]) -> Result<i3
         diagnostics: diagnostics.trim_end().to_string(),
         hint,
         command: command_line(cmd),
+        cwd: std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
     };
     let dir = ctx.state.join("failures");
     std::fs::create_dir_all(&dir).context(|| format!("cannot create {dir}"))?;
@@ -228,7 +252,7 @@ pub fn cc(args: &[String], cxx: bool) -> Result<i32> {
     let objects = args.iter().any(|a| a.ends_with(".o") || a.ends_with(".a") || a.ends_with(".obj"));
     if !compile_only && (!sources.is_empty() || objects) {
         // A program (configure checks, meson's sanity check): link the emulations.
-        for (_, lib) in EMULATIONS {
+        for (_, lib) in emulations(&ctx, &sdk) {
             cmd.arg(format!("-l{lib}"));
         }
     }
@@ -338,7 +362,7 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
     let data = std::fs::read(&dylib).context(|| format!("cannot read {dylib}"))?;
     let sha = crate::files::sha256_hex(&data);
     let mut all_libs = libraries;
-    all_libs.extend(EMULATIONS.iter().map(|(_, l)| l.to_string()));
+    all_libs.extend(emulations(ctx, sdk).iter().map(|(_, l)| l.to_string()));
     let record = LinkRecord { basename, archive, libraries: all_libs, cxx };
     let links = ctx.state.join("links");
     std::fs::create_dir_all(&links).context(|| format!("cannot create {links}"))?;
