@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Args, Parser, Subcommand};
 
-use crate::crossbuild::{python, sdk};
+use crate::crossbuild::{crossenv, fetch, python, sdk};
 use crate::error::{Error, Result};
 use crate::model::target::{pinned_sdk, PyVersion, WasiTarget};
 use crate::pep517::config::Settings;
@@ -56,6 +56,9 @@ enum Command {
     Index(IndexArgs),
     /// Install requirements for a WASI target CPython (its tags and environment markers) into a directory.
     Install(InstallArgs),
+    /// Run a package's own pytest suite inside WASI CPython with its WASI wheels installed and linked in.
+    #[cfg(feature = "run")]
+    Test(TestArgs),
 }
 
 #[derive(Args, Debug)]
@@ -116,10 +119,15 @@ struct InstallArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(after_help = "SPEC is a project directory, an sdist file (.tar.gz/.zip) or `name==version` (its sdist is \
+    fetched from the package index). A project whose build backend is not wasiwheel (setuptools, meson-python, \
+    scikit-build-core, …) is built by its own backend in a cross environment; -C keys wasiwheel does not know go \
+    to that backend (e.g. -C setup-args=… for meson-python, -C cmake.define.NAME=… for scikit-build-core). \
+    See docs/foreign-sdists.md.")]
 struct BuildArgs {
-    /// The project directory (with pyproject.toml).
-    #[arg(default_value = ".")]
-    project: Utf8PathBuf,
+    /// The project directory, an sdist file, or `name==version` from the package index.
+    #[arg(default_value = ".", value_name = "SPEC")]
+    project: String,
     /// Where to write the wheel.
     #[arg(short = 'o', long = "out-dir", default_value = "dist")]
     out_dir: Utf8PathBuf,
@@ -129,9 +137,57 @@ struct BuildArgs {
     /// Also build the sdist.
     #[arg(long)]
     sdist: bool,
-    /// The host Python for native builds.
+    /// The host Python for native builds, and the one that runs a foreign project's backend (it needs `build`).
     #[arg(long, default_value = "python3", env = "WASIWHEEL_HOST_PYTHON")]
     host_python: String,
+    #[command(flatten)]
+    index: IndexArgs,
+}
+
+/// Where `name==version` sdists and test requirements come from.
+#[derive(Args, Debug)]
+struct IndexArgs {
+    /// The package index (PEP 503/691 simple API base URL).
+    #[arg(long = "index-url", value_name = "URL", env = "PIP_INDEX_URL", default_value = fetch::DEFAULT_INDEX)]
+    index_url: String,
+    /// A directory with sdists/wheels searched before the index (repeatable; PIP_FIND_LINKS: space-separated).
+    #[arg(long = "find-links", value_name = "DIR", env = "PIP_FIND_LINKS", value_delimiter = ' ')]
+    find_links: Vec<String>,
+}
+
+/// `wasiwheel test`.
+#[cfg(feature = "run")]
+#[derive(Args, Debug)]
+struct TestArgs {
+    /// The WASI wheels to test (their extensions are linked into the interpreter).
+    #[arg(required = true, value_name = "WHEEL")]
+    wheels: Vec<Utf8PathBuf>,
+    /// A test requirement besides pytest (repeatable), installed for the target.
+    #[arg(long = "requires", value_name = "REQ")]
+    requires: Vec<String>,
+    /// The directory with the tests (e.g. the unpacked sdist): mapped at /project and made the working directory.
+    #[arg(long, value_name = "PATH")]
+    tests: Option<Utf8PathBuf>,
+    /// The target CPython version from the cache.
+    #[arg(long, value_name = "VERSION", conflicts_with = "python_prefix")]
+    python: Option<PyVersion>,
+    /// A target CPython install prefix instead.
+    #[arg(long = "python-prefix", value_name = "DIR")]
+    python_prefix: Option<Utf8PathBuf>,
+    /// The host Python whose pip installs the test requirements.
+    #[arg(long, default_value = "python3", env = "WASIWHEEL_HOST_PYTHON")]
+    host_python: String,
+    #[command(flatten)]
+    index: IndexArgs,
+    /// Set a guest environment variable: NAME=VALUE (repeatable).
+    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+    /// Print the relink command.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Arguments for pytest, after `--`.
+    #[arg(last = true, allow_hyphen_values = true)]
+    pytest_args: Vec<String>,
 }
 
 #[cfg(feature = "run")]
@@ -320,16 +376,204 @@ fn parse_env(s: &str) -> std::result::Result<(String, String), String> {
     s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())).ok_or_else(|| format!("`{s}` is not NAME=VALUE"))
 }
 
+/// What `wasiwheel build SPEC` names.
+enum Spec {
+    /// A project directory.
+    Dir(Utf8PathBuf),
+    /// An sdist file.
+    Sdist(Utf8PathBuf),
+    /// `name==version` from the index.
+    Requirement(String, String),
+}
+
+fn parse_spec(spec: &str) -> Result<Spec> {
+    let p = Utf8Path::new(spec);
+    if p.is_dir() {
+        return Ok(Spec::Dir(absolute(p)?));
+    }
+    if p.is_file() {
+        return Ok(Spec::Sdist(absolute(p)?));
+    }
+    if let Some((name, version)) = spec.split_once("==") {
+        let (name, version) = (name.trim(), version.trim());
+        let valid = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            && version.parse::<pep440_rs::Version>().is_ok();
+        if valid {
+            return Ok(Spec::Requirement(name.to_string(), version.to_string()));
+        }
+    }
+    if spec.ends_with(".tar.gz") || spec.ends_with(".zip") || spec.contains('/') {
+        return Err(Error::Other(format!(
+            "{spec} does not exist: give a project directory, an sdist file or NAME==VERSION"
+        )));
+    }
+    Err(Error::Other(format!(
+        "`{spec}` is neither a project directory, an sdist file nor a pinned requirement: write NAME==VERSION"
+    )))
+}
+
+fn index_config(a: &IndexArgs) -> fetch::IndexConfig {
+    fetch::IndexConfig {
+        index_url: a.index_url.clone(),
+        find_links: a.find_links.iter().filter(|f| !f.trim().is_empty()).cloned().collect(),
+    }
+}
+
 fn cmd_build(a: BuildArgs) -> Result<i32> {
     let config = Settings::parse_pairs(&a.config)?;
-    let settings = Settings::resolve(&config, |k| std::env::var(k).ok())?;
-    let project = absolute(&a.project)?;
     let out = absolute(&a.out_dir)?;
-    if a.sdist {
-        crate::driver::build_sdist(&project, &out, &settings)?;
+    // An sdist (given or fetched) is unpacked, after checking it, into a
+    // directory that lives as long as the build.
+    let mut _unpacked = None;
+    let project = match parse_spec(&a.project)? {
+        Spec::Dir(d) => d,
+        Spec::Sdist(f) => unpack(&f, &mut _unpacked)?,
+        Spec::Requirement(name, version) => {
+            let f = fetch::fetch_sdist(
+                &name,
+                &version,
+                &index_config(&a.index),
+                &crate::crossbuild::cache::dir("sdists")?,
+            )?;
+            unpack(&f, &mut _unpacked)?
+        }
+    };
+    let backend = crossenv::build_backend(&project)?;
+    if backend.split(':').next().map(str::trim) == Some("wasiwheel") {
+        let settings = Settings::resolve(&config, |k| std::env::var(k).ok())?;
+        if a.sdist {
+            crate::driver::build_sdist(&project, &out, &settings)?;
+        }
+        crate::driver::build_wheel(&project, &out, settings, &a.host_python)?;
+        return Ok(0);
     }
-    crate::driver::build_wheel(&project, &out, settings, &a.host_python)?;
+    if a.sdist {
+        return Err(Error::Other(format!(
+            "--sdist builds sdists of wasiwheel projects only; {project} uses the backend `{backend}`"
+        )));
+    }
+    build_foreign(&project, &out, config, &a.host_python)?;
     Ok(0)
+}
+
+/// Unpack the sdist `f` into a new temporary directory kept in `keep`;
+/// returns the project directory.
+fn unpack(f: &Utf8Path, keep: &mut Option<tempfile::TempDir>) -> Result<Utf8PathBuf> {
+    let tmp = tempfile::Builder::new()
+        .prefix("wasiwheel-sdist.")
+        .tempdir()
+        .map_err(|e| Error::Io { context: "cannot create a temporary directory".into(), source: e })?;
+    let dir = Utf8PathBuf::from_path_buf(tmp.path().to_path_buf())
+        .map_err(|p| Error::Other(format!("{} is not UTF-8", p.display())))?;
+    let root = fetch::unpack_sdist(f, &dir)?;
+    *keep = Some(tmp);
+    Ok(root)
+}
+
+/// The target CPython and SDK of `settings` for `target`, checked against the ABI rule.
+fn target_toolchain(settings: &Settings, target: WasiTarget) -> Result<(python::TargetPython, sdk::WasiSdk)> {
+    let py = python::resolve(settings.python_prefix.as_deref(), settings.python, target)?;
+    let sdk = sdk::resolve(settings.wasi_sdk.as_deref(), py.sdk().map(|s| s.major))?;
+    if let Some(w) = python::check_abi(&py, &sdk.identity, settings.allow_sdk_mismatch, python::AbiContext::Build)? {
+        crate::progress::status(&w);
+    }
+    Ok((py, sdk))
+}
+
+/// Build the foreign project at `project` with its own backend in a cross
+/// environment: `config` keys wasiwheel knows are its settings, the others
+/// go to the backend.
+fn build_foreign(
+    project: &Utf8Path,
+    out: &Utf8Path,
+    config: std::collections::BTreeMap<String, Vec<String>>,
+    host_python: &str,
+) -> Result<Utf8PathBuf> {
+    let known: Vec<&str> = crate::pep517::config::KEYS.iter().map(|(k, _, _)| *k).collect();
+    let (ours, inner): (std::collections::BTreeMap<_, _>, std::collections::BTreeMap<_, _>) =
+        config.into_iter().partition(|(k, _)| known.contains(&k.as_str()));
+    let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
+    let Some(target) = settings.target else {
+        return Err(Error::config(
+            "target",
+            format!(
+                "{project} is built by its own backend, which wasiwheel runs only for WASI targets: add -C                  target=wasm32-wasi (or build it natively with pip)"
+            ),
+        ));
+    };
+    let (py, sdk) = target_toolchain(&settings, target)?;
+    let platform = settings
+        .platform_tag
+        .clone()
+        .unwrap_or_else(|| crate::tags::wasi_platform_tags(target, sdk.identity.major, py.version));
+    let tag_of = |limited: Option<PyVersion>| {
+        let (p, abi) = crate::tags::cpython_tags(py.version, &py.abiflags, limited);
+        let t = crate::tags::WheelTag { python: vec![p], abi: vec![abi], platform: platform.clone() };
+        (t.to_string(), t.expand())
+    };
+    let tags = crossenv::ForeignTags { normal: tag_of(None), abi3: tag_of(Some(py.version)) };
+    std::fs::create_dir_all(out).map_err(|e| Error::Io { context: format!("cannot create {out}"), source: e })?;
+    let self_command = SELF_COMMAND.get().cloned().unwrap_or_else(|| vec!["wasiwheel".into()]);
+    crossenv::build(&crossenv::ForeignBuild {
+        project: project.to_path_buf(),
+        out_dir: out.to_path_buf(),
+        python: py,
+        sdk,
+        target,
+        inner_config: inner,
+        host_python: host_python.to_string(),
+        self_command,
+        tags,
+        verbose: settings.verbose,
+    })
+}
+
+#[cfg(feature = "run")]
+fn cmd_test(a: TestArgs) -> Result<i32> {
+    let py = python::resolve(a.python_prefix.as_deref(), a.python, WasiTarget::P1)?;
+    let sdk_major = py
+        .sdk()
+        .map(|s| s.major)
+        .or_else(|| pinned_sdk(py.version))
+        .ok_or_else(|| Error::Other(format!("cannot tell which WASI SDK built CPython {}", py.full_version())))?;
+    let (_, abi) = crate::tags::cpython_tags(py.version, &py.abiflags, None);
+    let mut pip_args = Vec::new();
+    for p in crate::tags::wasi_platform_tags(py.target(), sdk_major, py.version) {
+        pip_args.extend(["--platform".to_string(), p]);
+    }
+    pip_args.extend([
+        "--python-version".to_string(),
+        format!("{}.{}", py.version.major, py.version.minor),
+        "--implementation".into(),
+        "cp".into(),
+        "--abi".into(),
+        abi,
+        "--abi".into(),
+        "abi3".into(),
+        "--abi".into(),
+        "none".into(),
+        "--index-url".into(),
+        a.index.index_url.clone(),
+    ]);
+    for f in a.index.find_links.iter().filter(|f| !f.trim().is_empty()) {
+        pip_args.extend(["--find-links".to_string(), f.clone()]);
+    }
+    let wheels = a.wheels.iter().map(|w| absolute(w)).collect::<Result<Vec<_>>>()?;
+    let tests = a.tests.as_deref().map(absolute).transpose()?;
+    crossenv::test::test(
+        &py,
+        &crossenv::test::TestRequest {
+            wheels,
+            requires: a.requires,
+            tests,
+            pytest_args: a.pytest_args,
+            host_python: a.host_python,
+            pip_args,
+            env: a.env,
+            verbose: a.verbose,
+        },
+    )
 }
 
 fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf> {
@@ -606,6 +850,20 @@ fn cmd_install(a: InstallArgs) -> Result<i32> {
 /// 2 for usage errors, or the exit status of a program run under `run`/`exec`.
 pub fn main(args: Vec<String>, self_command: Vec<String>) -> i32 {
     let _ = SELF_COMMAND.set(self_command);
+    // The cross environment's compiler, linker and archiver wrappers (hidden
+    // commands; their arguments are the compiler's, not wasiwheel's).
+    if let Some(tool) = args.get(1).map(String::as_str).filter(|t| ["cc", "c++", "ar", "ranlib"].contains(t)) {
+        let rest = &args[2..];
+        let r = match tool {
+            "cc" => crossenv::wrap::cc(rest, false),
+            "c++" => crossenv::wrap::cc(rest, true),
+            _ => crossenv::wrap::ar(rest, tool == "ranlib"),
+        };
+        return r.unwrap_or_else(|e| {
+            eprintln!("wasiwheel {tool}: error: {e}");
+            1
+        });
+    }
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -640,6 +898,8 @@ fn run(command: Command) -> Result<i32> {
         Command::Tags(a) => cmd_tags(a),
         Command::Index(a) => cmd_index(a),
         Command::Install(a) => cmd_install(a),
+        #[cfg(feature = "run")]
+        Command::Test(a) => cmd_test(a),
     }
 }
 

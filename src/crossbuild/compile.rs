@@ -116,6 +116,19 @@ pub struct BuildStats {
     pub tool_time: Duration,
 }
 
+/// The flags every WASI compile gets from wasiwheel besides the target and
+/// the profile, for extension modules of wasiwheel projects and for foreign
+/// builds through the compiler wrappers alike: position-independent code
+/// (`cc` does not add `-fPIC` for wasm targets by itself) and, for C++, no
+/// exceptions (the SDKs' libc++abi has no unwinder for wasm).
+pub fn wasi_flags(lang: Language) -> Vec<&'static str> {
+    let mut v = vec!["-fPIC"];
+    if lang == Language::Cxx {
+        v.push("-fno-exceptions");
+    }
+    v
+}
+
 fn cc_build(tc: &Toolchain, lang: Language, opts: &CompileOptions) -> cc::Build {
     let mut b = cc::Build::new();
     b.cargo_metadata(false)
@@ -147,10 +160,8 @@ fn cc_build(tc: &Toolchain, lang: Language, opts: &CompileOptions) -> cc::Build 
         Toolchain::Wasi { sdk, target } => {
             b.target(target.triple());
             b.compiler(if lang == Language::Cxx { sdk.clangxx() } else { sdk.clang() });
-            // cc does not add -fPIC for wasm targets by itself.
-            b.flag("-fPIC");
-            if lang == Language::Cxx {
-                b.flag("-fno-exceptions");
+            for f in wasi_flags(lang) {
+                b.flag(f);
             }
         }
     }

@@ -4,7 +4,9 @@
 pub mod cache;
 pub mod compile;
 pub mod component;
+pub mod crossenv;
 pub mod download;
+pub mod fetch;
 pub mod fpcast;
 pub mod objlink;
 pub mod pyconfig;

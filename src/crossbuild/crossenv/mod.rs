@@ -1,0 +1,275 @@
+//! The cross environment for foreign sdists: building a project whose PEP 517
+//! backend is not wasiwheel (setuptools, meson-python, scikit-build-core, …)
+//! for a WASI target, unmodified.
+//!
+//! The project's own backend runs in an isolated build environment (the
+//! `build` package drives it from the host interpreter, see `driver.py`) with:
+//!
+//! * the target CPython's sysconfig presented: `_PYTHON_SYSCONFIGDATA_NAME`,
+//!   `_PYTHON_HOST_PLATFORM` and a copy of the target's `_sysconfigdata_*.py`
+//!   on `PYTHONPATH` whose `CC`, `CXX`, `LDSHARED`, `AR`, `INCLUDEPY` name
+//!   wasiwheel's wrappers and the target's headers ([`files`]);
+//! * compiler, linker and archiver wrappers first on `PATH`: scripts that run
+//!   `wasiwheel cc|c++|ar|ranlib` ([`wrap`]), which call the WASI SDK and turn
+//!   each `-shared` link into a wasm dylib plus a static archive;
+//! * a meson cross file (meson-python) and a CMake toolchain file
+//!   (scikit-build-core);
+//!
+//! and afterwards its wheel is checked, completed and retagged ([`retag`]).
+
+pub mod files;
+pub mod retag;
+#[cfg(feature = "run")]
+pub mod test;
+pub mod wrap;
+
+use std::collections::BTreeMap;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::{Deserialize, Serialize};
+
+use crate::crossbuild::python::TargetPython;
+use crate::crossbuild::sdk::WasiSdk;
+use crate::error::{Error, IoContext, Result};
+use crate::model::target::WasiTarget;
+
+/// The environment variable through which the wrappers find their [`Context`].
+pub const CONTEXT_VAR: &str = "WASIWHEEL_CROSS_ENV";
+
+/// What the compiler wrappers need to know, written as `context.json` in the
+/// cross environment and named by [`CONTEXT_VAR`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Context {
+    /// The WASI SDK root.
+    pub sdk: Utf8PathBuf,
+    /// The target.
+    pub target: WasiTarget,
+    /// The target CPython's include directory (`include/python3.X`).
+    pub include: Utf8PathBuf,
+    /// Where the wrappers record links, archives and failures.
+    pub state: Utf8PathBuf,
+    /// Print every command the wrappers run.
+    pub verbose: bool,
+}
+
+impl Context {
+    /// The context of the wrapper process, from [`CONTEXT_VAR`].
+    ///
+    /// Errors: [`Error::Toolchain`] when the variable is unset or its file unreadable.
+    pub fn load() -> Result<Context> {
+        let path = std::env::var(CONTEXT_VAR).map_err(|_| {
+            Error::Toolchain(format!(
+                "this is one of wasiwheel's compiler wrappers, which work only inside the cross environment of \
+                 `wasiwheel build SPEC -C target=…` ({CONTEXT_VAR} is not set)"
+            ))
+        })?;
+        let text = std::fs::read_to_string(&path).context(|| format!("cannot read the cross environment {path}"))?;
+        serde_json::from_str(&text).map_err(|e| Error::Toolchain(format!("{path} is damaged: {e}")))
+    }
+}
+
+/// How a build backend is driven, by what it needs of the cross environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// setuptools and other backends that compile through sysconfig's `CC`.
+    Setuptools,
+    /// meson-python: a meson cross file.
+    Meson,
+    /// scikit-build-core: a CMake toolchain file.
+    Cmake,
+}
+
+impl BackendKind {
+    /// The kind of the PEP 517 backend `backend` (`module:object`).
+    pub fn of(backend: &str) -> BackendKind {
+        let module = backend.split(':').next().unwrap_or("").trim();
+        if module == "mesonpy" || module.starts_with("mesonpy.") {
+            BackendKind::Meson
+        } else if module.starts_with("scikit_build_core") {
+            BackendKind::Cmake
+        } else {
+            BackendKind::Setuptools
+        }
+    }
+}
+
+/// A project's `[build-system]` table: its backend (PEP 517's fallback
+/// `setuptools.build_meta:__legacy__` when absent) and whether it is
+/// wasiwheel.
+///
+/// Errors: [`Error::Project`] when `pyproject.toml` is not TOML.
+pub fn build_backend(project: &Utf8Path) -> Result<String> {
+    let p = project.join("pyproject.toml");
+    let Ok(text) = std::fs::read_to_string(&p) else {
+        return Ok("setuptools.build_meta:__legacy__".into());
+    };
+    let doc: toml_edit::DocumentMut = text.parse().map_err(|e| Error::project(&p, format!("not valid TOML: {e}")))?;
+    Ok(doc
+        .get("build-system")
+        .and_then(|b| b.get("build-backend"))
+        .and_then(|b| b.as_str())
+        .unwrap_or("setuptools.build_meta:__legacy__")
+        .to_string())
+}
+
+/// The wheel tags a foreign wheel gets: as (file-name tag, expanded tags),
+/// for ordinary and for limited-API (abi3) extensions.
+#[derive(Debug, Clone)]
+pub struct ForeignTags {
+    /// `cp313-cp313-…` tags.
+    pub normal: (String, Vec<String>),
+    /// `cp3X-abi3-…` tags, used when every extension is `.abi3.so`.
+    pub abi3: (String, Vec<String>),
+}
+
+/// A foreign build to carry out.
+#[derive(Debug, Clone)]
+pub struct ForeignBuild {
+    /// The project directory (an unpacked sdist).
+    pub project: Utf8PathBuf,
+    /// Where the wheel goes.
+    pub out_dir: Utf8PathBuf,
+    /// The target CPython.
+    pub python: TargetPython,
+    /// The SDK.
+    pub sdk: WasiSdk,
+    /// The target.
+    pub target: WasiTarget,
+    /// Config settings for the project's own backend.
+    pub inner_config: BTreeMap<String, Vec<String>>,
+    /// The host interpreter that runs the backend (it needs `build`).
+    pub host_python: String,
+    /// How to run wasiwheel itself (for the wrappers).
+    pub self_command: Vec<String>,
+    /// The tags of the result.
+    pub tags: ForeignTags,
+    /// Print the wrappers' commands.
+    pub verbose: bool,
+}
+
+/// What the driver is asked to do (`request.json`).
+#[derive(Serialize)]
+struct DriverRequest<'a> {
+    srcdir: &'a Utf8Path,
+    outdir: &'a Utf8Path,
+    config: &'a BTreeMap<String, Vec<String>>,
+    env: &'a BTreeMap<String, String>,
+    path: &'a Utf8Path,
+    result: &'a Utf8Path,
+    extra_requires: &'a [&'a str],
+}
+
+/// What the build environment gets besides the project's requirements:
+/// scikit-build-core asks for CMake only on platforms it knows, and the
+/// target's is not one, so it would quietly build without its extensions.
+fn extra_requires(kind: BackendKind) -> &'static [&'static str] {
+    match kind {
+        BackendKind::Cmake => &["cmake>=3.15", "ninja"],
+        _ => &[],
+    }
+}
+
+/// The Python driver run by the host interpreter.
+const DRIVER: &str = include_str!("driver.py");
+
+/// Build the wheel of the foreign project `b.project` for `b.target` in a
+/// cross environment and write it, checked and retagged, into `b.out_dir`.
+/// Returns the wheel's path.
+///
+/// Errors: [`Error::CompileFailed`] with clang's diagnostics and a WASI hint
+/// when the project's C/C++ does not compile for WASI; [`Error::ToolFailed`]
+/// when its backend fails otherwise; [`Error::Toolchain`] when the host
+/// interpreter lacks `build`, or the wheel holds a host (ELF) `.so` or a
+/// module the wrappers did not link. Nothing is left in `b.out_dir` on error.
+pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
+    let started = std::time::Instant::now();
+    let backend = build_backend(&b.project)?;
+    let kind = BackendKind::of(&backend);
+    let tmp = tempfile::Builder::new()
+        .prefix("wasiwheel-cross.")
+        .tempdir()
+        .context(|| "cannot create a temporary directory".to_string())?;
+    let work = Utf8Path::from_path(tmp.path())
+        .ok_or_else(|| Error::Other("the temporary directory path is not UTF-8".into()))?
+        .to_path_buf();
+    let state = work.join("state");
+    std::fs::create_dir_all(&state).context(|| format!("cannot create {state}"))?;
+    let ctx = Context {
+        sdk: b.sdk.root.clone(),
+        target: b.target,
+        include: b.python.include_dir(),
+        state: state.clone(),
+        verbose: b.verbose,
+    };
+    let env_files = files::write(&work, &ctx, &b.python, &b.self_command, kind)?;
+    let mut config = b.inner_config.clone();
+    if kind == BackendKind::Meson {
+        config.entry("setup-args".into()).or_default().push(format!("--cross-file={}", env_files.meson_cross));
+    }
+    crate::progress::status(&format!(
+        "building {} with its backend `{backend}` in a cross environment for {} (CPython {}, {})",
+        b.project.file_name().unwrap_or("the project"),
+        b.target,
+        b.python.full_version(),
+        b.sdk.identity
+    ));
+    let dist = work.join("dist");
+    std::fs::create_dir_all(&dist).context(|| format!("cannot create {dist}"))?;
+    let result = work.join("result.json");
+    let request = work.join("request.json");
+    let req = DriverRequest {
+        srcdir: &b.project,
+        outdir: &dist,
+        config: &config,
+        env: &env_files.env,
+        path: &env_files.bin,
+        result: &result,
+        extra_requires: extra_requires(kind),
+    };
+    std::fs::write(&request, serde_json::to_vec_pretty(&req).expect("serialisable"))
+        .context(|| format!("cannot write {request}"))?;
+    let driver = work.join("driver.py");
+    std::fs::write(&driver, DRIVER).context(|| format!("cannot write {driver}"))?;
+    let status = std::process::Command::new(&b.host_python)
+        .arg(&driver)
+        .arg(&request)
+        .stdout(std::process::Stdio::from(std::io::stderr()))
+        .status()
+        .map_err(|e| {
+            Error::Toolchain(format!(
+                "cannot run the host interpreter `{}` ({e}): set WASIWHEEL_HOST_PYTHON or --host-python",
+                b.host_python
+            ))
+        })?;
+    let failures = wrap::failures(&state);
+    if !status.success() {
+        if status.code() == Some(3) {
+            return Err(Error::Toolchain(format!(
+                "the host interpreter `{}` has no `build` package, which drives foreign backends: `{} -m pip install \
+                 build`, or choose another interpreter with --host-python / WASIWHEEL_HOST_PYTHON",
+                b.host_python, b.host_python
+            )));
+        }
+        if let Some(f) = failures.last() {
+            return Err(f.clone().into_error());
+        }
+        return Err(Error::ToolFailed {
+            what: format!("the project's build backend `{backend}` (in the cross environment)"),
+            status: status.to_string(),
+            output: "(its output is above)".into(),
+            command: format!("{} {driver} {request}", b.host_python),
+        });
+    }
+    let text = std::fs::read_to_string(&result).context(|| format!("cannot read {result}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::Other(format!("{result} is damaged: {e}")))?;
+    let inner = Utf8PathBuf::from(v["wheel"].as_str().unwrap_or_default());
+    let inner = if inner.is_absolute() { inner } else { dist.join(inner) };
+    let out = retag::finish(
+        &inner,
+        &b.out_dir,
+        &retag::Finish { state: &state, python: &b.python, sdk: &b.sdk, target: b.target, tags: &b.tags, failures },
+    )?;
+    crate::progress::status(&format!("built {out} in {:.1}s", started.elapsed().as_secs_f64()));
+    Ok(out)
+}

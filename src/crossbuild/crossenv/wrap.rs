@@ -1,0 +1,423 @@
+//! The compiler, linker and archiver wrappers of the cross environment
+//! (`wasiwheel cc|c++|ar|ranlib ARGS…`, run by the scripts on `PATH`).
+//!
+//! * compile (`-c`, `-S`, `-E`): the SDK's clang for the target with
+//!   [`compile::wasi_flags`] (`-fPIC`, …), the wasi-libc emulations
+//!   ([`EMULATIONS`]) and the target CPython's headers first; host-only flags
+//!   (`-march`, `-pthread`, the host's Python headers, …) are dropped. A
+//!   failure prints clang's diagnostics and a hint naming what WASI lacks, and
+//!   is recorded for the final error message.
+//! * `-shared` link: the objects become a wasm dylib as
+//!   [`compile::link_extension`] links wasiwheel's own extensions, plus a
+//!   static archive of the same objects; both are recorded (by the dylib's
+//!   sha256) for the manifest.
+//! * other links (configure-style checks, meson's sanity check): a wasm
+//!   command module with the emulation libraries.
+
+use std::process::Command;
+
+use camino::{Utf8Path, Utf8PathBuf};
+use serde::{Deserialize, Serialize};
+
+use super::Context;
+use crate::crossbuild::compile::{self, CompileOptions, ExtensionSpec, Toolchain};
+use crate::crossbuild::sdk::WasiSdk;
+use crate::error::{Error, IoContext, Result};
+use crate::model::lang::{Language, Profile};
+
+/// The wasi-libc emulations real code needs: (define, library).
+pub const EMULATIONS: &[(&str, &str)] = &[
+    ("_WASI_EMULATED_SIGNAL", "wasi-emulated-signal"),
+    ("_WASI_EMULATED_MMAN", "wasi-emulated-mman"),
+    ("_WASI_EMULATED_PROCESS_CLOCKS", "wasi-emulated-process-clocks"),
+    ("_WASI_EMULATED_GETPID", "wasi-emulated-getpid"),
+];
+
+/// wasi-libc's pthread stubs (`pthread_create` fails at run time), where the
+/// SDK has them: projects that merely find or link threads then build.
+const PTHREAD_EMULATION: (&str, &str) = ("_WASI_EMULATED_PTHREAD", "wasi-emulated-pthread");
+
+/// The emulations for `sdk`: [`EMULATIONS`], and the pthread stubs where it has them.
+fn emulations(ctx: &Context, sdk: &WasiSdk) -> Vec<(&'static str, &'static str)> {
+    let mut v = EMULATIONS.to_vec();
+    let lib = sdk.sysroot().join("lib").join(ctx.target.sysroot_subdir()).join("libwasi-emulated-pthread.a");
+    if lib.exists() {
+        v.push(PTHREAD_EMULATION);
+    }
+    v
+}
+
+/// Library names that mean the C++ runtime (libc++ on WASI, linked by the
+/// interpreter's link) or parts of wasi-libc.
+const IMPLICIT_LIBS: &[&str] =
+    &["stdc++", "c++", "c++abi", "supc++", "gcc", "gcc_s", "c", "m", "dl", "rt", "pthread", "util"];
+
+/// A failed compile, as recorded by the wrapper for `wasiwheel build`'s error.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Failure {
+    /// The source file.
+    pub source: String,
+    /// The exit status.
+    pub status: String,
+    /// clang's diagnostics.
+    pub diagnostics: String,
+    /// The WASI hint, if one applies.
+    pub hint: Option<String>,
+    /// The command line.
+    pub command: String,
+    /// The directory it ran in.
+    #[serde(default)]
+    pub cwd: String,
+}
+
+impl Failure {
+    /// As [`Error::CompileFailed`].
+    pub fn into_error(self) -> Error {
+        Error::CompileFailed {
+            source_file: Utf8PathBuf::from(self.source),
+            status: self.status,
+            diagnostics: self.diagnostics,
+            hint: self.hint.map(|h| format!("\nhint: {h}")).unwrap_or_default(),
+            command: self.command,
+        }
+    }
+}
+
+/// A `-shared` link done by the wrapper: what the manifest needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkRecord {
+    /// The module's base name (`_speedups`), from the output file name.
+    pub basename: String,
+    /// The static archive of the same objects.
+    pub archive: Utf8PathBuf,
+    /// Libraries to link it with statically.
+    pub libraries: Vec<String>,
+    /// C++ (the interpreter then links libc++).
+    pub cxx: bool,
+}
+
+/// Where CMake and meson compile their configure-time probes.
+const PROBE_DIRS: &[&str] = &["CMakeScratch", "CMakeTmp", "meson-private", "CompilerIdC", "CompilerIdCXX"];
+
+/// The compile failures recorded in `state`, oldest first, without those of
+/// links and of configure-style probes (CMake's and meson's scratch builds).
+pub fn failures(state: &Utf8Path) -> Vec<Failure> {
+    let dir = state.join("failures");
+    let mut files: Vec<Utf8PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.flatten().filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .filter_map(|t| serde_json::from_str::<Failure>(&t).ok())
+        .filter(|f| {
+            !f.source.is_empty()
+                && !PROBE_DIRS.iter().any(|p| f.command.contains(p) || f.cwd.contains(p) || f.source.contains(p))
+        })
+        .collect()
+}
+
+/// The record of the dylib with sha256 `sha`, if a wrapper linked it.
+pub fn link_record(state: &Utf8Path, sha: &str) -> Option<LinkRecord> {
+    let t = std::fs::read_to_string(state.join("links").join(format!("{sha}.json"))).ok()?;
+    serde_json::from_str(&t).ok()
+}
+
+/// A hint for C++ code that needs exceptions, which this toolchain lacks.
+pub fn exceptions_hint(diagnostics: &str) -> Option<String> {
+    let needs = ["with exceptions disabled", "exception handling disabled"];
+    needs.iter().any(|n| diagnostics.contains(n)).then(|| {
+        "the C++ code throws or catches exceptions, which this toolchain cannot do for WASI: the SDK's libc++abi \
+         is built without exception support and it has no libunwind for wasm, so wasiwheel compiles C++ with \
+         -fno-exceptions. Building it needs an SDK whose libc++/libc++abi/libunwind are built with \
+         -fwasm-exceptions and a runtime with the WebAssembly exception-handling proposal (see \
+         docs/foreign-sdists.md, \"C++ exceptions\")"
+            .to_string()
+    })
+}
+
+fn is_source(a: &str) -> bool {
+    [".c", ".cc", ".cpp", ".cxx", ".c++", ".C", ".m", ".s", ".S"].iter().any(|e| a.ends_with(e)) && !a.starts_with('-')
+}
+
+/// True for flags that only make sense for the host.
+fn host_only(a: &str, include: &Utf8Path) -> bool {
+    const PREFIXES: &[&str] =
+        &["-march=", "-mtune=", "-mcpu=", "-msse", "-mavx", "-mfma", "-mpopcnt", "-mbmi", "-fstack-protector"];
+    if ["-pthread", "-m64", "-m32", "-fexceptions", "-fcf-protection", "-fstack-clash-protection"].contains(&a)
+        || PREFIXES.iter().any(|p| a.starts_with(p))
+    {
+        return true;
+    }
+    // The host's Python headers: the target's are added first.
+    if let Some(dir) = a.strip_prefix("-I").or_else(|| a.strip_prefix("-isystem")) {
+        return dir.contains("/include/python3.") && !dir.starts_with(include.as_str());
+    }
+    false
+}
+
+/// The arguments without host-only flags (`-I DIR` pairs are joined first).
+fn filter_args(args: &[String], include: &Utf8Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if (a == "-I" || a == "-isystem") && i + 1 < args.len() {
+            let joined = format!("{a}{}", args[i + 1]);
+            if !host_only(&joined, include) {
+                out.push(a.clone());
+                out.push(args[i + 1].clone());
+            }
+            i += 2;
+            continue;
+        }
+        if !host_only(a, include) {
+            out.push(a.clone());
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The clang command for the context: target, sysroot, wasiwheel's flags,
+/// the emulations and the target's headers.
+fn clang(ctx: &Context, sdk: &WasiSdk, cxx: bool) -> Command {
+    let lang = if cxx { Language::Cxx } else { Language::C };
+    let mut c = Command::new(if cxx { sdk.clangxx() } else { sdk.clang() });
+    c.arg(format!("--target={}", ctx.target.triple())).arg(format!("--sysroot={}", sdk.sysroot()));
+    c.args(compile::wasi_flags(lang));
+    for (d, _) in emulations(ctx, sdk) {
+        c.arg(format!("-D{d}"));
+    }
+    c.arg(format!("-I{}", ctx.include));
+    c
+}
+
+fn command_line(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+}
+
+/// Run `cmd`, passing its output through; on failure print and record a hint.
+fn run_compiler(ctx: &Context, cmd: &mut Command, sources: &[&str]) -> Result<i32> {
+    if ctx.verbose {
+        crate::progress::status(&command_line(cmd));
+    }
+    let out = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", command_line(cmd))))?;
+    use std::io::Write;
+    let _ = std::io::stdout().write_all(&out.stdout);
+    let _ = std::io::stderr().write_all(&out.stderr);
+    if out.status.success() {
+        return Ok(0);
+    }
+    let diagnostics = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let hint = exceptions_hint(&diagnostics).or_else(|| compile::wasi_hint(&diagnostics).map(str::to_string));
+    if let Some(h) = &hint {
+        eprintln!("wasiwheel: hint: {h}");
+    }
+    let failure = Failure {
+        source: sources.first().map(|s| s.to_string()).unwrap_or_default(),
+        status: out.status.to_string(),
+        diagnostics: diagnostics.trim_end().to_string(),
+        hint,
+        command: command_line(cmd),
+        cwd: std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+    };
+    let dir = ctx.state.join("failures");
+    std::fs::create_dir_all(&dir).context(|| format!("cannot create {dir}"))?;
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let f = dir.join(format!("{stamp:024}-{}.json", std::process::id()));
+    std::fs::write(&f, serde_json::to_vec_pretty(&failure).expect("serialisable"))
+        .context(|| format!("cannot write {f}"))?;
+    Ok(out.status.code().unwrap_or(1))
+}
+
+/// `wasiwheel cc|c++ ARGS…`: compile or link for the cross environment's
+/// target (see the module docs). Returns the exit status to exit with.
+///
+/// Errors: [`Error::Toolchain`] outside a cross environment or when the SDK
+/// cannot be run; [`Error::ToolFailed`] when linking a dylib fails.
+pub fn cc(args: &[String], cxx: bool) -> Result<i32> {
+    let ctx = Context::load()?;
+    let sdk = WasiSdk::open(&ctx.sdk)?;
+    let args = filter_args(args, &ctx.include);
+    let has = |f: &str| args.iter().any(|a| a == f);
+    let sources: Vec<&str> = args.iter().map(String::as_str).filter(|a| is_source(a)).collect();
+    if has("-shared") {
+        return link_shared(&ctx, &sdk, &args, cxx);
+    }
+    let mut cmd = clang(&ctx, &sdk, cxx);
+    cmd.args(&args);
+    let compile_only = ["-c", "-S", "-E", "-M", "-MM", "-fsyntax-only"].iter().any(|f| has(f));
+    let objects = args.iter().any(|a| a.ends_with(".o") || a.ends_with(".a") || a.ends_with(".obj"));
+    if !compile_only && (!sources.is_empty() || objects) {
+        // A program (configure checks, meson's sanity check): link the emulations.
+        for (_, lib) in emulations(&ctx, &sdk) {
+            cmd.arg(format!("-l{lib}"));
+        }
+    }
+    run_compiler(&ctx, &mut cmd, &sources)
+}
+
+/// `-shared` link: the dylib (as wasiwheel links its own extensions) and the
+/// static archive of the same inputs, recorded by the dylib's sha256.
+fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Result<i32> {
+    let mut inputs: Vec<Utf8PathBuf> = Vec::new();
+    let mut sources: Vec<String> = Vec::new();
+    let mut libs: Vec<String> = Vec::new();
+    let mut lib_dirs: Vec<String> = Vec::new();
+    let mut compile_flags: Vec<String> = Vec::new();
+    let mut out: Option<Utf8PathBuf> = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        let next = args.get(i + 1);
+        match a.as_str() {
+            "-o" => {
+                out = next.map(Utf8PathBuf::from);
+                i += 2;
+                continue;
+            }
+            "-l" | "-L" => {
+                if let Some(n) = next {
+                    if a == "-l" { &mut libs } else { &mut lib_dirs }.push(n.clone());
+                }
+                i += 2;
+                continue;
+            }
+            "-shared" => {}
+            _ if a.starts_with("-l") => libs.push(a[2..].to_string()),
+            _ if a.starts_with("-L") => lib_dirs.push(a[2..].to_string()),
+            _ if a.starts_with("-Wl,") || a.starts_with("-Xlinker") => {
+                if ctx.verbose {
+                    crate::progress::status(&format!("note: the host linker flag `{a}` is not passed to wasm-ld"));
+                }
+            }
+            _ if is_source(a) => sources.push(a.clone()),
+            _ if a.starts_with('-') => compile_flags.push(a.clone()),
+            _ => inputs.push(Utf8PathBuf::from(a)),
+        }
+        i += 1;
+    }
+    let Some(out) = out else {
+        return Err(Error::Toolchain("wasiwheel's linker wrapper needs `-o FILE` for a -shared link".into()));
+    };
+    let out = absolute(&out)?;
+    let file = out.file_name().unwrap_or("module.so").to_string();
+    // `_speedups.cpython-313-wasm32-wasi.so` → `_speedups` (its init is `PyInit__speedups`).
+    let basename = file.split('.').next().unwrap_or(&file).to_string();
+    let key = crate::files::sha256_hex(format!("{out}\n{}", std::process::id()).as_bytes())[..16].to_string();
+    let work = ctx.state.join("link").join(&key);
+    std::fs::create_dir_all(&work).context(|| format!("cannot create {work}"))?;
+    // Sources on the link line are compiled first.
+    for (n, s) in sources.iter().enumerate() {
+        let o = work.join(format!("src{n}.o"));
+        let mut cmd = clang(ctx, sdk, cxx);
+        cmd.args(&compile_flags).args(["-c", s, "-o", o.as_str()]);
+        let status = run_compiler(ctx, &mut cmd, &[s])?;
+        if status != 0 {
+            return Ok(status);
+        }
+        inputs.push(o);
+    }
+    let inputs: Vec<Utf8PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
+    let cxx = cxx || libs.iter().any(|l| ["stdc++", "c++"].contains(&l.as_str()));
+    let libraries: Vec<String> = libs.iter().filter(|l| !IMPLICIT_LIBS.contains(&l.as_str())).cloned().collect();
+    let ext = ExtensionSpec {
+        name: basename.clone(),
+        sources: vec![],
+        include_dirs: vec![],
+        defines: vec![],
+        libraries: libraries.clone(),
+        language: if cxx { Language::Cxx } else { Language::C },
+        limited_api: None,
+        extra_compile_args: vec![],
+        extra_link_args: lib_dirs.iter().map(|d| format!("-L{d}")).collect(),
+        optional: false,
+    };
+    let opts = CompileOptions {
+        jobs: 1,
+        profile: Profile::Release,
+        verbose: ctx.verbose,
+        python_cflags: vec![],
+        prefix_maps: vec![],
+    };
+    let dylib = work.join(&file);
+    let tc = Toolchain::Wasi { sdk: sdk.clone(), target: ctx.target };
+    compile::link_extension(&tc, &ext, &inputs, &dylib, &opts)?;
+    // The static archive: the objects, and the members of archives linked in.
+    let archive = ctx.state.join("static").join(format!("{key}.a"));
+    std::fs::create_dir_all(archive.parent().expect("parent")).context(|| format!("cannot create {archive}"))?;
+    let mut ar = Command::new(sdk.ar());
+    ar.arg("qcsDL").arg(&archive).args(inputs.iter().map(|p| p.as_str()));
+    let o = ar.output().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", sdk.ar())))?;
+    if !o.status.success() {
+        return Err(Error::ToolFailed {
+            what: format!("archiving the objects of {file}"),
+            status: o.status.to_string(),
+            output: String::from_utf8_lossy(&o.stderr).trim_end().to_string(),
+            command: command_line(&ar),
+        });
+    }
+    let data = std::fs::read(&dylib).context(|| format!("cannot read {dylib}"))?;
+    let sha = crate::files::sha256_hex(&data);
+    let mut all_libs = libraries;
+    all_libs.extend(emulations(ctx, sdk).iter().map(|(_, l)| l.to_string()));
+    let record = LinkRecord { basename, archive, libraries: all_libs, cxx };
+    let links = ctx.state.join("links");
+    std::fs::create_dir_all(&links).context(|| format!("cannot create {links}"))?;
+    let rec = links.join(format!("{sha}.json"));
+    std::fs::write(&rec, serde_json::to_vec_pretty(&record).expect("serialisable"))
+        .context(|| format!("cannot write {rec}"))?;
+    if let Some(p) = out.parent() {
+        std::fs::create_dir_all(p).context(|| format!("cannot create {p}"))?;
+    }
+    std::fs::write(&out, &data).context(|| format!("cannot write {out}"))?;
+    Ok(0)
+}
+
+fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf> {
+    if p.is_absolute() {
+        return Ok(p.to_path_buf());
+    }
+    let cwd = std::env::current_dir().context(|| "cannot read the current directory".to_string())?;
+    let cwd = Utf8PathBuf::from_path_buf(cwd).map_err(|p| Error::Other(format!("{} is not UTF-8", p.display())))?;
+    Ok(cwd.join(p))
+}
+
+/// `wasiwheel ar|ranlib ARGS…`: the SDK's `llvm-ar` (`ranlib` is `ar s`).
+/// Returns its exit status.
+///
+/// Errors: [`Error::Toolchain`] outside a cross environment or when it cannot run.
+pub fn ar(args: &[String], ranlib: bool) -> Result<i32> {
+    let ctx = Context::load()?;
+    let sdk = WasiSdk::open(&ctx.sdk)?;
+    let mut cmd = Command::new(sdk.ar());
+    if ranlib {
+        cmd.arg("s");
+    }
+    cmd.args(args);
+    if ctx.verbose {
+        crate::progress::status(&command_line(&cmd));
+    }
+    let status = cmd.status().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", sdk.ar())))?;
+    Ok(status.code().unwrap_or(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_flags_are_dropped() {
+        let inc = Utf8Path::new("/t/include/python3.13");
+        let args: Vec<String> =
+            ["-I", "/usr/include/python3.11", "-I/t/include/python3.13", "-march=native", "-O2", "-pthread", "-c"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        assert_eq!(filter_args(&args, inc), vec!["-I/t/include/python3.13", "-O2", "-c"]);
+        assert!(exceptions_hint("error: cannot use 'throw' with exceptions disabled").is_some());
+        assert!(exceptions_hint("error: foo").is_none());
+    }
+}
