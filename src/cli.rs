@@ -141,12 +141,12 @@ struct BuildArgs {
     #[arg(long, default_value = "python3", env = "WASIWHEEL_HOST_PYTHON")]
     host_python: String,
     #[command(flatten)]
-    index: IndexArgs,
+    index: IndexSource,
 }
 
 /// Where `name==version` sdists and test requirements come from.
 #[derive(Args, Debug)]
-struct IndexArgs {
+struct IndexSource {
     /// The package index (PEP 503/691 simple API base URL).
     #[arg(long = "index-url", value_name = "URL", env = "PIP_INDEX_URL", default_value = fetch::DEFAULT_INDEX)]
     index_url: String,
@@ -178,7 +178,7 @@ struct TestArgs {
     #[arg(long, default_value = "python3", env = "WASIWHEEL_HOST_PYTHON")]
     host_python: String,
     #[command(flatten)]
-    index: IndexArgs,
+    index: IndexSource,
     /// Set a guest environment variable: NAME=VALUE (repeatable).
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
     env: Vec<(String, String)>,
@@ -413,7 +413,7 @@ fn parse_spec(spec: &str) -> Result<Spec> {
     )))
 }
 
-fn index_config(a: &IndexArgs) -> fetch::IndexConfig {
+fn index_config(a: &IndexSource) -> fetch::IndexConfig {
     fetch::IndexConfig {
         index_url: a.index_url.clone(),
         find_links: a.find_links.iter().filter(|f| !f.trim().is_empty()).cloned().collect(),

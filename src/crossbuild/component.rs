@@ -198,6 +198,14 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
     let bundle_dir = t.join("bundle");
     std::fs::create_dir_all(&bundle_dir).context(|| format!("cannot create {bundle_dir}"))?;
     let n = bundle(python, &spec.python_files, &bundle_dir.join("bundle.zip"))?;
+    // CPython stats what it imports from (zipimport keeps the archive's mtime):
+    // fixed times keep that state in the snapshot the same in every rebuild.
+    for p in [bundle_dir.join("bundle.zip"), bundle_dir.clone()] {
+        let fixed = std::time::UNIX_EPOCH + std::time::Duration::from_secs(crate::files::ZIP_EPOCH as u64);
+        std::fs::File::open(&p)
+            .and_then(|f| f.set_times(std::fs::FileTimes::new().set_modified(fixed).set_accessed(fixed)))
+            .context(|| format!("cannot set the times of {p}"))?;
+    }
     crate::progress::status(&format!(
         "component: {n} Python files bundled; linking CPython {} with {} extension module(s)",
         python.full_version(),

@@ -253,7 +253,8 @@ const CHAIN_KINDS: &[&str] = &[
     "CXXFunctionalCastExpr",
 ];
 
-const EXPLICIT_CASTS: &[&str] = &["CStyleCastExpr", "CXXReinterpretCastExpr", "CXXStaticCastExpr", "CXXFunctionalCastExpr"];
+const EXPLICIT_CASTS: &[&str] =
+    &["CStyleCastExpr", "CXXReinterpretCastExpr", "CXXStaticCastExpr", "CXXFunctionalCastExpr"];
 
 struct Walk<'a>(&'a RefCell<State>);
 
@@ -652,8 +653,10 @@ pub fn analyze(ast: &Ast, main_file: &str) -> Analysis {
         let from = lower_function(&c.function_type, ast);
         let to = lower_function(&c.target_desugared, ast);
         let pos = |l: &Loc| format!("{}:{}:{}", if l.file.is_empty() { main_file } else { &l.file }, l.line, l.col);
-        let types =
-            format!("`{}` of type `{}` cast to `{}` (`{}`)", c.function, c.function_type, c.target_type, c.target_desugared);
+        let types = format!(
+            "`{}` of type `{}` cast to `{}` (`{}`)",
+            c.function, c.function_type, c.target_type, c.target_desugared
+        );
         let mut warn = |why: String| {
             let w = format!("{}: warning: wasiwheel: function-pointer cast of {types} {why}", pos(&c.at));
             if seen_warnings.insert(w.clone()) {
@@ -814,12 +817,7 @@ pub fn rewrite(source: &str, original_path: &str, analysis: &Analysis) -> std::r
             (Some(r), Some(_)) => format!("return ({}){call};", r.c_type()),
             _ => format!("{call};"),
         };
-        out.push_str(&format!(
-            "static {} {}({}) {{{unused} {body} }}\n",
-            result(ad),
-            ad.name,
-            params(ad, true)
-        ));
+        out.push_str(&format!("static {} {}({}) {{{unused} {body} }}\n", result(ad), ad.name, params(ad, true)));
     }
     Ok(out)
 }
@@ -1059,7 +1057,10 @@ PyCFunction f = (PyCFunction)dbl;
         assert!(a.adapters.is_empty());
         assert_eq!(a.warnings.len(), 1, "{:?}", a.warnings);
         let w = &a.warnings[0];
-        assert!(w.contains("t.c:10:17: warning:") && w.contains("`dbl`") && w.contains("cannot be adapted safely"), "{w}");
+        assert!(
+            w.contains("t.c:10:17: warning:") && w.contains("`dbl`") && w.contains("cannot be adapted safely"),
+            "{w}"
+        );
         assert!(w.contains("(i32, f64) -> i32") && w.contains("(i32, i32) -> i32"), "{w}");
         assert!(out.contains("(PyCFunction)dbl;"));
     }

@@ -341,6 +341,7 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
         verbose: ctx.verbose,
         python_cflags: vec![],
         prefix_maps: vec![],
+        fpcast_repair: true,
     };
     let dylib = work.join(&file);
     let tc = Toolchain::Wasi { sdk: sdk.clone(), target: ctx.target };
