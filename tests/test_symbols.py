@@ -103,7 +103,8 @@ def test_module_named_like_stdlib_does_not_replace_it(wheels, wasiwheel_cli):
         "print(json.dumps({'c_scanstring': json.decoder.c_scanstring is not None, "
         "'c_encoder': json.encoder.c_make_encoder is not None, 'stdlib': _json.__name__, "
         "'has_scanstring': hasattr(_json, 'scanstring'), 'sample': s.origin(), 'sample_name': s.__name__, "
-        "'dumps': json.dumps({'a': [1, 'é']}), 'alpha': __import__('alpha._speedups').__dict__['_speedups'].transform(1)}))"
+        "'dumps': json.dumps({'a': [1, 'é']}), "
+        "'alpha': __import__('alpha._speedups').__dict__['_speedups'].transform(1)}))"
     )
     proc = run(wasiwheel_cli, wheels["json-shadow"], wheels["speedups-alpha"], code=code)
     got = json.loads(proc.stdout)
@@ -139,7 +140,8 @@ def v1_wheel(wheel: Path, sample: str, out_dir: Path) -> Path:
     objs = []
     for src in ["speedups.c", "helper.c"]:
         o = work / f"{src}.o"
-        sh([sdk / "bin/clang", "--target=wasm32-wasip1", "-fPIC", "-O2", f"-I{include}", "-c", SDISTS / sample / "csrc" / src, "-o", o])
+        cc = [sdk / "bin/clang", "--target=wasm32-wasip1", "-fPIC", "-O2", f"-I{include}", "-c"]
+        sh([*cc, SDISTS / sample / "csrc" / src, "-o", o])
         objs.append(o)
     m, _ = manifest(wheel)
     (entry,) = m["modules"]
@@ -191,7 +193,8 @@ def test_component_with_both_speedups(wheels, wasiwheel_cli, tmp_path):
     out = tmp_path / "both.wasm"
     sh([wasiwheel_cli, "component", SDISTS / "speedups-alpha", "-o", out, "--wheel", wheels["speedups-beta"]])
     proc = sh([wasiwheel_cli, "run", "--component", out, "--", "7"])
-    assert json.loads(proc.stdout) == {"alpha": {"name": "alpha", "transform": 8}, "beta": {"name": "beta", "transform": 700}}
+    expected = {"alpha": {"name": "alpha", "transform": 8}, "beta": {"name": "beta", "transform": 700}}
+    assert json.loads(proc.stdout) == expected
     # The project's own module and a component wheel's with the same dotted name.
     bad = tmp_path / "bad.wasm"
     proc = subprocess.run(
