@@ -395,15 +395,15 @@ fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<C
         }
     }
     let _ = std::fs::remove_file(&stamp);
-    let asked_for_warning =
-        job.tool.args().iter().any(|a| a == fpcast::WARNING_FLAG || a == "-Weverything");
+    let asked_for_warning = job.tool.args().iter().any(|a| a == fpcast::WARNING_FLAG || a == "-Weverything");
     let mut cmd = job.tool.to_command();
     if repair && !asked_for_warning {
         cmd.args([fpcast::WARNING_FLAG, "-Wno-error=cast-function-type-strict"]);
     }
     cmd.args(["-MD", "-MF", depfile.as_str(), "-c", job.source.as_str(), "-o", obj.as_str()]);
     let (diagnostics, mut took) = run_compiler(job, cmd, &obj, opts, "")?;
-    let shown = if repair && !asked_for_warning { fpcast::strip_cast_warnings(&diagnostics) } else { diagnostics.clone() };
+    let shown =
+        if repair && !asked_for_warning { fpcast::strip_cast_warnings(&diagnostics) } else { diagnostics.clone() };
     if !shown.trim().is_empty() {
         eprint!("{shown}");
     }
