@@ -97,7 +97,7 @@ def test_cast_that_cannot_be_adapted_is_reported(tmp_path, wasiwheel_cli):
         "PyMODINIT_FUNC PyInit_badcast(void) { return PyModule_Create(&def); }\n"
     )
     proc = sh([wasiwheel_cli, "build", proj, "-o", tmp_path / "w", "-C", "target=wasm32-wasi"])
-    assert "csrc/badcast.c:3:45: warning: wasiwheel: function-pointer cast of `half`" in proc.stderr, proc.stderr
+    assert "csrc/badcast.c:3:42: warning: wasiwheel: function-pointer cast of `half`" in proc.stderr, proc.stderr
     assert "cannot be adapted safely" in proc.stderr and "(i32, f64) -> i32" in proc.stderr, proc.stderr
 
 

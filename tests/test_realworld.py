@@ -132,7 +132,10 @@ def build_and_run(name, tmp_path, isolated_env, wasiwheel_cli, guest_pytest, was
 @pytest.mark.parametrize("name", ["bitarray", "wrapt", "brotli"])
 def test_own_suite_passes_in_wasi(name, tmp_path, isolated_env, wasiwheel_cli, guest_pytest):
     native, wasi, nproc, wproc = build_and_run(name, tmp_path, isolated_env, wasiwheel_cli, guest_pytest)
-    log = f"--- native\n{nproc.stdout[-3000:]}\n--- wasi stdout\n{wproc.stdout[-6000:]}\n--- stderr\n{wproc.stderr[-3000:]}"
+    log = (
+        f"--- native\n{nproc.stdout[-3000:]}\n--- wasi stdout\n{wproc.stdout[-6000:]}\n"
+        f"--- stderr\n{wproc.stderr[-3000:]}"
+    )
     assert "trap" not in wproc.stderr.lower() and "mismatch" not in wproc.stderr, log
     assert wproc.returncode in (0, 1), log
     passed_natively = {t for t, r in native.items() if r == "PASSED"}

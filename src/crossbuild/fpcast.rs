@@ -840,40 +840,42 @@ fn casts_through_void_fn(source: &str) -> bool {
 pub fn strip_cast_warnings(diagnostics: &str) -> String {
     let is_head = |l: &str| {
         [": warning: ", ": error: ", ": fatal error: ", ": note: "].iter().any(|k| l.contains(k))
-            || l.starts_with("In file included from")
             || l.ends_with(" generated.")
     };
     let mut out: Vec<&str> = Vec::new();
+    // "In file included from" lines belong to the next diagnostic.
+    let mut pending: Vec<&str> = Vec::new();
     let mut skipping = false;
     let mut kept_other = false;
     for l in diagnostics.lines() {
+        if l.starts_with("In file included from") || l.starts_with("                 from ") {
+            pending.push(l);
+            continue;
+        }
         if is_head(l) {
             if l.contains(": note: ") && skipping {
+                pending.clear();
                 continue;
             }
             skipping = l.contains("[-Wcast-function-type-strict]");
-            if skipping {
-                continue;
-            }
-            if l.ends_with(" generated.") && !kept_other {
+            if skipping || (l.ends_with(" generated.") && !kept_other) {
+                pending.clear();
                 continue;
             }
             if !l.ends_with(" generated.") {
                 kept_other = true;
             }
+            out.append(&mut pending);
         } else if skipping {
             continue;
         }
         out.push(l);
     }
-    // Drop a dangling "In file included from" block that only led to a removed warning.
-    let mut text = out.join("\n");
-    if !text.is_empty() {
-        text.push('\n');
-    }
     if !kept_other {
         return String::new();
     }
+    let mut text = out.join("\n");
+    text.push('\n');
     text
 }
 
@@ -918,7 +920,8 @@ mod tests {
                  2 warnings generated.\n";
         let s = strip_cast_warnings(d);
         assert!(!s.contains("cast-function-type") && s.contains("-Wunused") && s.contains("9 | y"), "{s}");
-        let only = "a.c:3:5: warning: c [-Wcast-function-type-strict]\n 3 | x\n   | ^\n1 warning generated.\n";
+        let only = "In file included from a.c:1:\nh.h:3:5: warning: c [-Wcast-function-type-strict]\n 3 | x\n   | ^\n\
+                    1 warning generated.\n";
         assert_eq!(strip_cast_warnings(only), "");
     }
 
@@ -1023,7 +1026,9 @@ PyMethodDef *get(void) { return methods; }
         assert_eq!(&src[r.offset - 13..r.offset + r.len], "(PyCFunction)noargs");
         assert!(out.contains("(PyCFunction)__wasiwheel_fpcast_0, 4"), "{out}");
         assert!(out.contains("(PyCFunction)(void (*)(void))kw, 3"), "{out}");
-        assert!(out.contains("static void * __wasiwheel_fpcast_0(void * a0, void * a1) { (void)a1; return (void *)noargs((Obj *)a0); }"), "{out}");
+        let def =
+            "static void * __wasiwheel_fpcast_0(void * a0, void * a1) { (void)a1; return (void *)noargs((Obj *)a0); }";
+        assert!(out.contains(def), "{out}");
         assert!(out.contains("#line 1 \""), "{out}");
     }
 
@@ -1042,7 +1047,9 @@ PyGetSetDef gs[] = {
             "c",
         );
         assert_eq!(adapted(&a), [("get_n", 2), ("set_n", 3)]);
-        assert!(out.contains("static int __wasiwheel_fpcast_1(void * a0, void * a1, void * a2) { (void)a2; return (int)set_n((Obj *)a0, (PyObject *)a1); }"), "{out}");
+        let def = "static int __wasiwheel_fpcast_1(void * a0, void * a1, void * a2) { (void)a2; \
+                   return (int)set_n((Obj *)a0, (PyObject *)a1); }";
+        assert!(out.contains(def), "{out}");
         assert!(out.contains("(getter)get_ok"), "{out}");
     }
 
