@@ -951,6 +951,9 @@ mod tests {
             ),
             ("python_assemble_bad_target", &["python", "assemble", "3.14", "--headers", "/x", "--target", "wasm64"]),
             ("unknown_command", &["frobnicate"]),
+            ("index_missing_wheelhouse", &["index", "/nonexistent/wheelhouse", "-o", "/nonexistent/site"]),
+            ("index_without_output", &["index", "/nonexistent/wheelhouse"]),
+            ("install_without_target", &["install", "attrs", "--python", "3.13"]),
         ];
         for (name, args) in cases {
             insta::assert_snapshot!(*name, error_of(args));

@@ -131,6 +131,24 @@ def make_wheel(out_dir, name, version, *, requires_python=None, meta_name=None, 
     return path
 
 
+def make_sdist(out_dir, name, version, *, requires_python=None):
+    """A minimal sdist (source distribution format): ``{name}-{version}/PKG-INFO``."""
+    import io
+    import tarfile
+
+    base = f"{name.replace('-', '_')}-{version}"
+    pkg_info = f"Metadata-Version: 2.2\nName: {name}\nVersion: {version}\n" + (
+        f"Requires-Python: {requires_python}\n" if requires_python else ""
+    )
+    path = Path(out_dir) / f"{base}.tar.gz"
+    with tarfile.open(path, "w:gz") as t:
+        for member, data in [(f"{base}/PKG-INFO", pkg_info.encode()), (f"{base}/pyproject.toml", b"")]:
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return path
+
+
 @pytest.fixture(scope="module")
 def wheelhouse_dir(tmp_path_factory, isolated_env):
     """Pinned pure wheels from PyPI, the demo built for WASI, regapp and its
@@ -188,7 +206,8 @@ def test_static_index_read_by_pip_and_uv(tmp_path, wheelhouse_dir, wasiwheel_cli
                 assert f'data-requires-python="{html.escape(rp)}"' in text
     dateutil = json.loads((site / "python-dateutil" / "index.json").read_text())["files"][0]
     assert dateutil["requires-python"] == "!=3.0.*,!=3.1.*,!=3.2.*,>=2.7"
-    assert 'data-requires-python="!=3.0.*,!=3.1.*,!=3.2.*,&gt;=2.7"' in (site / "python-dateutil/index.html").read_text()
+    dateutil_html = (site / "python-dateutil/index.html").read_text()
+    assert 'data-requires-python="!=3.0.*,!=3.1.*,!=3.2.*,&gt;=2.7"' in dateutil_html
 
     # pip from file:// (a static directory), for the host: dependencies come
     # along, and the markers are the host's here (regdep-a, not regdep-b).
@@ -242,12 +261,19 @@ def test_index_is_incremental(tmp_path, wheelhouse_dir, wasiwheel_cli):
     assert 'data-requires-python="&gt;=3.9,&lt;4"' in (site / "regdep-b" / "index.html").read_text()
     # A new project: its pages and the root. A removed one leaves the index.
     make_wheel(wh, "newpkg", "0.1")
+    make_sdist(wh, "newpkg", "0.1", requires_python=">=3.10")
     for w in wh.glob("regdep_a-*.whl"):
         w.unlink()
     proc = run_index(wasiwheel_cli, wh, site)
-    assert "read 1 new or changed, removed 1, wrote 1 project page(s) and the root" in proc.stderr, proc.stderr
+    assert "read 2 new or changed, removed 1, wrote 1 project page(s) and the root" in proc.stderr, proc.stderr
     names = [p["name"] for p in json.loads((site / "index.json").read_text())["projects"]]
     assert "newpkg" in names and "regdep-a" not in names and not (site / "regdep-a").exists()
+    # The sdist is listed with its Requires-Python (from PKG-INFO) and no metadata file.
+    files = {f["filename"]: f for f in json.loads((site / "newpkg" / "index.json").read_text())["files"]}
+    sdist = files["newpkg-0.1.tar.gz"]
+    assert sdist["requires-python"] == ">=3.10" and "core-metadata" not in sdist
+    assert "core-metadata" in files["newpkg-0.1-py3-none-any.whl"]
+    assert not (site / "newpkg" / "newpkg-0.1.tar.gz.metadata").exists()
 
 
 @pytest.mark.parametrize(

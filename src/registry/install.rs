@@ -2,7 +2,7 @@
 //! directory that `wasiwheel run --site` maps in.
 //!
 //! The resolver is pip's (resolvelib), run by the host Python with the
-//! target's wheel tags (`--platform` from [`crate::tags`], `--python-version`,
+//! target's wheel tags (`--platform` as `wasiwheel tags` prints them, `--python-version`,
 //! `--implementation cp`, `--abi`, `--only-binary :all:`, `--target`). pip
 //! has no flag for the marker environment and would evaluate environment
 //! markers (PEP 508) for the host, so a small driver ([`DRIVER`]) replaces
@@ -73,7 +73,7 @@ impl MarkerEnvironment {
 pub struct InstallTarget {
     /// The ABI tag (`cp313`).
     pub abi: String,
-    /// The WASI platform tags, best first (from [`crate::tags::wasi_platform_tags`]).
+    /// The WASI platform tags, best first (as `wasiwheel tags` prints them).
     pub platforms: Vec<String>,
     /// The marker environment.
     pub markers: MarkerEnvironment,
@@ -112,7 +112,7 @@ except ImportError as e:
 markers.default_environment = lambda: dict(env)
 if not (markers.Marker('sys_platform == "wasi"').evaluate()
         and markers.Marker('platform_machine == "wasm32"').evaluate()):
-    sys.stderr.write("wasiwheel: pip %s evaluates markers elsewhere; cannot install for WASI with it\n" % pip.__version__)
+    sys.stderr.write("wasiwheel: pip %s evaluates markers elsewhere; cannot use it for WASI\n" % pip.__version__)
     sys.exit(4)
 sys.argv = ["pip"] + sys.argv[2:]
 sys.exit(main(sys.argv[1:]))
