@@ -498,7 +498,8 @@ fn build_foreign(
         return Err(Error::config(
             "target",
             format!(
-                "{project} is built by its own backend, which wasiwheel runs only for WASI targets: add -C                  target=wasm32-wasi (or build it natively with pip)"
+                "{project} is built by its own backend, which wasiwheel runs only for WASI targets: add -C \
+                 target=wasm32-wasi (or build it natively with pip)"
             ),
         ));
     };

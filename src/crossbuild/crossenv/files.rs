@@ -92,8 +92,8 @@ pub fn write(
     for (file, sub) in &names {
         let p = bin.join(file);
         let script = format!(
-            "#!/bin/sh\n# wasiwheel's {sub} wrapper for {target}\n{CONTEXT_VAR}={ctx}\nexport {CONTEXT_VAR}\nexec {} {sub} \
-             \"$@\"\n",
+            "#!/bin/sh\n# wasiwheel's {sub} wrapper for {target}\n{CONTEXT_VAR}={ctx}\nexport \
+             {CONTEXT_VAR}\nexec {} {sub} \"$@\"\n",
             invoke.join(" "),
             target = ctx.target,
             ctx = sh_quote(context.as_str()),

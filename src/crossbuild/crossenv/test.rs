@@ -8,7 +8,9 @@
 //! directory is mapped at `/project` (read-only) and made the working
 //! directory; pytest runs with what WASI CPython lacks worked around: no
 //! `os.dup` (`--capture=sys`, no faulthandler plugin), no `os.getuid` (the
-//! `wasiwheel_wasi` plugin provides one for `tmp_path`), no cache writes.
+//! `wasiwheel_wasi` plugin provides one for `tmp_path`), no `mmap` module
+//! (a stand-in whose mappings fail lets test modules that import it load),
+//! no cache writes.
 
 use camino::{Utf8Path, Utf8PathBuf};
 
@@ -19,6 +21,10 @@ use crate::error::{Error, IoContext, Result};
 
 /// The pytest plugin loaded inside WASI CPython.
 const PLUGIN: &str = include_str!("wasiwheel_wasi.py");
+
+/// An importable `mmap` for interpreters without one (a built-in module wins
+/// where there is one): mapping raises `OSError(ENOSYS)`.
+const MMAP_STANDIN: &str = include_str!("mmap_standin.py");
 
 /// Where the tests directory appears in the guest.
 pub const GUEST_PROJECT: &str = "/project";
@@ -109,6 +115,7 @@ pub fn test(python: &TargetPython, req: &TestRequest) -> Result<i32> {
         .ok_or_else(|| Error::Other("the temporary directory path is not UTF-8".into()))?
         .to_path_buf();
     std::fs::write(plugins.join("wasiwheel_wasi.py"), PLUGIN).context(|| format!("cannot write {plugins}"))?;
+    std::fs::write(plugins.join("mmap.py"), MMAP_STANDIN).context(|| format!("cannot write {plugins}"))?;
     let mut dirs = Vec::new();
     let mut env = vec![("WASIWHEEL_TEST_CWD".to_string(), "/".to_string())];
     if let Some(t) = &req.tests {
