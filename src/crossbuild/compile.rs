@@ -385,7 +385,7 @@ fn command_line(cmd: &Command) -> String {
 /// the original source part of its stamp.
 fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<Compiled> {
     let repair = job.wasi && opts.fpcast_repair;
-    let key_material = format!(
+    let mut key_material = format!(
         "{}\n{:?}\n{:?}\n{}{}",
         job.tool.path().display(),
         job.tool.args(),
@@ -393,6 +393,12 @@ fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<C
         job.source,
         if repair { format!("\nfpcast-repair {}", fpcast::VERSION) } else { String::new() }
     );
+    // The object's name goes into static archives: the build paths mapped out
+    // of objects are mapped out of their names too, so that wheels do not
+    // depend on the directory they were built in.
+    for (from, to) in &opts.prefix_maps {
+        key_material = key_material.replace(from.as_str(), to);
+    }
     let key = &crate::files::sha256_hex(key_material.as_bytes())[..16];
     let stem = job.source.file_stem().unwrap_or("src");
     let obj = obj_dir.join(format!("{stem}-{key}.o"));

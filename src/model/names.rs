@@ -31,6 +31,9 @@ pub fn is_extension_name(s: &str) -> bool {
 ///
 /// Errors: `pep508_rs`'s message when `name` is not a valid name (PEP 508).
 pub fn package_name(name: &str) -> Result<PackageName, String> {
+    if name.is_empty() {
+        return Err("a name must not be empty".into());
+    }
     PackageName::new(name.to_string()).map_err(|e| e.to_string())
 }
 
@@ -56,6 +59,7 @@ mod tests {
         assert!(package_name("a").is_ok());
         assert!(package_name("a-").is_err());
         assert!(package_name("a b").is_err());
+        assert!(package_name("").is_err());
         assert!(is_dotted_name("pkg._core") && is_dotted_name("π.x"));
         assert!(!is_dotted_name("pkg-x") && !is_dotted_name("1a") && !is_dotted_name("a..b") && !is_dotted_name(""));
         assert!(is_extension_name("pkg._core") && !is_extension_name("π.x"));

@@ -358,13 +358,20 @@ pub fn check_abi(python: &TargetPython, sdk: &SdkIdentity, allow: bool, ctx: Abi
     };
     match python.sdk() {
         Some(built) if built.major == sdk.major => Ok(None),
-        Some(built) if allow => Ok(Some(format!(
-            "warning: using {sdk} for CPython {} built with WASI SDK {} (allow-sdk-mismatch): wheels are tagged \
-             with SDK {}",
-            python.full_version(),
-            built.major,
-            sdk.major
-        ))),
+        Some(built) if allow => Ok(Some(match ctx {
+            AbiContext::Build => format!(
+                "warning: building with {sdk} for CPython {} built with WASI SDK {} (allow-sdk-mismatch): the \
+                 wheel is tagged with SDK {}",
+                python.full_version(),
+                built.major,
+                sdk.major
+            ),
+            AbiContext::Run => format!(
+                "warning: relinking CPython {} (built with WASI SDK {}) with {sdk} (allow-sdk-mismatch)",
+                python.full_version(),
+                built.major
+            ),
+        })),
         Some(built) => Err(Error::SdkMismatch {
             sdk: sdk.to_string(),
             python: python.full_version(),
