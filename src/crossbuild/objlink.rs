@@ -115,7 +115,7 @@ pub fn namespace_symbols(obj: &[u8], module: &str, what: &str) -> Result<(Vec<u8
                     return Err(bad_object(what, "it has two `linking` sections"));
                 }
                 found_linking = true;
-                let data = rewrite_linking(c.data(), c.data_offset() as u64, &init, &unique, &mut stats, &mut inits)
+                let data = rewrite_linking(c.data(), c.data_offset(), &init, &unique, &mut stats, &mut inits)
                     .map_err(|e| bad_object(what, e))?;
                 out.section(&wasm_encoder::CustomSection { name: Cow::Borrowed("linking"), data: Cow::Owned(data) });
                 continue;
@@ -502,7 +502,7 @@ mod tests {
         let b = compile(&sdk, dir, "b.cc", &src(20), true);
         let (na, nb) = (dir.join("p.o"), dir.join("q.o"));
         namespace_objects(&sdk, &[a], "p._m", &na, false).unwrap();
-        namespace_objects(&sdk, &[b.clone()], "q._m", &nb, false).unwrap();
+        namespace_objects(&sdk, std::slice::from_ref(&b), "q._m", &nb, false).unwrap();
         let data = std::fs::read(dir.join("b.cc.o")).unwrap();
         let (_, stats) = namespace_symbols(&data, "q._m", "b.cc.o").unwrap();
         assert!(stats.dropped_comdats, "{stats:?}");
