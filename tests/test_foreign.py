@@ -344,7 +344,7 @@ def test_requirement_not_found_names_the_index(wasiwheel_cli, tmp_path):
 def test_unknown_settings_go_to_the_backend(wasiwheel_cli, tmp_path):
     """`-C` keys wasiwheel does not know reach setuptools (which rejects this one by name)."""
     out = tmp_path / "dist"
-    proc = build(wasiwheel_cli, "markupsafe", out, "-C", "--build-option=--no-such-option", check=False)
+    proc = build(wasiwheel_cli, "markupsafe", out, "--config-setting=--build-option=--no-such-option", check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode == 1 and "no-such-option" in text, text[-3000:]
     assert not out.exists() or not any(out.iterdir())
