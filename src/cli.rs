@@ -422,6 +422,12 @@ fn index_config(a: &IndexSource) -> fetch::IndexConfig {
 
 fn cmd_build(a: BuildArgs) -> Result<i32> {
     let config = Settings::parse_pairs(&a.config)?;
+    // wasiwheel's own keys are checked before anything is fetched; other keys
+    // are judged once the backend is known (a foreign backend gets them).
+    let known: Vec<&str> = crate::pep517::config::KEYS.iter().map(|(k, _, _)| *k).collect();
+    let ours: std::collections::BTreeMap<String, Vec<String>> =
+        config.iter().filter(|(k, _)| known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    Settings::resolve(&ours, |k| std::env::var(k).ok())?;
     let out = absolute(&a.out_dir)?;
     // An sdist (given or fetched) is unpacked, after checking it, into a
     // directory that lives as long as the build.

