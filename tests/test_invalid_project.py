@@ -361,12 +361,16 @@ def names_key(text: str, key: str) -> bool:
     return False
 
 
+BUILD_SYSTEM = '[build-system]\nrequires = ["wasiwheel"]\nbuild-backend = "wasiwheel"\n\n'
+
 @pytest.mark.parametrize(("case_id", "toml_text", "key"), CASES, ids=_ids)
 def test_invalid_project_is_rejected(tmp_path, wasiwheel_exe, case_id, toml_text, key):
     proj = tmp_path / "proj"
     (proj / "src" / "pkg").mkdir(parents=True)
     (proj / "src" / "pkg" / "__init__.py").write_text("")
-    (proj / "pyproject.toml").write_text(toml_text)
+    # A wasiwheel project declares its backend (without [build-system] a project
+    # is setuptools', which `wasiwheel build` hands to the cross environment).
+    (proj / "pyproject.toml").write_text(BUILD_SYSTEM + toml_text)
     for rel, content in FILES.get(case_id, {}).items():
         f = proj / rel
         f.parent.mkdir(parents=True, exist_ok=True)
