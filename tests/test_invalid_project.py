@@ -370,7 +370,7 @@ def test_invalid_project_is_rejected(tmp_path, wasiwheel_exe, case_id, toml_text
     (proj / "src" / "pkg" / "__init__.py").write_text("")
     # A wasiwheel project declares its backend (without [build-system] a project
     # is setuptools', which `wasiwheel build` hands to the cross environment).
-    (proj / "pyproject.toml").write_text(BUILD_SYSTEM + toml_text)
+    (proj / "pyproject.toml").write_text(toml_text + "\n" + BUILD_SYSTEM)
     for rel, content in FILES.get(case_id, {}).items():
         f = proj / rel
         f.parent.mkdir(parents=True, exist_ok=True)
