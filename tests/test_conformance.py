@@ -247,6 +247,7 @@ def test_requires_dist_canonical(tmp_path, wasiwheel_cli):
     (project / "src" / "rq").mkdir(parents=True)
     (project / "src" / "rq" / "__init__.py").write_text("")
     (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["wasiwheel"]\nbuild-backend = "wasiwheel"\n'
         '[project]\nname = "rq"\nversion = "1"\ndependencies = [\n'
         '  "foo>=1,<2",\n'
         "  \"Bar[Extra2,extra1] ~= 3.1 ; python_version>'3.8' or os_name=='nt'\",\n"
