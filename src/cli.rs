@@ -533,6 +533,7 @@ fn build_foreign(
         self_command,
         tags,
         verbose: settings.verbose,
+        fpcast_repair: settings.fpcast_repair,
     })
 }
 

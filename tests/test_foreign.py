@@ -49,11 +49,6 @@ SUITES = {
     "ujson": (True, ["tests"]),
 }
 
-# Suites that trap on function-pointer casts until the cast repair lands
-# (another branch); their builds are tested, their runs are expected to fail.
-CAST_TRAPS = {"bitarray", "wrapt", "brotli"}
-
-
 def env():
     """The environment of every wasiwheel command here: the test interpreter
     (which has ``build``) drives the foreign backends."""
@@ -152,11 +147,9 @@ def test_builds_from_unmodified_sdist(name, wasiwheel_cli, built, tmp_path):
 
 
 @pytest.mark.parametrize("name", list(SUITES))
-def test_own_suite_runs_in_wasi(name, wasiwheel_cli, built, tmp_path, request):
+def test_own_suite_runs_in_wasi(name, wasiwheel_cli, built, tmp_path):
     if name not in built:
         pytest.fail(f"{name} was not built (see test_builds_from_unmodified_sdist)")
-    if name in CAST_TRAPS:
-        request.applymarker(pytest.mark.xfail(reason="traps on function-pointer casts until the cast repair lands"))
     mapped, args = SUITES[name]
     cmd = [wasiwheel_cli, "test", built[name]]
     if mapped:

@@ -428,7 +428,9 @@ fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<C
     }
     let mut extra_deps = Vec::new();
     if repair {
-        if let Some(copy) = fpcast_copy(job, &diagnostics, obj_dir, &format!("{stem}-{key}"), &mut took)? {
+        let copy = obj_dir.join(format!("{stem}-{key}.fpcast.{}", job.source.extension().unwrap_or("c")));
+        let analyse = || job.tool.to_command();
+        if fpcast_copy(&analyse, job.source, &diagnostics, &copy, &mut took)? {
             let mut cmd = job.tool.to_command();
             if let Some(dir) = job.source.parent() {
                 cmd.arg("-iquote").arg(if dir.as_str().is_empty() { "." } else { dir.as_str() });
@@ -491,39 +493,42 @@ fn run_compiler(
 
 /// The function-pointer cast repair of one source: when the first compile's
 /// `diagnostics` or the source text show casts worth analysing, read clang's
-/// AST dump of the source, print the casts that cannot be repaired, and write
-/// the rewritten copy `{base}.fpcast.{ext}` under `obj_dir` if any cast needs
-/// an adapter. Returns the copy's path, or `None` when the object compiled
-/// from the original source is right as it is. Adds the analysis time to `took`.
+/// AST dump of `source` (compiled with `compiler()`, a command with the
+/// compile's flags and no source, output or dependency-file arguments), print
+/// the casts that cannot be repaired, and write the rewritten source to
+/// `copy` if any cast needs an adapter. Returns whether it wrote `copy`
+/// (`false`: the object compiled from the original source is right as it is).
+/// Adds the analysis time to `took`. Used by wasiwheel's own builds and by the
+/// cross environment's compiler wrappers, so foreign builds get the repair too.
 ///
 /// Errors: [`Error::Toolchain`] when clang cannot produce or wasiwheel cannot
 /// read the AST dump; [`Error::Io`] when the copy cannot be written.
-fn fpcast_copy(
-    job: &Job,
+pub(crate) fn fpcast_copy(
+    compiler: &dyn Fn() -> Command,
+    source: &Utf8Path,
     diagnostics: &str,
-    obj_dir: &Utf8Path,
-    base: &str,
+    copy: &Utf8Path,
     took: &mut Duration,
-) -> Result<Option<Utf8PathBuf>> {
-    let bytes = std::fs::read(job.source).context(|| format!("cannot read {}", job.source))?;
+) -> Result<bool> {
+    let bytes = std::fs::read(source).context(|| format!("cannot read {source}"))?;
     let Ok(text) = String::from_utf8(bytes) else {
         if diagnostics.contains("[-Wcast-function-type-strict]") {
             eprintln!(
                 "{}: warning: wasiwheel: the source is not UTF-8, so its function-pointer casts were not \
                  repaired; calls through them may trap on WebAssembly",
-                job.source
+                source
             );
         }
-        return Ok(None);
+        return Ok(false);
     };
     if !fpcast::needs_analysis(diagnostics, &text) {
-        return Ok(None);
+        return Ok(false);
     }
     let start = Instant::now();
-    let mut cmd = job.tool.to_command();
-    cmd.args(["-fsyntax-only", "-Xclang", "-ast-dump=json", job.source.as_str()]);
+    let mut cmd = compiler();
+    cmd.args(["-fsyntax-only", "-Xclang", "-ast-dump=json", source.as_str()]);
     cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
-    let what = || format!("the function-pointer cast analysis of {} (clang -Xclang -ast-dump=json)", job.source);
+    let what = || format!("the function-pointer cast analysis of {} (clang -Xclang -ast-dump=json)", source);
     let mut child = cmd.spawn().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", what())))?;
     let stdout = child.stdout.take().expect("piped stdout");
     // The dump nests as deep as the code does: parse it on a thread with a large stack.
@@ -542,20 +547,18 @@ fn fpcast_copy(
         )));
     }
     let ast = parsed.map_err(|e| Error::Toolchain(format!("cannot read {}: {e}", what())))?;
-    let analysis = fpcast::analyze(&ast, job.source.as_str());
+    let analysis = fpcast::analyze(&ast, source.as_str());
     *took += start.elapsed();
     for w in &analysis.warnings {
         eprintln!("{w}");
     }
     if analysis.adapters.is_empty() {
-        return Ok(None);
+        return Ok(false);
     }
-    let rewritten = fpcast::rewrite(&text, job.source.as_str(), &analysis)
-        .map_err(|e| Error::Toolchain(format!("cannot repair the function-pointer casts of {}: {e}", job.source)))?;
-    let ext = job.source.extension().unwrap_or("c");
-    let copy = obj_dir.join(format!("{base}.fpcast.{ext}"));
-    std::fs::write(&copy, rewritten).context(|| format!("cannot write {copy}"))?;
-    Ok(Some(copy))
+    let rewritten = fpcast::rewrite(&text, source.as_str(), &analysis)
+        .map_err(|e| Error::Toolchain(format!("cannot repair the function-pointer casts of {source}: {e}")))?;
+    std::fs::write(copy, rewritten).context(|| format!("cannot write {copy}"))?;
+    Ok(true)
 }
 
 /// What WASI lacks, recognised in a compiler's diagnostics: the header or

@@ -50,6 +50,14 @@ pub struct Context {
     pub state: Utf8PathBuf,
     /// Print every command the wrappers run.
     pub verbose: bool,
+    /// Repair function-pointer casts in what the wrappers compile (see
+    /// [`crate::crossbuild::fpcast`]); `-C fpcast-repair=false` turns it off.
+    #[serde(default = "repair_by_default")]
+    pub fpcast_repair: bool,
+}
+
+fn repair_by_default() -> bool {
+    true
 }
 
 impl Context {
@@ -145,6 +153,8 @@ pub struct ForeignBuild {
     pub tags: ForeignTags,
     /// Print the wrappers' commands.
     pub verbose: bool,
+    /// Repair function-pointer casts (`-C fpcast-repair`).
+    pub fpcast_repair: bool,
 }
 
 /// What the driver is asked to do (`request.json`).
@@ -200,6 +210,7 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
         include: b.python.include_dir(),
         state: state.clone(),
         verbose: b.verbose,
+        fpcast_repair: b.fpcast_repair,
     };
     let env_files = files::write(&work, &ctx, &b.python, &b.self_command, kind)?;
     let mut config = b.inner_config.clone();

@@ -5,6 +5,8 @@
 //!   [`compile::wasi_flags`] (`-fPIC`, …), the wasi-libc emulations
 //!   ([`EMULATIONS`]) and the target CPython's headers first; host-only flags
 //!   (`-march`, `-pthread`, the host's Python headers, …) are dropped. A
+//!   one-source `-c` compile gets the function-pointer cast repair of
+//!   wasiwheel's own builds ([`compile::fpcast_copy`]). A
 //!   failure prints clang's diagnostics and a hint naming what WASI lacks, and
 //!   is recorded for the final error message.
 //! * `-shared` link: the objects become a wasm dylib as
@@ -21,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Context;
 use crate::crossbuild::compile::{self, CompileOptions, ExtensionSpec, Toolchain};
+use crate::crossbuild::fpcast;
 use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
 use crate::model::lang::{Language, Profile};
@@ -200,17 +203,27 @@ fn command_line(cmd: &Command) -> String {
 
 /// Run `cmd`, passing its output through; on failure print and record a hint.
 fn run_compiler(ctx: &Context, cmd: &mut Command, sources: &[&str]) -> Result<i32> {
+    run_compiler_output(ctx, cmd, sources, false).map(|(status, _)| status)
+}
+
+/// As [`run_compiler`], and returns the diagnostics too; with `strip_casts`
+/// the `-Wcast-function-type-strict` warnings wasiwheel asked for are not shown.
+fn run_compiler_output(ctx: &Context, cmd: &mut Command, sources: &[&str], strip_casts: bool) -> Result<(i32, String)> {
     if ctx.verbose {
         crate::progress::status(&command_line(cmd));
     }
     let out = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", command_line(cmd))))?;
-    use std::io::Write;
-    let _ = std::io::stdout().write_all(&out.stdout);
-    let _ = std::io::stderr().write_all(&out.stderr);
-    if out.status.success() {
-        return Ok(0);
-    }
     let diagnostics = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    use std::io::Write;
+    if strip_casts {
+        let _ = std::io::stderr().write_all(fpcast::strip_cast_warnings(&diagnostics).as_bytes());
+    } else {
+        let _ = std::io::stdout().write_all(&out.stdout);
+        let _ = std::io::stderr().write_all(&out.stderr);
+    }
+    if out.status.success() {
+        return Ok((0, diagnostics));
+    }
     let hint = exceptions_hint(&diagnostics).or_else(|| compile::wasi_hint(&diagnostics).map(str::to_string));
     if let Some(h) = &hint {
         eprintln!("wasiwheel: hint: {h}");
@@ -229,7 +242,76 @@ fn run_compiler(ctx: &Context, cmd: &mut Command, sources: &[&str]) -> Result<i3
     let f = dir.join(format!("{stamp:024}-{}.json", std::process::id()));
     std::fs::write(&f, serde_json::to_vec_pretty(&failure).expect("serialisable"))
         .context(|| format!("cannot write {f}"))?;
-    Ok(out.status.code().unwrap_or(1))
+    Ok((out.status.code().unwrap_or(1), diagnostics))
+}
+
+/// The compile arguments `args` of `source` without the source itself, the
+/// output (`-o FILE`), `-c` and dependency-file generation (`-MD`, `-MMD`,
+/// `-MF/-MT/-MQ FILE`): the flags under which clang dumps the source's AST.
+fn analysis_flags(args: &[String], source: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if ["-o", "-MF", "-MT", "-MQ"].contains(&a) {
+            i += 2;
+            continue;
+        }
+        let joined_dep = ["-MF", "-MT", "-MQ"].iter().any(|f| a.starts_with(f)) || a.starts_with("-o");
+        if a == source || a == "-c" || a == "-MD" || a == "-MMD" || joined_dep {
+            i += 1;
+            continue;
+        }
+        out.push(args[i].clone());
+        i += 1;
+    }
+    out
+}
+
+/// Compile the one `source` of `args` (`-c`) with the function-pointer cast
+/// repair that wasiwheel's own builds get ([`compile::fpcast_copy`]): the
+/// first compile also asks for `-Wcast-function-type-strict` (its warnings are
+/// shown only if the project asked for them); when the source has casts that
+/// need adapters, the rewritten copy (under the state's `fpcast/`) is compiled
+/// to the same output, with the source's directory for its `"…"` includes.
+/// Returns the exit status to exit with.
+///
+/// Errors: [`Error::Toolchain`] when clang cannot be run or its AST dump read.
+fn compile_repaired(ctx: &Context, sdk: &WasiSdk, cxx: bool, args: &[String], source: &str) -> Result<i32> {
+    let asked = args.iter().any(|a| a == fpcast::WARNING_FLAG || a == "-Weverything");
+    let mut cmd = clang(ctx, sdk, cxx);
+    cmd.args(args);
+    if !asked {
+        cmd.args([fpcast::WARNING_FLAG, "-Wno-error=cast-function-type-strict"]);
+    }
+    let (status, diagnostics) = run_compiler_output(ctx, &mut cmd, &[source], !asked)?;
+    if status != 0 {
+        return Ok(status);
+    }
+    let flags = analysis_flags(args, source);
+    let analyse = || {
+        let mut c = clang(ctx, sdk, cxx);
+        c.args(&flags);
+        c
+    };
+    let src = Utf8Path::new(source);
+    let dir = ctx.state.join("fpcast");
+    std::fs::create_dir_all(&dir).context(|| format!("cannot create {dir}"))?;
+    let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+    let key = &crate::files::sha256_hex(format!("{cwd}\n{}", args.join("\n")).as_bytes())[..16];
+    let copy = dir.join(format!("{}-{key}.{}", src.file_stem().unwrap_or("src"), src.extension().unwrap_or("c")));
+    let mut took = std::time::Duration::ZERO;
+    if !compile::fpcast_copy(&analyse, src, &diagnostics, &copy, &mut took)? {
+        return Ok(0);
+    }
+    if ctx.verbose {
+        crate::progress::status(&format!("{source}: compiling the copy with repaired function-pointer casts, {copy}"));
+    }
+    let mut cmd = clang(ctx, sdk, cxx);
+    let parent = src.parent().map(|p| p.as_str()).filter(|p| !p.is_empty()).unwrap_or(".");
+    cmd.arg("-iquote").arg(parent);
+    cmd.args(args.iter().map(|a| if a == source { copy.as_str() } else { a.as_str() }));
+    run_compiler(ctx, &mut cmd, &[source])
 }
 
 /// `wasiwheel cc|c++ ARGS…`: compile or link for the cross environment's
@@ -245,6 +327,10 @@ pub fn cc(args: &[String], cxx: bool) -> Result<i32> {
     let sources: Vec<&str> = args.iter().map(String::as_str).filter(|a| is_source(a)).collect();
     if has("-shared") {
         return link_shared(&ctx, &sdk, &args, cxx);
+    }
+    if ctx.fpcast_repair && has("-c") && sources.len() == 1 && !["-S", "-E", "-fsyntax-only"].iter().any(|f| has(f)) {
+        let source = sources[0].to_string();
+        return compile_repaired(&ctx, &sdk, cxx, &args, &source);
     }
     let mut cmd = clang(&ctx, &sdk, cxx);
     cmd.args(&args);
@@ -312,9 +398,15 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
     // Sources on the link line are compiled first.
     for (n, s) in sources.iter().enumerate() {
         let o = work.join(format!("src{n}.o"));
-        let mut cmd = clang(ctx, sdk, cxx);
-        cmd.args(&compile_flags).args(["-c", s, "-o", o.as_str()]);
-        let status = run_compiler(ctx, &mut cmd, &[s])?;
+        let mut compile_args = compile_flags.clone();
+        compile_args.extend(["-c".to_string(), s.clone(), "-o".to_string(), o.to_string()]);
+        let status = if ctx.fpcast_repair {
+            compile_repaired(ctx, sdk, cxx, &compile_args, s)?
+        } else {
+            let mut cmd = clang(ctx, sdk, cxx);
+            cmd.args(&compile_args);
+            run_compiler(ctx, &mut cmd, &[s])?
+        };
         if status != 0 {
             return Ok(status);
         }
