@@ -274,7 +274,8 @@ mod tests {
             cxx: false,
         };
         let c = main_c(&[m], &Entry::parse("pkg.cli:main").unwrap());
-        assert!(c.contains("PyImport_AppendInittab(\"pkg._core\", PyInit__core)"));
+        assert!(c.contains("PyImport_AppendInittab(\"pkg._core\", wasiwheel_init_0)"));
+        assert!(c.contains("PyObject *m = PyInit__core();"));
         assert!(c.contains("export_name(\"wasiwheel.initialize\")"));
         assert!(c.contains("ENTRY_MODULE[] = \"pkg.cli\""));
     }

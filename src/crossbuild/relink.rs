@@ -49,16 +49,41 @@ pub fn c_string(s: &str) -> String {
 /// The C that registers `modules` with CPython: `#include <Python.h>`, an
 /// `extern` declaration of each init function, and
 /// `static int wasiwheel_register_modules(void)`, which calls
-/// `PyImport_AppendInittab` for each (dotted name → its unique init
-/// function) and returns -1 on failure. Shared by relinked interpreters and components.
+/// `PyImport_AppendInittab` for each (dotted name → its init function) and
+/// returns -1 on failure. Shared by relinked interpreters and components.
+///
+/// A module in a package (`pkg._core`) is registered through a small init
+/// function that sets CPython's package context to its full name around the
+/// real one, as the dynamic loader does for a `.so` (`importdl.c`): a
+/// single-phase module (`PyModule_Create`) then gets `__name__ == "pkg._core"`
+/// and its functions that `__module__`, as natively, not the bare name of its
+/// `PyModuleDef` (built-in modules get no package context), which pickle and
+/// `repr` would otherwise show.
 pub fn inittab_c(modules: &[StaticModule]) -> String {
     let mut s = String::from("#include <Python.h>\n\n");
+    let packaged = modules.iter().any(|m| m.name.contains('.'));
+    if packaged {
+        s.push_str("/* CPython's package context for single-phase init (Python/import.c). */\n");
+        s.push_str("extern const char *_PyImport_SwapPackageContext(const char *newcontext);\n");
+    }
     for m in modules {
         s.push_str(&format!("extern PyObject *{}(void);\n", m.init));
     }
+    for (n, m) in modules.iter().enumerate().filter(|(_, m)| m.name.contains('.')) {
+        s.push_str(&format!(
+            "\nstatic PyObject *wasiwheel_init_{n}(void) {{\n    \
+             const char *old = _PyImport_SwapPackageContext({});\n    \
+             PyObject *m = {}();\n    \
+             _PyImport_SwapPackageContext(old);\n    \
+             return m;\n}}\n",
+            c_string(&m.name),
+            m.init
+        ));
+    }
     s.push_str("\nstatic int wasiwheel_register_modules(void) {\n");
-    for m in modules {
-        s.push_str(&format!("    if (PyImport_AppendInittab({}, {}) < 0) return -1;\n", c_string(&m.name), m.init));
+    for (n, m) in modules.iter().enumerate() {
+        let init = if m.name.contains('.') { format!("wasiwheel_init_{n}") } else { m.init.clone() };
+        s.push_str(&format!("    if (PyImport_AppendInittab({}, {init}) < 0) return -1;\n", c_string(&m.name)));
     }
     s.push_str("    return 0;\n}\n");
     s
@@ -181,9 +206,13 @@ mod tests {
             libraries: vec![],
             cxx: false,
         };
-        let c = main_c(&[m]);
+        let top = StaticModule { name: "_top".into(), init: "PyInit__top".into(), ..m.clone() };
+        let c = main_c(&[m, top]);
         assert!(c.contains("extern PyObject *PyInit_3pkg5_json(void);"));
-        assert!(c.contains("PyImport_AppendInittab(\"pkg._json\", PyInit_3pkg5_json)"));
+        // A module in a package is initialised with its package context, a top-level one directly.
+        assert!(c.contains("PyImport_AppendInittab(\"pkg._json\", wasiwheel_init_0)"), "{c}");
+        assert!(c.contains("_PyImport_SwapPackageContext(\"pkg._json\");\n    PyObject *m = PyInit_3pkg5_json();"));
+        assert!(c.contains("PyImport_AppendInittab(\"_top\", PyInit__top)"), "{c}");
         assert!(c.contains("return Py_BytesMain(argc, argv);"));
         assert!(c_string("a\"b\\\\").contains("\\\"b\\\\\\\\"));
     }
