@@ -26,6 +26,28 @@ SDISTS = ROOT / "tests" / "sdists"
 DEMO = SDISTS / "demo"
 
 
+WASI_LIMITS = ROOT / "tests" / "wasi-limits.txt"
+
+# What an entry's reason may start with: what WASI lacks, what a 32-bit target
+# lacks, or a difference of Python versions between the two runs.
+LIMIT_REASONS = ("WASI has no", "wasm32 ", "not a WASI limit: ")
+
+
+def wasi_limits(name: str) -> list[tuple[str, str]]:
+    """The entries of tests/wasi-limits.txt for the package `name`: (selector,
+    reason) pairs, where a selector is a pytest node id relative to the
+    directory the suite runs in, or ``k:NAME`` (tests whose name has NAME)."""
+    out = []
+    for line in WASI_LIMITS.read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        pkg, selector, reason = line.split("\t")
+        assert reason.startswith(LIMIT_REASONS), f"tests/wasi-limits.txt: {line}"
+        if pkg == name:
+            out.append((selector, reason))
+    return out
+
+
 def real_cache() -> Path:
     """wasiwheel's cache directory (as the CLI computes it)."""
     d = os.environ.get("WASIWHEEL_CACHE_DIR")

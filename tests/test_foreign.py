@@ -6,7 +6,7 @@ test suites run in WASI CPython with ``wasiwheel test``.
 The sdists come from the package index by pinned version; wasiwheel checks
 the index's sha256 and caches them under ~/.cache/wasiwheel/sdists. Tests that
 need what WASI lacks are listed with their reason in
-``tests/foreign-wasi-limits.txt`` and deselected.
+``tests/wasi-limits.txt`` and deselected.
 """
 
 import io
@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, real_cache, sh
+from conftest import real_cache, sh, wasi_limits
 
-LIMITS = ROOT / "tests" / "foreign-wasi-limits.txt"
 TARGET = ["-C", "target=wasm32-wasi"]
 
 # name, version, sha256 of the sdist (as PyPI lists it).
@@ -57,18 +56,9 @@ def env():
 
 def limits(name):
     """pytest arguments deselecting the tests of `name` that need what WASI lacks."""
-    ids, ks = [], []
-    for line in LIMITS.read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        pkg, selector, reason = line.split("\t")
-        assert reason.startswith("WASI has no"), line
-        if pkg != name:
-            continue
-        if selector.startswith("k:"):
-            ks.append(selector[2:])
-        else:
-            ids.append(selector)
+    entries = wasi_limits(name)
+    ids = [s for s, _ in entries if not s.startswith("k:")]
+    ks = [s[2:] for s, _ in entries if s.startswith("k:")]
     args = [a for i in ids for a in ("--deselect", i)]
     if ks:
         args += ["-k", " and ".join(f"not {k}" for k in ks)]
