@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from conftest import DEMO, RESULTS_SNIPPET, pip_wheel, reference_results, sh, wasm_custom_sections, wheel_names
+from conftest import DEMO, RESULTS_SNIPPET, SDISTS, pip_wheel, reference_results, sh, wasm_custom_sections, wheel_names
 
 WHEEL = "wasidemo-0.3.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl"
 
@@ -100,3 +100,32 @@ def test_exceptions_from_c_cross_the_boundary(pip_built, wasiwheel_cli):
     )
     proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", pip_built / WHEEL, "--", "-c", code])
     assert "caught not a number: 'x3' at offset 6" in proc.stdout
+
+
+def test_optional_module_that_fails_is_left_out(isolated_env, wasiwheel_cli, tmp_path):
+    """`optional = true`: a module that does not compile for WASI (fork) is
+    left out of the WASI wheel with a warning naming it and the reason; the
+    other module is built, and the package runs without it. Natively both
+    are built."""
+    out = tmp_path / "wasi"
+    # pip shows the backend's output with -v.
+    proc = pip_wheel(SDISTS / "optional-ext", out, isolated_env, "target=wasm32-wasi", env={"PIP_VERBOSE": "1"})
+    text = proc.stdout + proc.stderr
+    assert "optional extension module `optext._forky` was not built" in text, text[-4000:]
+    assert "hint: WASI has no processes" in text, text[-4000:]
+    (whl,) = out.glob("*.whl")
+    with zipfile.ZipFile(whl) as z:
+        names = z.namelist()
+        modules = [n for n in names if n.endswith(".so")]
+        (manifest,) = [n for n in names if n.endswith("static-extensions/manifest.json")]
+        static = sorted(m["name"] for m in json.loads(z.read(manifest))["modules"])
+    assert [m.split("/")[-1].split(".")[0] for m in modules] == ["_core"], names
+    assert static == ["optext._core"], static
+    run = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", whl, "--",
+              "-c", "import optext; print(optext.answer(), optext.HAS_FORK)"])
+    assert run.stdout.split() == ["42", "False"], run.stdout
+    native = tmp_path / "native"
+    pip_wheel(SDISTS / "optional-ext", native, isolated_env)
+    (nwhl,) = native.glob("*.whl")
+    with zipfile.ZipFile(nwhl) as z:
+        assert sorted(n.split("/")[-1].split(".")[0] for n in z.namelist() if n.endswith(".so")) == ["_core", "_forky"]
