@@ -10,6 +10,7 @@ those listed with their reason in tests/wasi-limits.txt; and no run
 may trap (the function-pointer cast repair makes bitarray, wrapt and brotli
 callable on WebAssembly)."""
 
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, pip_wheel, sh, wasi_limits
+from test_componentize import RUNNER, componentize, headers314, install_with_tags_line, prefix314, run_component  # noqa: F401
 
 REALWORLD = ROOT / "tests" / "realworld"
 PINS = tomllib.loads((REALWORLD / "pins.toml").read_text())
@@ -133,3 +135,68 @@ def test_own_suite_passes_in_wasi(name, tmp_path, isolated_env, wasiwheel_cli):
     assert not missing, f"pass natively but not in WASI: {missing}\n{log}"
     stale = sorted({s for t, r in wasi.items() if r == "PASSED" for s in limited(t)})
     assert not stale, f"listed in tests/wasi-limits.txt but pass in WASI: {stale}"
+
+
+# ---- the same three for wasm32-wasip2, in componentize-py ---------------------------------------
+
+# Calls that trapped before the cast repair ("indirect call type mismatch"): bitarray's
+# get_default_endian (METH_NOARGS declared with one parameter), wrapt's ObjectProxy getters
+# (PyGetSetDef getters without the closure), brotli's Compressor.flush and finish (METH_NOARGS).
+TRAPPED_CALLS = """
+import json
+import wit_world
+import bitarray, brotli, wrapt
+import bitarray._bitarray, wrapt._wrappers, _brotli
+
+
+def calls():
+    def f():
+        "Documented."
+
+    proxy = wrapt.ObjectProxy(f)
+    c = brotli.Compressor()
+    data = c.process(b"wasiwheel " * 100) + c.flush() + c.finish()
+    return {
+        "endian": bitarray.get_default_endian(),
+        "bits": bitarray.bitarray("1011").to01(),
+        "proxy": [proxy.__name__, proxy.__doc__, proxy.__wrapped__ is f, proxy.__module__],
+        "brotli": brotli.decompress(data).decode() == "wasiwheel " * 100,
+        "origins": [m.__file__.rsplit("/", 1)[-1] for m in (bitarray._bitarray, wrapt._wrappers, _brotli)],
+    }
+
+
+class WitWorld(wit_world.WitWorld):
+    def run(self, arg: str) -> str:
+        return json.dumps(calls())
+"""
+
+
+@pytest.mark.parametrize("repair", [True, False], ids=["repaired", "unrepaired"])
+def test_wasip2_builds_load_in_componentize_py(tmp_path, isolated_env, prefix314, wasiwheel_cli, repair):
+    """bitarray, wrapt and brotli built for wasm32-wasip2 (CPython 3.14 headers,
+    SDK 33) load as dylibs in a componentize-py component, and the calls that
+    trapped work there."""
+    wheels = tmp_path / "wheels"
+    for name in ("bitarray", "wrapt", "brotli"):
+        root = project(name, tmp_path / "src" / name)
+        pip_wheel(root, wheels, isolated_env, "target=wasm32-wasip2", f"python-prefix={prefix314}",
+                  f"fpcast-repair={str(repair).lower()}")
+    names = sorted(p.name for p in wheels.iterdir())
+    assert len(names) == 3 and all(n.endswith("-cp314-cp314-wasi_0_2_sdk_33_wasm32.whl") for n in names), names
+    site = tmp_path / "site"
+    install_with_tags_line(wasiwheel_cli, "3.14", "33", site, wheels, "bitarray", "wrapt", "brotli")
+    wasm = componentize(tmp_path, site, TRAPPED_CALLS, wasiwheel_cli)
+    if not repair:
+        # Without the repair the same calls trap: the test exercises them.
+        proc = sh([sys.executable, "-c", RUNNER, wasm, ""], check=False)
+        assert proc.returncode != 0 and "indirect call type mismatch" in proc.stderr, proc.stderr[-3000:]
+        return
+    got = json.loads(run_component(wasm, ""))
+    assert got["endian"] in ("big", "little") and got["bits"] == "1011", got
+    assert got["proxy"] == ["f", "Documented.", True, "app"], got
+    assert got["brotli"] is True, got
+    assert got["origins"] == [
+        "_bitarray.cpython-314-wasm32-wasi.so",
+        "_wrappers.cpython-314-wasm32-wasi.so",
+        "_brotli.cpython-314-wasm32-wasi.so",
+    ], got
