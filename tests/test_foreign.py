@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import real_cache, sh, wasi_limits
+from conftest import SDISTS, real_cache, sh, wasi_limits
 
 TARGET = ["-C", "target=wasm32-wasi"]
 
@@ -176,6 +176,31 @@ def test_same_init_symbol_in_two_wheels(wasiwheel_cli, built):
     code = "import markupsafe, simplejson; print(simplejson.dumps([markupsafe.escape('<a>')]))"
     proc = run_with(wasiwheel_cli, [built["markupsafe"], built["simplejson"]], code)
     assert proc.returncode == 0 and '["&lt;a&gt;"]' in proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize(
+    "sample, repair",
+    [("meson-demo", True), ("cmake-demo", True), ("meson-demo", False)],
+    ids=["meson-python", "scikit-build-core", "meson-python-unrepaired"],
+)
+def test_meson_and_cmake_samples(wasiwheel_cli, tmp_path, sample, repair):
+    """Our own meson-python and scikit-build-core samples go through the meson
+    cross file and the CMake toolchain file; their METH_NOARGS function cast to
+    PyCFunction works in WASI because the wrappers repair the cast (and traps
+    when the repair is turned off)."""
+    out = tmp_path / "dist"
+    sh([wasiwheel_cli, "build", SDISTS / sample, *TARGET, "-o", out, "-C", f"fpcast-repair={str(repair).lower()}"],
+       env=env())
+    (whl,) = out.glob("*.whl")
+    package = sample.replace("-demo", "demo")
+    check_wheel(whl, [f"{package}._fast"])
+    code = f"import {package}; print({package}.add(2, 3), {package}._fast.__name__); print({package}.answer())"
+    proc = run_with(wasiwheel_cli, [whl], code)
+    if repair:
+        assert proc.returncode == 0 and proc.stdout.split() == ["5", f"{package}._fast", "42"], proc.stderr
+    else:
+        assert proc.returncode != 0, proc.stdout
+        assert "indirect call type mismatch" in proc.stderr, proc.stderr[-3000:]
 
 
 def test_cxx_exceptions_refused_with_reason(wasiwheel_cli, tmp_path):

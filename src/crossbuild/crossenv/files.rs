@@ -239,6 +239,10 @@ pub fn write(
         }
         BackendKind::Cmake => {
             env.insert("CMAKE_TOOLCHAIN_FILE".into(), cmake_toolchain.to_string());
+            // scikit-build-core installs with `--strip` by default; a stripped
+            // dylib is no longer the one the linker wrapper recorded (with its
+            // static archive), and the wrapper's link already drops DWARF.
+            env.insert("SKBUILD_INSTALL_STRIP".into(), "false".into());
         }
         BackendKind::Meson => {}
     }
