@@ -123,11 +123,19 @@ struct InstallArgs {
     fetched from the package index). A project whose build backend is not wasiwheel (setuptools, meson-python, \
     scikit-build-core, …) is built by its own backend in a cross environment; -C keys wasiwheel does not know go \
     to that backend (e.g. -C setup-args=… for meson-python, -C cmake.define.NAME=… for scikit-build-core). \
-    See docs/foreign-sdists.md.")]
+    See docs/foreign-sdists.md. With -r FILE or several SPECs, the set and its dependencies are built for the \
+    target into the output directory (docs/registry.md): environment markers are decided for WASI, pure and \
+    fitting WASI wheels are downloaded, the rest is built from sdists; a summary table follows, and the exit \
+    status is 1 when a requested package failed (the others are kept).")]
 struct BuildArgs {
-    /// The project directory, an sdist file, or `name==version` from the package index.
-    #[arg(default_value = ".", value_name = "SPEC")]
-    project: String,
+    /// The project directory, an sdist file, or `name==version` from the package index. Several SPECs (or -r)
+    /// build a requirement set with its dependencies for the target.
+    #[arg(value_name = "SPEC")]
+    project: Vec<String>,
+    /// A requirements file (repeatable): build every requirement and its dependencies for the target into the
+    /// output directory, pure and fitting WASI wheels downloaded, the rest built from sdists, with a summary.
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    requirement_files: Vec<Utf8PathBuf>,
     /// Where to write the wheel.
     #[arg(short = 'o', long = "out-dir", default_value = "dist")]
     out_dir: Utf8PathBuf,
@@ -421,6 +429,10 @@ fn index_config(a: &IndexSource) -> fetch::IndexConfig {
 }
 
 fn cmd_build(a: BuildArgs) -> Result<i32> {
+    if !a.requirement_files.is_empty() || a.project.len() > 1 {
+        return cmd_build_set(a);
+    }
+    let spec = a.project.first().cloned().unwrap_or_else(|| ".".to_string());
     let config = Settings::parse_pairs(&a.config)?;
     // wasiwheel's own keys are checked before anything is fetched; other keys
     // are judged once the backend is known (a foreign backend gets them).
@@ -432,7 +444,7 @@ fn cmd_build(a: BuildArgs) -> Result<i32> {
     // An sdist (given or fetched) is unpacked, after checking it, into a
     // directory that lives as long as the build.
     let mut _unpacked = None;
-    let project = match parse_spec(&a.project)? {
+    let project = match parse_spec(&spec)? {
         Spec::Dir(d) => d,
         Spec::Sdist(f) => unpack(&f, &mut _unpacked)?,
         Spec::Requirement(name, version) => {
@@ -461,6 +473,140 @@ fn cmd_build(a: BuildArgs) -> Result<i32> {
     }
     build_foreign(&project, &out, config, &a.host_python)?;
     Ok(0)
+}
+
+/// The items of requirements file `file` (pip's format, restricted): one
+/// PEP 508 requirement, or a path to a project directory or sdist (relative
+/// to the file), per line; `#` comments; `-r FILE` includes another file.
+///
+/// Errors: [`Error::Other`] naming the file and line of an unreadable
+/// requirement or of a pip option wasiwheel does not take from files.
+fn read_requirements(file: &Utf8Path, depth: usize) -> Result<Vec<crate::wheelhouse::SetItem>> {
+    use crate::wheelhouse::SetItem;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Error::Other(format!("cannot read the requirements file {file}: {e}")))?;
+    let base = file.parent().map(Utf8Path::to_path_buf).unwrap_or_default();
+    let mut items = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = match raw.find(" #") {
+            Some(i) => &raw[..i],
+            None if raw.trim_start().starts_with('#') => "",
+            None => raw,
+        }
+        .trim();
+        if line.is_empty() {
+            continue;
+        }
+        let at = format!("{file}:{}", n + 1);
+        if let Some(inc) = line.strip_prefix("-r ").or_else(|| line.strip_prefix("--requirement ")) {
+            if depth > 10 {
+                return Err(Error::Other(format!("{at}: requirements files include each other too deeply")));
+            }
+            items.extend(read_requirements(&base.join(inc.trim()), depth + 1)?);
+            continue;
+        }
+        if line.starts_with('-') {
+            return Err(Error::Other(format!(
+                "{at}: `{line}` is a pip option, which `wasiwheel build -r` does not read from files: give \
+                 --index-url / --find-links on the command line"
+            )));
+        }
+        let path = base.join(line);
+        if line.contains('/') || line.starts_with('.') || path.exists() {
+            if !path.exists() {
+                return Err(Error::Other(format!("{at}: {path} does not exist")));
+            }
+            items.push(SetItem::Local(absolute(&path)?));
+            continue;
+        }
+        line.parse::<pep508_rs::Requirement>()
+            .map_err(|e| Error::Other(format!("{at}: `{line}` is not a requirement (PEP 508): {e}")))?;
+        items.push(SetItem::Requirement(line.to_string()));
+    }
+    Ok(items)
+}
+
+/// `wasiwheel build -r FILE [SPEC…]`: the requirement set and its
+/// dependencies for the WASI target (see [`crate::wheelhouse`]).
+fn cmd_build_set(a: BuildArgs) -> Result<i32> {
+    use crate::registry::install::{InstallTarget, MarkerEnvironment};
+    use crate::wheelhouse::{self, Outcome, SetItem};
+    if a.sdist {
+        return Err(Error::Other("--sdist builds one project's sdist; it does not go with -r or several SPECs".into()));
+    }
+    let config = Settings::parse_pairs(&a.config)?;
+    let known: Vec<&str> = crate::pep517::config::KEYS.iter().map(|(k, _, _)| *k).collect();
+    let ours: std::collections::BTreeMap<String, Vec<String>> =
+        config.iter().filter(|(k, _)| known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
+    let Some(target) = settings.target else {
+        return Err(Error::config(
+            "target",
+            "a requirement set is built for a WASI target: add -C target=wasm32-wasi (for the host, use pip wheel -r)",
+        ));
+    };
+    let (py, sdk) = target_toolchain(&settings, target)?;
+    let (_, abi) = crate::tags::cpython_tags(py.version, &py.abiflags, None);
+    let install_target = InstallTarget {
+        abi,
+        platforms: crate::tags::wasi_platform_tags(target, sdk.identity.major, py.version),
+        markers: MarkerEnvironment::wasi(py.version, &py.full_version()),
+    };
+    let mut items = Vec::new();
+    for f in &a.requirement_files {
+        items.extend(read_requirements(&absolute(f)?, 0)?);
+    }
+    for spec in &a.project {
+        let p = Utf8Path::new(spec);
+        if p.exists() {
+            items.push(SetItem::Local(absolute(p)?));
+        } else {
+            spec.parse::<pep508_rs::Requirement>().map_err(|e| {
+                Error::Other(format!("`{spec}` is neither a project directory, an sdist file nor a requirement: {e}"))
+            })?;
+            items.push(SetItem::Requirement(spec.clone()));
+        }
+    }
+    if items.is_empty() {
+        return Err(Error::Other("nothing to build: the requirements files list no requirement".into()));
+    }
+    let out = absolute(&a.out_dir)?;
+    let req = wheelhouse::SetRequest {
+        items,
+        wheelhouse: out.clone(),
+        index: index_config(&a.index),
+        host_python: a.host_python.clone(),
+        target: install_target,
+    };
+    let host_python = a.host_python.clone();
+    let mut build = |path: &Utf8Path| -> Result<Utf8PathBuf> {
+        let mut keep = None;
+        let project = if path.is_dir() { path.to_path_buf() } else { unpack(path, &mut keep)? };
+        let backend = crossenv::build_backend(&project)?;
+        if backend.split(':').next().map(str::trim) == Some("wasiwheel") {
+            let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
+            let file = crate::driver::build_wheel(&project, &out, settings, &host_python)?;
+            return Ok(out.join(file));
+        }
+        build_foreign(&project, &out, config.clone(), &host_python)
+    };
+    let rows = wheelhouse::build_set(&req, &mut build)?;
+    println!(
+        "\nThe requirement set for {target} (CPython {}, {}) in {out}:\n{}",
+        py.full_version(),
+        sdk.identity,
+        wheelhouse::summary(&rows)
+    );
+    let failed: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.requested && matches!(r.outcome, Outcome::Failed(_)))
+        .map(|r| r.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        return Ok(0);
+    }
+    crate::progress::status(&format!("error: not built: {} (the others are in {out})", failed.join(", ")));
+    Ok(1)
 }
 
 /// Unpack the sdist `f` into a new temporary directory kept in `keep`;

@@ -13,12 +13,14 @@ pub(crate) mod crossbuild;
 pub(crate) mod driver;
 pub(crate) mod error;
 pub(crate) mod files;
+pub(crate) mod http;
 pub(crate) mod model;
 pub(crate) mod pep517;
 pub(crate) mod plan;
 pub(crate) mod progress;
 pub(crate) mod registry;
 pub(crate) mod tags;
+pub(crate) mod wheelhouse;
 
 #[cfg(feature = "python")]
 mod python;

@@ -5,10 +5,11 @@ and the package's [tool.wasiwheel] table from tests/realworld/NAME.toml; its
 sources and tests are untouched), built into a WASI wheel and a native wheel
 with pip (build isolation), and its own test suite is run natively and in
 WASI with ``wasiwheel test`` (``wasiwheel run``'s relinked interpreter with
-pytest installed for the target and what pytest needs of the OS stood in). Every test that passes natively must pass in WASI, except
-those listed with their reason in tests/wasi-limits.txt; and no run
-may trap (the function-pointer cast repair makes bitarray, wrapt and brotli
-callable on WebAssembly)."""
+pytest installed for the target and what pytest needs of the OS stood in).
+Every test that passes natively must pass in WASI, except those listed with
+their reason in tests/wasi-limits.txt; and no run may trap (the
+function-pointer cast repair makes bitarray, wrapt and brotli callable on
+WebAssembly)."""
 
 import json
 import os
@@ -23,7 +24,14 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, pip_wheel, sh, wasi_limits
-from test_componentize import RUNNER, componentize, headers314, install_with_tags_line, prefix314, run_component  # noqa: F401
+from test_componentize import (  # noqa: F401 (fixtures)
+    RUNNER,
+    componentize,
+    headers314,
+    install_with_tags_line,
+    prefix314,
+    run_component,
+)
 
 REALWORLD = ROOT / "tests" / "realworld"
 PINS = tomllib.loads((REALWORLD / "pins.toml").read_text())

@@ -6,29 +6,6 @@ use camino::Utf8Path;
 use crate::error::{Error, IoContext, Result};
 use crate::progress;
 
-/// The HTTP agent of every download: it trusts the certificates of the PEM
-/// file that `SSL_CERT_FILE` or `PIP_CERT` names (as pip and OpenSSL do, e.g.
-/// behind a TLS-intercepting proxy), else Mozilla's roots (webpki-roots).
-pub fn agent() -> ureq::Agent {
-    let bundle = ["SSL_CERT_FILE", "PIP_CERT"].iter().find_map(|v| std::env::var(v).ok().filter(|p| !p.is_empty()));
-    let certs: Vec<ureq::tls::Certificate<'static>> = bundle
-        .and_then(|p| std::fs::read(p).ok())
-        .map(|pem| {
-            ureq::tls::parse_pem(&pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let roots = if certs.is_empty() { ureq::tls::RootCerts::WebPki } else { ureq::tls::RootCerts::from(certs) };
-    ureq::Agent::config_builder()
-        .tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build())
-        .build()
-        .new_agent()
-}
-
 /// Download `url` to `dest`, checking its sha256 against `want` while
 /// streaming; a progress bar shows bytes and rate. On any error `dest` is
 /// removed.
@@ -39,7 +16,7 @@ pub fn download_checked(url: &str, dest: &Utf8Path, want: &str) -> Result<()> {
     use sha2::{Digest, Sha256};
     use std::io::{Read, Write};
     let result = (|| -> Result<()> {
-        let resp = agent()
+        let resp = crate::http::agent()
             .get(url)
             .call()
             .map_err(|e| Error::Download { url: url.to_string(), reason: format!("cannot download {url}: {e}") })?;

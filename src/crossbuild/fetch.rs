@@ -72,11 +72,8 @@ struct IndexFile {
 /// The files of `name` at `index` (PEP 691 JSON), and the page URL asked.
 fn index_files(index: &str, name: &str) -> Result<(Vec<IndexFile>, String)> {
     let page = format!("{}/{}/", index.trim_end_matches('/'), normalize(name));
-    let resp = crate::crossbuild::download::agent()
-        .get(&page)
-        .header("Accept", "application/vnd.pypi.simple.v1+json")
-        .call()
-        .map_err(|e| match e {
+    let resp = crate::http::agent().get(&page).header("Accept", "application/vnd.pypi.simple.v1+json").call().map_err(
+        |e| match e {
             ureq::Error::StatusCode(404) => Error::Download {
                 url: page.clone(),
                 reason: format!(
@@ -88,7 +85,8 @@ fn index_files(index: &str, name: &str) -> Result<(Vec<IndexFile>, String)> {
                 url: page.clone(),
                 reason: format!("cannot ask the package index {index} for `{name}` ({page}): {e}"),
             },
-        })?;
+        },
+    )?;
     let text = resp.into_body().read_to_string().map_err(|e| Error::Download {
         url: page.clone(),
         reason: format!("cannot read the index page {page}: {e}"),
@@ -190,6 +188,45 @@ pub fn fetch_sdist(name: &str, version: &str, cfg: &IndexConfig, cache: &Utf8Pat
     crate::crossbuild::download::download_checked(&f.url, &part, sha)?;
     std::fs::rename(&part, &dest).context(|| format!("cannot move {part} to {dest}"))?;
     Ok(dest)
+}
+
+/// The newest version of `name` that has an sdist (in a `--find-links`
+/// directory or at the index) and satisfies `specifiers`; pre-releases only
+/// when nothing else does (PEP 440, "Handling of pre-releases").
+///
+/// Errors: [`Error::Download`] naming the index page asked when the project
+/// is unknown there, the index cannot be read, or no sdist satisfies them.
+pub fn newest_sdist_version(
+    name: &str,
+    specifiers: &pep440_rs::VersionSpecifiers,
+    cfg: &IndexConfig,
+) -> Result<String> {
+    let want = normalize(name);
+    let mut versions: Vec<pep440_rs::Version> = Vec::new();
+    for fl in &cfg.find_links {
+        let Some(dir) = find_links_dir(fl) else { continue };
+        let rd = std::fs::read_dir(&dir).context(|| format!("cannot read the --find-links directory {dir}"))?;
+        for n in rd.flatten().filter_map(|e| e.file_name().into_string().ok()) {
+            if let Some((pn, pv)) = sdist_name_version(&n) {
+                versions.extend((pn == want).then(|| pv.parse().ok()).flatten());
+            }
+        }
+    }
+    let (files, page) = index_files(&cfg.index_url, name)?;
+    for f in &files {
+        if let Some((pn, pv)) = sdist_name_version(&f.filename) {
+            versions.extend((pn == want).then(|| pv.parse().ok()).flatten());
+        }
+    }
+    let fitting: Vec<&pep440_rs::Version> = versions.iter().filter(|v| specifiers.contains(v)).collect();
+    let best = fitting.iter().filter(|v| !v.any_prerelease()).max().or_else(|| fitting.iter().max());
+    best.map(|v| v.to_string()).ok_or_else(|| Error::Download {
+        url: page.clone(),
+        reason: format!(
+            "no sdist of `{name}` satisfies `{specifiers}` at the package index {} (asked {page})",
+            cfg.index_url
+        ),
+    })
 }
 
 /// One checked archive member: its path inside the tree and what it is.

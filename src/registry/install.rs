@@ -125,15 +125,7 @@ pub fn pip_args(target: &InstallTarget, req: &InstallRequest) -> Vec<String> {
         .map(|s| s.to_string())
         .collect();
     a.extend(["--target".into(), req.target_dir.to_string()]);
-    a.extend(["--only-binary".into(), ":all:".into()]);
-    a.extend(["--implementation".into(), "cp".into()]);
-    a.extend(["--python-version".into(), target.markers.python_version.clone()]);
-    for abi in [target.abi.as_str(), "abi3", "none"] {
-        a.extend(["--abi".into(), abi.to_string()]);
-    }
-    for p in &target.platforms {
-        a.extend(["--platform".into(), p.clone()]);
-    }
+    a.extend(target_args(target));
     if req.no_index {
         a.push("--no-index".into());
     }
@@ -148,6 +140,31 @@ pub fn pip_args(target: &InstallTarget, req: &InstallRequest) -> Vec<String> {
     }
     a.extend(req.requirements.iter().cloned());
     a
+}
+
+/// pip's options that select distributions for `target`: binary only, its
+/// implementation, Python version, ABIs (`cp3X`, `abi3`, `none`) and WASI
+/// platform tags (shared by `wasiwheel install` and `wasiwheel build -r`).
+pub fn target_args(target: &InstallTarget) -> Vec<String> {
+    let mut a: Vec<String> = vec!["--only-binary".into(), ":all:".into()];
+    a.extend(["--implementation".into(), "cp".into()]);
+    a.extend(["--python-version".into(), target.markers.python_version.clone()]);
+    for abi in [target.abi.as_str(), "abi3", "none"] {
+        a.extend(["--abi".into(), abi.to_string()]);
+    }
+    for p in &target.platforms {
+        a.extend(["--platform".into(), p.clone()]);
+    }
+    a
+}
+
+/// The host Python running pip under the marker driver ([`DRIVER`]) for
+/// `target`; the caller adds pip's arguments (after `pip`). Exit status 3
+/// means the host Python has no pip, 4 that its pip cannot be redirected.
+pub fn pip_command(host_python: &str, target: &InstallTarget) -> Command {
+    let mut cmd = Command::new(host_python);
+    cmd.arg("-c").arg(DRIVER).arg(target.markers.to_json());
+    cmd
 }
 
 /// Check that `url` (an index) can be reached before pip spends its retries
@@ -172,11 +189,7 @@ pub fn check_index(url: &str) -> Result<()> {
     if !(url.starts_with("http://") || url.starts_with("https://")) {
         return Err(fail("it is not an http://, https:// or file:// URL".into()));
     }
-    let agent = ureq::Agent::config_builder()
-        .timeout_global(Some(std::time::Duration::from_secs(20)))
-        .http_status_as_error(false)
-        .build()
-        .new_agent();
+    let agent = crate::http::probe_agent(std::time::Duration::from_secs(20));
     match agent.get(url).header("Accept", "text/html").call() {
         Ok(r) if r.status().as_u16() == 404 => Err(fail("it answered 404 Not Found".into())),
         Ok(r) if r.status().is_server_error() => Err(fail(format!("it answered HTTP {}", r.status()))),
@@ -207,8 +220,8 @@ pub fn install(target: &InstallTarget, req: &InstallRequest) -> Result<()> {
             return Err(Error::Other(format!("--find-links {f}: no such directory or file")));
         }
     }
-    let mut cmd = Command::new(&req.host_python);
-    cmd.arg("-c").arg(DRIVER).arg(target.markers.to_json()).args(pip_args(target, req));
+    let mut cmd = pip_command(&req.host_python, target);
+    cmd.args(pip_args(target, req));
     let status = cmd.status().map_err(|e| {
         Error::Toolchain(format!(
             "cannot run the host Python `{}` ({e}): give one with pip via --host-python or WASIWHEEL_HOST_PYTHON",
