@@ -150,10 +150,6 @@ def test_environment_is_exactly_the_hosts(probe):
     assert empty["environ"] == {} and empty["environb"] == {} and empty["getenv"] is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: two builds of one tree still differ in the pre-initialized snapshot (issue 15 stays open)",
-)
 def test_rebuilds_are_byte_identical(probe, wasiwheel_cli):
     base, project, wasm = probe
     again = build(wasiwheel_cli, project, base / "b" / "probe.wasm")

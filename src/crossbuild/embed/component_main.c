@@ -5,10 +5,13 @@
 
    wasiwheel.initialize runs once, under wizer at build time: CPython is
    initialized, the bundled sources move into memory, the entry module is
-   imported and the entry function looked up. main runs at every start: it
-   gives the instance what must not come from the snapshot (the host's
-   environment, fresh randomness, the run's argv), then calls the entry. */
+   imported and the entry function looked up, and the dead part of the
+   stack is zeroed so that the snapshot keeps nothing of the build's host.
+   main runs at every start: it gives the instance what must not come from
+   the snapshot (the host's environment, fresh randomness, the run's argv),
+   then calls the entry. */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -16,6 +19,8 @@ extern void __wasilibc_reset_preopens(void);
 extern void __wasilibc_deinitialize_environ(void);
 extern void __wasilibc_initialize_environ(void);
 extern char **environ;
+/* The lowest address of the shadow stack (wasm-ld defines it). */
+extern unsigned char __stack_low[];
 
 static int initialized = 0;
 static PyObject *entry = NULL;
@@ -27,9 +32,34 @@ static void die(const char *what) {
     exit(70);
 }
 
+/* Zero the shadow stack below this function's frame. Initialization leaves
+   dead frames there that the snapshot would keep, among them host data that
+   differs from build to build (a struct stat of the bundle, whose st_ctim is
+   the time the build wrote it): zeroed, the snapshot is a function of the
+   module and the bundle alone. Word stores through a volatile pointer kept in
+   a wasm local, so the loop neither becomes a memset call nor uses the
+   memory it clears. */
+__attribute__((noinline))
+static void clear_dead_stack(void) {
+    volatile unsigned char here = 0;
+    uintptr_t low = ((uintptr_t)__stack_low + 3) & ~(uintptr_t)3;
+    uintptr_t top = (uintptr_t)&here & ~(uintptr_t)3;
+    for (volatile uint32_t *p = (volatile uint32_t *)low; (uintptr_t)p < top; p++) *p = 0;
+    (void)here;
+}
+
+static void initialize_python(void);
+
 __attribute__((export_name("wasiwheel.initialize")))
 void wasiwheel_initialize(void) {
     if (initialized) return;
+    initialize_python();
+    clear_dead_stack();
+    initialized = 1;
+}
+
+__attribute__((noinline))
+static void initialize_python(void) {
     if (wasiwheel_register_modules() < 0) die("cannot register the extension modules");
     /* UTF-8 mode (PEP 540): WASI has only the C locale, in which CPython
        would decode the host's environment and arguments (and encode stdio)
@@ -85,7 +115,6 @@ void wasiwheel_initialize(void) {
        environment are looked up again when the instance starts. */
     __wasilibc_reset_preopens();
     __wasilibc_deinitialize_environ();
-    initialized = 1;
 }
 
 /* The instance's own state: the host's environment as os.environ, fresh
