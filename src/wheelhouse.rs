@@ -2,18 +2,20 @@
 //! dependencies as a wheelhouse for a WASI target.
 //!
 //! Resolution is pip's (resolvelib) under wasiwheel's marker driver
-//! ([`install::DRIVER`]), as for `wasiwheel install`: for each requested
-//! requirement, `pip download` with the target's tags
-//! ([`install::target_args`]) and the wheelhouse itself on `--find-links`
-//! resolves it and its dependencies with environment markers decided as the
-//! target CPython would (`sys_platform == "wasi"`, …), taking pure wheels and
-//! WASI wheels whose tags fit from the index and `--find-links`. When pip
+//! ([`install::DRIVER`]), as for `wasiwheel install`: `pip download` of the
+//! requested requirements together (one consistent set, as `pip install -r`
+//! resolves it) with the target's tags ([`install::target_args`]) and the
+//! wheelhouse itself on `--find-links` resolves them and their dependencies
+//! with environment markers decided as the target CPython would
+//! (`sys_platform == "wasi"`, …), taking pure wheels and WASI wheels whose
+//! tags fit from the index and `--find-links`. When pip
 //! finds no fitting wheel for a requirement X ("No matching distribution
 //! found for X"), the newest sdist that satisfies X is fetched
 //! ([`fetch::newest_sdist_version`], [`fetch::fetch_sdist`]) and built into
 //! the wheelhouse by the caller's builder (wasiwheel's own backend or the
-//! cross environment), and pip runs again, until the requirement resolves or
-//! a build fails. Local projects and sdists given as SPECs are built first
+//! cross environment), and pip runs again, until the set resolves or
+//! a build fails; what needs a package that failed is left out and the rest
+//! resolved again. Local projects and sdists given as SPECs are built first
 //! and then resolved by name and version like the rest, so their
 //! dependencies come in too. The packages that did build are kept when
 //! another fails.
@@ -147,7 +149,7 @@ impl SetBuild<'_> {
     }
 
     /// Run pip's resolver for `requirement`; returns its status and output.
-    fn pip_download(&self, requirement: &str) -> Result<(Option<i32>, String)> {
+    fn pip_download(&self, requirements: &[String]) -> Result<(Option<i32>, String)> {
         let mut cmd = install::pip_command(&self.req.host_python, &self.req.target);
         cmd.args(["download", "--disable-pip-version-check", "--no-input", "--retries", "1", "--progress-bar", "off"]);
         cmd.args(["--dest", self.req.wheelhouse.as_str()]);
@@ -157,7 +159,7 @@ impl SetBuild<'_> {
         for f in &self.req.index.find_links {
             cmd.args(["--find-links", f]);
         }
-        cmd.arg(requirement);
+        cmd.args(requirements);
         let out = cmd.output().map_err(|e| {
             Error::Toolchain(format!(
                 "cannot run the host Python `{}` ({e}): give one with pip via --host-python or WASIWHEEL_HOST_PYTHON",
@@ -179,72 +181,134 @@ impl SetBuild<'_> {
         }
     }
 
-    /// Resolve `requirement` (and its dependencies) into the wheelhouse,
-    /// building what has no fitting wheel. Returns the reason on failure.
-    fn resolve(&mut self, requirement: &str) -> Result<std::result::Result<(), String>> {
-        for _ in 0..MAX_BUILDS_PER_REQUIREMENT {
-            crate::progress::status(&format!("resolving `{requirement}` for the target with pip"));
-            let (code, text) = self.pip_download(requirement)?;
+    /// Resolve the requested `requirements` together (one consistent set,
+    /// as `pip install -r` would) into the wheelhouse, building what has no
+    /// fitting wheel. A requirement whose own build, or whose dependency's,
+    /// fails is marked failed with the reason and left out, and the rest is
+    /// resolved again.
+    fn resolve_set(&mut self, mut requirements: Vec<String>) -> Result<()> {
+        let mut rounds = 0;
+        while !requirements.is_empty() {
+            rounds += 1;
+            if rounds > MAX_BUILDS_PER_REQUIREMENT * requirements.len().max(1) {
+                for r in &requirements {
+                    self.fail_requested(r, "too many sdists were needed; giving up".into());
+                }
+                return Ok(());
+            }
+            crate::progress::status(&format!(
+                "resolving {} requirement(s) for the target with pip",
+                requirements.len()
+            ));
+            let (code, text) = self.pip_download(&requirements)?;
             if code == Some(0) {
                 for file in saved_files(&text) {
                     if let Some((n, v)) = wheel_name_version(&file) {
                         self.record(&n, &v, Outcome::Downloaded, &file, false);
                     }
                 }
-                return Ok(Ok(()));
+                for r in &requirements {
+                    if let Some(row) = self.rows.get_mut(&fetch::normalize(requirement_name(r))) {
+                        row.requested = true;
+                    }
+                }
+                return Ok(());
             }
             let Some(missing) = missing_requirement(&text) else {
                 let tail: Vec<&str> = text.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
-                return Ok(Err(format!("pip could not resolve it for the target:\n{}", tail.join("\n"))));
-            };
-            let parsed: pep508_rs::Requirement = match missing.parse() {
-                Ok(r) => r,
-                Err(e) => return Ok(Err(format!("pip asked for `{missing}`, which wasiwheel cannot read: {e}"))),
-            };
-            let name = parsed.name.to_string();
-            let key = fetch::normalize(&name);
-            if let Some(row) = self.rows.get(&key) {
-                let why = match &row.outcome {
-                    Outcome::Failed(r) => format!("its dependency `{name}` failed: {r}"),
-                    _ => format!(
-                        "`{missing}` is needed, but the wheel of {name} {} does not fit it or the target",
-                        row.version
-                    ),
-                };
-                return Ok(Err(why));
-            }
-            let specifiers = match &parsed.version_or_url {
-                Some(pep508_rs::VersionOrUrl::VersionSpecifier(s)) => s.clone(),
-                Some(pep508_rs::VersionOrUrl::Url(u)) => {
-                    let why = format!("`{missing}` names a URL ({u}); wasiwheel builds sdists from an index");
-                    self.record(&name, "-", Outcome::Failed(why.clone()), "", false);
-                    return Ok(Err(why));
+                let why = format!("pip could not resolve the set for the target:\n{}", tail.join("\n"));
+                for r in &requirements {
+                    self.fail_requested(r, why.clone());
                 }
-                None => pep440_rs::VersionSpecifiers::from_iter(std::iter::empty()),
+                return Ok(());
             };
-            crate::progress::status(&format!("no wheel of `{missing}` fits the target: building it from its sdist"));
-            let built = fetch::newest_sdist_version(&name, &specifiers, &self.req.index).and_then(|version| {
-                let sdist = fetch::fetch_sdist(&name, &version, &self.req.index, &self.sdist_cache)?;
-                (self.build)(&sdist)
-            });
-            match built {
-                Ok(wheel) => {
-                    let file = wheel.file_name().unwrap_or_default().to_string();
-                    let (n, v) = wheel_name_version(&file).unwrap_or((key.clone(), "-".into()));
-                    self.record(&n, &v, Outcome::Built, &file, false);
+            if let Err(why) = self.build_missing(&missing) {
+                // Leave out what needs the package that failed: the requested
+                // requirement itself, or those whose own resolution meets it.
+                let key = fetch::normalize(requirement_name(&missing));
+                let mut culprits: Vec<String> =
+                    requirements.iter().filter(|r| fetch::normalize(requirement_name(r)) == key).cloned().collect();
+                if culprits.is_empty() {
+                    for r in &requirements {
+                        let (code, text) = self.pip_download(std::slice::from_ref(r))?;
+                        let alone = missing_requirement(&text).map(|m| fetch::normalize(requirement_name(&m)));
+                        if code != Some(0) && alone.as_deref() == Some(key.as_str()) {
+                            culprits.push(r.clone());
+                        }
+                    }
                 }
-                Err(e) => {
-                    let why = e.to_string();
-                    self.record(&name, "-", Outcome::Failed(why.clone()), "", false);
-                    return Ok(Err(if fetch::normalize(requirement_name(requirement)) == key {
-                        why
+                if culprits.is_empty() {
+                    culprits = requirements.clone();
+                }
+                for r in &culprits {
+                    let reason = if fetch::normalize(requirement_name(r)) == key {
+                        why.clone()
                     } else {
-                        format!("its dependency `{name}` failed: {why}")
-                    }));
+                        format!("its dependency `{}` failed: {why}", requirement_name(&missing))
+                    };
+                    self.fail_requested(r, reason);
                 }
+                requirements.retain(|r| !culprits.contains(r));
             }
         }
-        Ok(Err(format!("more than {MAX_BUILDS_PER_REQUIREMENT} sdists were needed; giving up")))
+        Ok(())
+    }
+
+    /// Mark the requested requirement `r` failed with `why`.
+    fn fail_requested(&mut self, r: &str, why: String) {
+        let name = requirement_name(r).to_string();
+        match self.rows.get_mut(&fetch::normalize(&name)) {
+            Some(row) => {
+                row.requested = true;
+                if !matches!(row.outcome, Outcome::Failed(_)) {
+                    row.outcome = Outcome::Failed(why);
+                }
+            }
+            None => self.record(&name, "-", Outcome::Failed(why), "", true),
+        }
+    }
+
+    /// Build the newest sdist that satisfies `missing` (a requirement pip
+    /// found no fitting wheel for) into the wheelhouse. Returns the reason
+    /// when it cannot be built (or was built and still does not fit).
+    fn build_missing(&mut self, missing: &str) -> Result<(), String> {
+        let parsed: pep508_rs::Requirement =
+            missing.parse().map_err(|e| format!("pip asked for `{missing}`, which wasiwheel cannot read: {e}"))?;
+        let name = parsed.name.to_string();
+        let key = fetch::normalize(&name);
+        if let Some(row) = self.rows.get(&key) {
+            return Err(match &row.outcome {
+                Outcome::Failed(r) => r.clone(),
+                _ => format!("`{missing}` is needed, but the wheel of {name} {} does not fit it", row.version),
+            });
+        }
+        let specifiers = match &parsed.version_or_url {
+            Some(pep508_rs::VersionOrUrl::VersionSpecifier(s)) => s.clone(),
+            Some(pep508_rs::VersionOrUrl::Url(u)) => {
+                let why = format!("`{missing}` names a URL ({u}); wasiwheel builds sdists from an index");
+                self.record(&name, "-", Outcome::Failed(why.clone()), "", false);
+                return Err(why);
+            }
+            None => pep440_rs::VersionSpecifiers::from_iter(std::iter::empty()),
+        };
+        crate::progress::status(&format!("no wheel of `{missing}` fits the target: building it from its sdist"));
+        let built = fetch::newest_sdist_version(&name, &specifiers, &self.req.index).and_then(|version| {
+            let sdist = fetch::fetch_sdist(&name, &version, &self.req.index, &self.sdist_cache)?;
+            (self.build)(&sdist)
+        });
+        match built {
+            Ok(wheel) => {
+                let file = wheel.file_name().unwrap_or_default().to_string();
+                let (n, v) = wheel_name_version(&file).unwrap_or((key, "-".into()));
+                self.record(&n, &v, Outcome::Built, &file, false);
+                Ok(())
+            }
+            Err(e) => {
+                let why = e.to_string();
+                self.record(&name, "-", Outcome::Failed(why.clone()), "", false);
+                Err(why)
+            }
+        }
     }
 }
 
@@ -281,23 +345,7 @@ pub fn build_set(req: &SetRequest, build: &mut dyn FnMut(&Utf8Path) -> Result<Ut
             },
         }
     }
-    for requirement in requirements {
-        if let Err(why) = s.resolve(&requirement)? {
-            let name = requirement_name(&requirement).to_string();
-            let key = fetch::normalize(&name);
-            match s.rows.get_mut(&key) {
-                Some(row) => {
-                    row.requested = true;
-                    if !matches!(row.outcome, Outcome::Failed(_)) {
-                        row.outcome = Outcome::Failed(why);
-                    }
-                }
-                None => s.record(&name, "-", Outcome::Failed(why), "", true),
-            }
-        } else if let Some(row) = s.rows.get_mut(&fetch::normalize(requirement_name(&requirement))) {
-            row.requested = true;
-        }
-    }
+    s.resolve_set(requirements)?;
     Ok(s.rows.into_values().collect())
 }
 

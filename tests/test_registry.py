@@ -40,12 +40,18 @@ VENV_BIN = Path(sys.executable).parent
 # Imports and uses every package of the requirement set inside WASI CPython.
 USE_ALL = (
     "import json, sys, attrs, six, dateutil, regapp, wasidemo, wasidemo.workload as w, wasidemo._checksum as k\n"
+    "try:\n"
+    "    import markupsafe, msgpack\n"
+    "    foreign = [str(markupsafe.escape('<a>')), msgpack.unpackb(msgpack.packb([1, 'x'])),\n"
+    "               markupsafe._speedups.__name__, msgpack._cmsgpack.__name__]\n"
+    "except ImportError:\n"
+    "    foreign = None\n"
     "@attrs.define\n"
     "class P:\n"
     "    x: int\n"
     "out = {'platform': sys.platform, 'attrs': attrs.asdict(P(3)), 'six': six.PY3,\n"
     "       'month': regapp.next_month(2024, 1, 31), 'helper': regapp.helper(),\n"
-    "       'demo': w.results(wasidemo), 'origin': k.__spec__.origin}\n"
+    "       'demo': w.results(wasidemo), 'origin': k.__spec__.origin, 'foreign': foreign}\n"
     "try:\n"
     "    import cxxdemo\n"
     "    out['cxx'] = cxxdemo.top_words(cxxdemo.TEXT, 3) == cxxdemo.reference_top_words(cxxdemo.TEXT, 3)\n"
@@ -149,20 +155,48 @@ def make_sdist(out_dir, name, version, *, requires_python=None):
     return path
 
 
+def summary_rows(out):
+    """package → result from the summary table of ``wasiwheel build -r``."""
+    lines = out.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("package "))
+    rows = {}
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        cells = [c for c in line.split("  ") if c.strip()]
+        rows[cells[0].strip()] = cells[2].strip()
+    return rows
+
+
+# The requirement set of the wheelhouse: pure packages and their dependencies
+# (python-dateutil pulls in six), wasiwheel-native projects (the C demo, the
+# pure regapp samples) and two foreign sdists (setuptools, C and Cython).
+FOREIGN = ["markupsafe==3.0.4", "msgpack==1.2.4"]
+
+
 @pytest.fixture(scope="module")
-def wheelhouse_dir(tmp_path_factory, isolated_env):
-    """Pinned pure wheels from PyPI, the demo built for WASI, regapp and its
-    two platform helpers; plus cxxdemo built for WASI (uploaded separately)."""
+def wheelhouse_dir(tmp_path_factory, wasiwheel_cli, isolated_env):
+    """The requirement set built by ``wasiwheel build -r`` for WASI; plus
+    cxxdemo built for WASI (uploaded separately)."""
     root = tmp_path_factory.mktemp("registry")
     wh = root / "wheelhouse"
-    wh.mkdir()
-    reqs = root / "pinned.txt"
-    reqs.write_text("".join(f"{r} --hash=sha256:{h}\n" for r, h in PINNED))
-    sh([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary", ":all:", "--no-deps",
-        "--require-hashes", "-r", reqs, "-d", wh])
-    pip_wheel(DEMO, wh, isolated_env, "target=wasm32-wasi")
-    for sample in ["regapp", "regdep-a", "regdep-b"]:
-        pip_wheel(SDISTS / sample, wh, isolated_env)
+    reqs = root / "requirements.txt"
+    pins = [r for r, _ in PINNED if not r.startswith("six")]
+    locals_ = [DEMO, *(SDISTS / s for s in ["regapp", "regdep-a", "regdep-b"])]
+    reqs.write_text("\n".join([*pins, *map(str, locals_), *FOREIGN]) + "\n")
+    proc = sh([wasiwheel_cli, "build", "-r", reqs, "-C", "target=wasm32-wasi", "-o", wh],
+              env={"WASIWHEEL_HOST_PYTHON": sys.executable})
+    rows = summary_rows(proc.stdout)
+    assert rows == {
+        "attrs": "downloaded", "python-dateutil": "downloaded", "six (dependency)": "downloaded",
+        "wasidemo": "built", "regapp": "built", "regdep-a": "built", "regdep-b": "built",
+        "markupsafe": "built", "msgpack": "built",
+    }, proc.stdout
+    # The pinned pure wheels are PyPI's files.
+    for r, sha in PINNED:
+        name, version = r.split("==")
+        (w,) = wh.glob(f"{name.replace('-', '_')}-{version}-*.whl")
+        assert hashlib.sha256(w.read_bytes()).hexdigest() == sha, w
     extra = root / "extra"
     pip_wheel(SDISTS / "cxx-demo", extra, isolated_env, "target=wasm32-wasi")
     (extra_wheel,) = extra.glob("cxxdemo-*.whl")
@@ -177,10 +211,12 @@ def test_static_index_read_by_pip_and_uv(tmp_path, wheelhouse_dir, wasiwheel_cli
     wh, _ = wheelhouse_dir
     site = tmp_path / "site"
     proc = run_index(wasiwheel_cli, wh, site)
-    assert "wrote 7 project page(s) and the root" in proc.stderr, proc.stderr
+    assert "wrote 9 project page(s) and the root" in proc.stderr, proc.stderr
     root = json.loads((site / "index.json").read_text())
     names = [p["name"] for p in root["projects"]]
-    assert names == ["attrs", "python-dateutil", "regapp", "regdep-a", "regdep-b", "six", "wasidemo"], names
+    expected = ["attrs", "markupsafe", "msgpack", "python-dateutil", "regapp", "regdep-a", "regdep-b", "six",
+                "wasidemo"]
+    assert names == expected, names
     assert root["meta"]["api-version"] == "1.1"
     assert '<a href="python-dateutil/">python-dateutil</a>' in (site / "index.html").read_text()
 
@@ -345,18 +381,20 @@ def test_pypiserver_twine_install_run(tmp_path, wheelhouse_dir, wasiwheel_cli):
             "-u", "wasiwheel", "-p", "test", extra_wheel])
         assert (packages / extra_wheel.name).is_file()
         reqs = tmp_path / "requirements.txt"
-        reqs.write_text("attrs\npython-dateutil\nwasidemo\nregapp\ncxxdemo\n")
+        reqs.write_text("attrs\npython-dateutil\nwasidemo\nregapp\ncxxdemo\nmarkupsafe\nmsgpack\n")
         site = tmp_path / "wasi-site"
         proc = sh([wasiwheel_cli, "install", "--python", "3.13", "--index-url", simple, "--target", site, "-r", reqs])
         assert "installed for CPython 3.13" in proc.stderr, proc.stderr
     installed = {p.name for p in site.iterdir()}
-    assert {"attrs", "dateutil", "six.py", "wasidemo", "regapp", "regdep_b", "cxxdemo"} <= installed, installed
+    every = {"attrs", "dateutil", "six.py", "wasidemo", "regapp", "regdep_b", "cxxdemo", "markupsafe", "msgpack"}
+    assert every <= installed, installed
     assert "regdep_a" not in installed
     proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--site", site, "--", "-c", USE_ALL])
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["platform"] == "wasi" and got["helper"] == "regdep-b" and got["cxx"] is True
     assert got["six"] is True and got["attrs"] == {"x": 3} and got["month"] == "2024-02-29"
     assert got["demo"] == reference_results()
+    assert got["foreign"] == ["&lt;a&gt;", [1, "x"], "markupsafe._speedups", "msgpack._cmsgpack"], got
 
 
 def test_install_from_find_links_without_index(tmp_path, wheelhouse_dir, wasiwheel_cli):
@@ -405,3 +443,53 @@ def test_markers_are_the_target_interpreters(tmp_path, wasiwheel_cli):
     ours = json.loads(next(l for l in shown.splitlines() if l.startswith("markers: "))[len("markers: "):])
     assert ours == real
     assert real["sys_platform"] == "wasi" and real["platform_machine"] == "wasm32"
+
+
+def test_build_set_decides_markers_for_wasi(tmp_path, wheelhouse_dir, wasiwheel_cli):
+    """``wasiwheel build`` of regapp resolves its dependencies for WASI:
+    regdep-b (``sys_platform == "wasi"``) comes along, regdep-a
+    (``sys_platform != "wasi"``) does not, though both are offered."""
+    wh, _ = wheelhouse_dir
+    out = tmp_path / "set"
+    proc = sh([wasiwheel_cli, "build", "regapp==1.0.0", "python-dateutil==2.9.0.post0", "-C", "target=wasm32-wasi",
+               "-o", out, "--find-links", wh], env={"WASIWHEEL_HOST_PYTHON": sys.executable})
+    rows = summary_rows(proc.stdout)
+    assert rows["regdep-b (dependency)"] == "downloaded" and rows["regapp"] == "downloaded", proc.stdout
+    assert not any(k.startswith("regdep-a") for k in rows), proc.stdout
+    assert sorted(p.name.split("-")[0] for p in out.glob("*.whl")) == [
+        "python_dateutil", "regapp", "regdep_b", "six"], list(out.iterdir())
+
+
+def test_build_set_reports_a_failure_and_keeps_the_rest(tmp_path, wasiwheel_cli):
+    """A package that cannot be built for WASI is reported with its reason;
+    the others are built and kept; the exit status is 1."""
+    from test_foreign import FORK_C, PYPROJECT, SETUP_PY, make_sdist
+
+    sdist = make_sdist(
+        tmp_path / "needsfork-1.0.tar.gz",
+        {"needsfork-1.0/setup.py": SETUP_PY, "needsfork-1.0/pyproject.toml": PYPROJECT,
+         "needsfork-1.0/needsfork.c": FORK_C},
+    )
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(f"attrs==26.1.0  # pure\n{sdist}\nmarkupsafe==3.0.4\n")
+    out = tmp_path / "set"
+    proc = sh([wasiwheel_cli, "build", "-r", reqs, "-C", "target=wasm32-wasi", "-o", out],
+              env={"WASIWHEEL_HOST_PYTHON": sys.executable}, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    rows = summary_rows(proc.stdout)
+    assert rows == {"attrs": "downloaded", "markupsafe": "built", "needsfork-1.0.tar.gz": "FAILED"}, proc.stdout
+    assert "hint: WASI has no processes" in proc.stdout and "not built: needsfork-1.0.tar.gz" in proc.stderr
+    assert sorted(p.name.split("-")[0] for p in out.iterdir()) == ["attrs", "markupsafe"], list(out.iterdir())
+
+
+def test_build_set_bad_inputs(tmp_path, wasiwheel_cli):
+    """A pip option in a requirements file and an unreachable index are named."""
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("attrs\n--extra-index-url https://example.invalid/simple\n")
+    proc = sh([wasiwheel_cli, "build", "-r", reqs, "-C", "target=wasm32-wasi", "-o", tmp_path / "o"], check=False)
+    assert proc.returncode == 1 and f"{reqs}:2: `--extra-index-url" in proc.stderr, proc.stderr
+    reqs.write_text("attrs\n")
+    proc = sh([wasiwheel_cli, "build", "-r", reqs, "-C", "target=wasm32-wasi", "-o", tmp_path / "o",
+               "--index-url", "http://127.0.0.1:9/simple"], check=False)
+    assert proc.returncode == 1 and "http://127.0.0.1:9/simple" in proc.stderr, proc.stderr
+    assert not (tmp_path / "o").exists()
