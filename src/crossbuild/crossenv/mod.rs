@@ -252,7 +252,10 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
                 b.host_python
             ))
         })?;
-    let failures = wrap::failures(&state);
+    // Compile failures of the project's own sources; those of probes in
+    // temporary directories are part of configuring, not the cause.
+    let failures: Vec<wrap::Failure> =
+        wrap::failures(&state).into_iter().filter(|f| f.in_project(&b.project)).collect();
     if !status.success() {
         if status.code() == Some(3) {
             return Err(Error::Toolchain(format!(

@@ -121,6 +121,34 @@ pub fn failures(state: &Utf8Path) -> Vec<Failure> {
         .collect()
 }
 
+impl Failure {
+    /// Whether the failed source lies in the project tree `project` (a
+    /// project's own or generated source, not a configure-style probe that a
+    /// build system compiles in a temporary directory, such as meson's
+    /// `compiler.preprocess` or `has_header` checks).
+    pub fn in_project(&self, project: &Utf8Path) -> bool {
+        let src = std::path::Path::new(&self.source);
+        let abs = if src.is_absolute() { src.to_path_buf() } else { std::path::Path::new(&self.cwd).join(src) };
+        // Resolved through the file system where the path exists, else lexically.
+        let canon = |p: &std::path::Path| {
+            std::fs::canonicalize(p).unwrap_or_else(|_| {
+                let mut out = std::path::PathBuf::new();
+                for c in p.components() {
+                    match c {
+                        std::path::Component::ParentDir => {
+                            out.pop();
+                        }
+                        std::path::Component::CurDir => {}
+                        c => out.push(c),
+                    }
+                }
+                out
+            })
+        };
+        canon(&abs).starts_with(canon(project.as_std_path()))
+    }
+}
+
 /// The record of the dylib with sha256 `sha`, if a wrapper linked it.
 pub fn link_record(state: &Utf8Path, sha: &str) -> Option<LinkRecord> {
     let t = std::fs::read_to_string(state.join("links").join(format!("{sha}.json"))).ok()?;
@@ -512,5 +540,22 @@ mod tests {
         assert_eq!(filter_args(&args, inc), vec!["-I/t/include/python3.13", "-O2", "-c"]);
         assert!(exceptions_hint("error: cannot use 'throw' with exceptions disabled").is_some());
         assert!(exceptions_hint("error: foo").is_none());
+    }
+
+    #[test]
+    fn probes_are_not_the_projects_failures() {
+        let f = |source: &str, cwd: &str| Failure {
+            source: source.into(),
+            status: "exit status: 1".into(),
+            diagnostics: String::new(),
+            hint: None,
+            command: String::new(),
+            cwd: cwd.into(),
+        };
+        let project = Utf8Path::new("/nonexistent/proj-1.0");
+        assert!(f("src/mod.c", "/nonexistent/proj-1.0").in_project(project));
+        assert!(f("/nonexistent/proj-1.0/.mesonpy-x/gen.c", "/elsewhere").in_project(project));
+        assert!(!f("/tmp/tmpab12/testfile.c", "/nonexistent/proj-1.0/.mesonpy-x").in_project(project));
+        assert!(!f("../proj-1.0x/a.c", "/nonexistent/proj-1.0").in_project(project));
     }
 }
