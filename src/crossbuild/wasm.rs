@@ -209,6 +209,41 @@ impl rand_core::TryRng for SeededRandom {
 
 impl rand_core::TryCryptoRng for SeededRandom {}
 
+/// The wall clock a pre-initialization sees: a fixed time,
+/// `SOURCE_DATE_EPOCH` when set (the reproducible-builds convention), else
+/// 1980-01-01 (wasiwheel's zip epoch), so that nothing the module computes
+/// from the time at build time makes two snapshots differ.
+struct FixedWallClock(std::time::Duration);
+
+impl wasmtime_wasi::HostWallClock for FixedWallClock {
+    fn resolution(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(1)
+    }
+    fn now(&self) -> std::time::Duration {
+        self.0
+    }
+}
+
+/// The monotonic clock a pre-initialization sees: it advances by one
+/// microsecond at each reading, the same in every build.
+struct CountingMonotonicClock(std::sync::atomic::AtomicU64);
+
+impl wasmtime_wasi::HostMonotonicClock for CountingMonotonicClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+    fn now(&self) -> u64 {
+        self.0.fetch_add(1_000, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// The time the wall clock of a pre-initialization shows: `SOURCE_DATE_EPOCH`
+/// (seconds) when set and valid, else [`crate::files::ZIP_EPOCH`].
+fn snapshot_time() -> std::time::Duration {
+    let secs = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<u64>().ok());
+    std::time::Duration::from_secs(secs.unwrap_or(crate::files::ZIP_EPOCH as u64))
+}
+
 /// Pre-initialize the WASI preview1 module `wasm` with wizer: instantiate it
 /// with `host_dir` preopened at `guest_dir` (stderr inherited, nothing else,
 /// no environment variables), call its `init_func` export, and return the
@@ -216,7 +251,9 @@ impl rand_core::TryCryptoRng for SeededRandom {}
 ///
 /// All the randomness the module draws (WASI `random_get`: CPython's string-hash
 /// secret, the `random` module's first seed) comes from [`SeededRandom`] over
-/// `seed`, so equal modules and seeds give byte-identical results.
+/// `seed`, and the clocks are fixed ([`FixedWallClock`],
+/// [`CountingMonotonicClock`]), so equal modules and seeds give
+/// byte-identical results whenever they are built.
 ///
 /// Errors: [`Error::Run`] with wizer's message when the module cannot be
 /// instrumented or the initialization function traps or exits (its own
@@ -244,6 +281,7 @@ pub fn wizer_initialize(
         SeededRandom::new(<sha2::Sha256 as sha2::Digest>::digest([&seed[..], b"insecure"].concat()).into());
     let insecure_seed = u128::from(rand_core::Rng::next_u64(&mut insecure));
     b.secure_random(SeededRandom::new(seed)).insecure_random(insecure).insecure_random_seed(insecure_seed);
+    b.wall_clock(FixedWallClock(snapshot_time())).monotonic_clock(CountingMonotonicClock(0.into()));
     b.preopened_dir(host_dir, guest_dir, FsPerms::ReadOnly)
         .map_err(|e| Error::Run(format!("cannot map {host_dir}: {e}")))?;
     let mut store = Store::new(&engine, b.build_p1());
