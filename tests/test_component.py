@@ -111,16 +111,18 @@ def test_runs_with_no_preopens_and_passes_arguments_and_status(built):
 
 
 def test_preinitialization_is_real(built, tmp_path, wasiwheel_cli):
-    """The entry module was imported at build time: its IMPORTED_AT is older
-    than the build's end; without pre-initialization it is the run's time,
-    and starting takes longer."""
+    """The entry module was imported at build time: its IMPORTED_AT is the
+    fixed time the pre-initialization's clock shows (SOURCE_DATE_EPOCH, else
+    1980-01-01), so that snapshots do not depend on when they were built;
+    without pre-initialization it is the run's time, and starting takes
+    longer."""
     out, started, _ = built
     wasm = out / "wasidemo-0.3.0.wasm"
     before_run = time.time()
     code, stdout, _, fast = run_component(wasm, "--imported-at", runs=3)
     assert code == 0
     imported_at = float(stdout.split()[0])
-    assert started <= imported_at <= wasm.stat().st_mtime < before_run
+    assert imported_at == float(os.environ.get("SOURCE_DATE_EPOCH", 315532800)) < started < before_run
     plain = tmp_path / "plain.wasm"
     sh([wasiwheel_cli, "component", DEMO, "-o", plain, "-C", "component-preinit=false"])
     bundle = Path(f"{plain}.bundle")
