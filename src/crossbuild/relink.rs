@@ -63,8 +63,21 @@ pub fn inittab_c(modules: &[StaticModule]) -> String {
     let mut s = String::from("#include <Python.h>\n\n");
     let packaged = modules.iter().any(|m| m.name.contains('.'));
     if packaged {
-        s.push_str("/* CPython's package context for single-phase init (Python/import.c). */\n");
-        s.push_str("extern const char *_PyImport_SwapPackageContext(const char *newcontext);\n");
+        // 3.12 made the package context runtime state behind a function;
+        // before, it was the global `_Py_PackageContext` (modsupport.h).
+        s.push_str(
+            "/* CPython's package context for single-phase init (Python/import.c). */\n\
+             #if PY_VERSION_HEX >= 0x030C0000\n\
+             extern const char *_PyImport_SwapPackageContext(const char *newcontext);\n\
+             #define wasiwheel_swap_package_context _PyImport_SwapPackageContext\n\
+             #else\n\
+             static const char *wasiwheel_swap_package_context(const char *newcontext) {\n    \
+             const char *old = _Py_PackageContext;\n    \
+             _Py_PackageContext = newcontext;\n    \
+             return old;\n\
+             }\n\
+             #endif\n",
+        );
     }
     for m in modules {
         s.push_str(&format!("extern PyObject *{}(void);\n", m.init));
@@ -72,9 +85,9 @@ pub fn inittab_c(modules: &[StaticModule]) -> String {
     for (n, m) in modules.iter().enumerate().filter(|(_, m)| m.name.contains('.')) {
         s.push_str(&format!(
             "\nstatic PyObject *wasiwheel_init_{n}(void) {{\n    \
-             const char *old = _PyImport_SwapPackageContext({});\n    \
+             const char *old = wasiwheel_swap_package_context({});\n    \
              PyObject *m = {}();\n    \
-             _PyImport_SwapPackageContext(old);\n    \
+             wasiwheel_swap_package_context(old);\n    \
              return m;\n}}\n",
             c_string(&m.name),
             m.init
@@ -211,7 +224,8 @@ mod tests {
         assert!(c.contains("extern PyObject *PyInit_3pkg5_json(void);"));
         // A module in a package is initialised with its package context, a top-level one directly.
         assert!(c.contains("PyImport_AppendInittab(\"pkg._json\", wasiwheel_init_0)"), "{c}");
-        assert!(c.contains("_PyImport_SwapPackageContext(\"pkg._json\");\n    PyObject *m = PyInit_3pkg5_json();"));
+        assert!(c.contains("wasiwheel_swap_package_context(\"pkg._json\");\n    PyObject *m = PyInit_3pkg5_json();"));
+        assert!(c.contains("#if PY_VERSION_HEX >= 0x030C0000"), "{c}");
         assert!(c.contains("PyImport_AppendInittab(\"_top\", PyInit__top)"), "{c}");
         assert!(c.contains("return Py_BytesMain(argc, argv);"));
         assert!(c_string("a\"b\\\\").contains("\\\"b\\\\\\\\"));
