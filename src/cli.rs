@@ -436,9 +436,7 @@ fn cmd_build(a: BuildArgs) -> Result<i32> {
     let config = Settings::parse_pairs(&a.config)?;
     // wasiwheel's own keys are checked before anything is fetched; other keys
     // are judged once the backend is known (a foreign backend gets them).
-    let known: Vec<&str> = crate::pep517::config::KEYS.iter().map(|(k, _, _)| *k).collect();
-    let ours: std::collections::BTreeMap<String, Vec<String>> =
-        config.iter().filter(|(k, _)| known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let (ours, _) = split_settings(config.clone());
     Settings::resolve(&ours, |k| std::env::var(k).ok())?;
     let out = absolute(&a.out_dir)?;
     // An sdist (given or fetched) is unpacked, after checking it, into a
@@ -535,9 +533,7 @@ fn cmd_build_set(a: BuildArgs) -> Result<i32> {
         return Err(Error::Other("--sdist builds one project's sdist; it does not go with -r or several SPECs".into()));
     }
     let config = Settings::parse_pairs(&a.config)?;
-    let known: Vec<&str> = crate::pep517::config::KEYS.iter().map(|(k, _, _)| *k).collect();
-    let ours: std::collections::BTreeMap<String, Vec<String>> =
-        config.iter().filter(|(k, _)| known.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let (ours, _) = split_settings(config.clone());
     let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
     let Some(target) = settings.target else {
         return Err(Error::config(
@@ -609,6 +605,17 @@ fn cmd_build_set(a: BuildArgs) -> Result<i32> {
     Ok(1)
 }
 
+/// `-C` settings: key → values.
+type ConfigMap = std::collections::BTreeMap<String, Vec<String>>;
+
+/// `-C` settings split into wasiwheel's own (the keys of
+/// [`crate::pep517::config::KEYS`]) and the rest, which a foreign project's
+/// backend gets.
+fn split_settings(config: ConfigMap) -> (ConfigMap, ConfigMap) {
+    let known: Vec<&str> = crate::pep517::config::KEYS.iter().map(|(k, _, _)| *k).collect();
+    config.into_iter().partition(|(k, _)| known.contains(&k.as_str()))
+}
+
 /// Unpack the sdist `f` into a new temporary directory kept in `keep`;
 /// returns the project directory.
 fn unpack(f: &Utf8Path, keep: &mut Option<tempfile::TempDir>) -> Result<Utf8PathBuf> {
@@ -642,9 +649,7 @@ fn build_foreign(
     config: std::collections::BTreeMap<String, Vec<String>>,
     host_python: &str,
 ) -> Result<Utf8PathBuf> {
-    let known: Vec<&str> = crate::pep517::config::KEYS.iter().map(|(k, _, _)| *k).collect();
-    let (ours, inner): (std::collections::BTreeMap<_, _>, std::collections::BTreeMap<_, _>) =
-        config.into_iter().partition(|(k, _)| known.contains(&k.as_str()));
+    let (ours, inner) = split_settings(config);
     let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
     let Some(target) = settings.target else {
         return Err(Error::config(

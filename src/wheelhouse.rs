@@ -167,17 +167,9 @@ impl SetBuild<'_> {
             ))
         })?;
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        match out.status.code() {
-            Some(3) => Err(Error::Toolchain(format!(
-                "the host Python `{}` has no pip: install pip into it, or give another with --host-python",
-                self.req.host_python
-            ))),
-            Some(4) => Err(Error::Toolchain(
-                "this pip evaluates environment markers in a way wasiwheel cannot redirect to the WASI target; \
-                 install a pip >= 23 into the host Python"
-                    .into(),
-            )),
-            code => Ok((code, text)),
+        match install::driver_error(out.status.code(), &self.req.host_python) {
+            Some(e) => Err(e),
+            None => Ok((out.status.code(), text)),
         }
     }
 

@@ -167,6 +167,23 @@ pub fn pip_command(host_python: &str, target: &InstallTarget) -> Command {
     cmd
 }
 
+/// The error for the marker driver's own exit statuses (3: the host Python
+/// has no pip; 4: its pip cannot be redirected to the target's markers);
+/// `None` for pip's statuses.
+pub fn driver_error(code: Option<i32>, host_python: &str) -> Option<Error> {
+    match code {
+        Some(3) => Some(Error::Toolchain(format!(
+            "the host Python `{host_python}` has no pip: install pip into it, or give another with --host-python"
+        ))),
+        Some(4) => Some(Error::Toolchain(
+            "this pip evaluates environment markers in a way wasiwheel cannot redirect to the WASI target; \
+             install a pip >= 23 into the host Python"
+                .into(),
+        )),
+        _ => None,
+    }
+}
+
 /// Check that `url` (an index) can be reached before pip spends its retries
 /// on it: a local directory must exist; an HTTP(S) index must answer.
 ///
@@ -228,17 +245,11 @@ pub fn install(target: &InstallTarget, req: &InstallRequest) -> Result<()> {
             req.host_python
         ))
     })?;
+    if let Some(e) = driver_error(status.code(), &req.host_python) {
+        return Err(e);
+    }
     match status.code() {
         Some(0) => Ok(()),
-        Some(3) => Err(Error::Toolchain(format!(
-            "the host Python `{}` has no pip: install pip into it, or give another with --host-python",
-            req.host_python
-        ))),
-        Some(4) => Err(Error::Toolchain(
-            "this pip evaluates environment markers in a way wasiwheel cannot redirect to the WASI target; \
-             install a pip >= 23 into the host Python"
-                .into(),
-        )),
         _ => Err(Error::Other(format!(
             "pip could not install the requirements for WASI ({status}); its message is above"
         ))),
