@@ -203,6 +203,23 @@ def test_meson_and_cmake_samples(wasiwheel_cli, tmp_path, sample, repair):
         assert "indirect call type mismatch" in proc.stderr, proc.stderr[-3000:]
 
 
+def test_meson_python_host_interpreter_too_old(wasiwheel_cli, tmp_path):
+    """meson-python checks requires-python against the host interpreter that
+    runs it: wasiwheel says so, and how to give another, before anything runs."""
+    import shutil
+
+    project = tmp_path / "meson-demo"
+    shutil.copytree(SDISTS / "meson-demo", project)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('requires-python = ">=3.9"', 'requires-python = ">=3.99"'))
+    out = tmp_path / "dist"
+    proc = sh([wasiwheel_cli, "build", project, *TARGET, "-o", out], env=env(), check=False)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    assert "requires Python >=3.99" in proc.stderr and "--host-python" in proc.stderr, proc.stderr[-3000:]
+    assert f"`{sys.executable}`" in proc.stderr, proc.stderr[-3000:]
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_cxx_exceptions_refused_with_reason(wasiwheel_cli, tmp_path):
     """kiwisolver throws and catches C++ exceptions: this SDK cannot, and says why."""
     out = tmp_path / "dist"

@@ -120,6 +120,40 @@ pub fn build_backend(project: &Utf8Path) -> Result<String> {
         .to_string())
 }
 
+/// meson-python refuses to build under an interpreter outside the project's
+/// `Requires-Python` (PEP 621 `requires-python`), though in a cross build it
+/// is only the host that runs the backend: say so before anything runs.
+///
+/// Errors: [`Error::Toolchain`] naming the project's requirement, the host
+/// interpreter and its version, and `--host-python` as the fix. A project
+/// without the field, or a host interpreter that cannot be asked, passes.
+fn check_host_python(project: &Utf8Path, host_python: &str) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(project.join("pyproject.toml")) else { return Ok(()) };
+    let Ok(doc) = text.parse::<toml_edit::DocumentMut>() else { return Ok(()) };
+    let Some(spec) = doc.get("project").and_then(|p| p.get("requires-python")).and_then(|r| r.as_str()) else {
+        return Ok(());
+    };
+    let Ok(specifiers) = spec.parse::<pep440_rs::VersionSpecifiers>() else { return Ok(()) };
+    let out = std::process::Command::new(host_python)
+        .args(["-c", "import platform; print(platform.python_version())"])
+        .output();
+    let Some(version) =
+        out.ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    else {
+        return Ok(());
+    };
+    let Ok(v) = version.parse::<pep440_rs::Version>() else { return Ok(()) };
+    if specifiers.contains(&v) {
+        return Ok(());
+    }
+    Err(Error::Toolchain(format!(
+        "{} requires Python {spec}, and its backend meson-python refuses to run under the host Python \
+         `{host_python}` ({version}), although the build is for the target's CPython: give a host interpreter \
+         that satisfies it, with the `build` package, by --host-python or WASIWHEEL_HOST_PYTHON",
+        project.file_name().unwrap_or("the project")
+    )))
+}
+
 /// The wheel tags a foreign wheel gets: as (file-name tag, expanded tags),
 /// for ordinary and for limited-API (abi3) extensions.
 #[derive(Debug, Clone)]
@@ -195,6 +229,9 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
     let started = std::time::Instant::now();
     let backend = build_backend(&b.project)?;
     let kind = BackendKind::of(&backend);
+    if kind == BackendKind::Meson {
+        check_host_python(&b.project, &b.host_python)?;
+    }
     let tmp = tempfile::Builder::new()
         .prefix("wasiwheel-cross.")
         .tempdir()
