@@ -455,22 +455,45 @@ fn cmd_build(a: BuildArgs) -> Result<i32> {
             unpack(&f, &mut _unpacked)?
         }
     };
-    let backend = crossenv::build_backend(&project)?;
-    if backend.split(':').next().map(str::trim) == Some("wasiwheel") {
-        let settings = Settings::resolve(&config, |k| std::env::var(k).ok())?;
-        if a.sdist {
-            crate::driver::build_sdist(&project, &out, &settings)?;
-        }
-        crate::driver::build_wheel(&project, &out, settings, &a.host_python)?;
-        return Ok(0);
-    }
     if a.sdist {
-        return Err(Error::Other(format!(
-            "--sdist builds sdists of wasiwheel projects only; {project} uses the backend `{backend}`"
-        )));
+        let backend = crossenv::build_backend(&project)?;
+        if !is_wasiwheel(&backend) {
+            return Err(Error::Other(format!(
+                "--sdist builds sdists of wasiwheel projects only; {project} uses the backend `{backend}`"
+            )));
+        }
+        crate::driver::build_sdist(&project, &out, &Settings::resolve(&config, |k| std::env::var(k).ok())?)?;
     }
-    build_foreign(&project, &out, config, &a.host_python)?;
+    build_project(&project, &out, config, &a.host_python, true)?;
     Ok(0)
+}
+
+/// Whether the PEP 517 backend `backend` (`module:object`) is wasiwheel.
+fn is_wasiwheel(backend: &str) -> bool {
+    backend.split(':').next().map(str::trim) == Some("wasiwheel")
+}
+
+/// Build the wheel of the project directory `project` into `out`: with
+/// wasiwheel's own driver when it is the project's backend, else with the
+/// project's backend in a cross environment ([`build_foreign`]). For a
+/// wasiwheel project, `strict` makes `-C` keys wasiwheel does not know an
+/// error (one project); otherwise they are left for the foreign projects of
+/// a set. Returns the wheel's path.
+///
+/// Errors: those of [`crate::driver::build_wheel`] and [`build_foreign`].
+fn build_project(
+    project: &Utf8Path,
+    out: &Utf8Path,
+    config: ConfigMap,
+    host_python: &str,
+    strict: bool,
+) -> Result<Utf8PathBuf> {
+    if is_wasiwheel(&crossenv::build_backend(project)?) {
+        let given = if strict { config } else { split_settings(config).0 };
+        let settings = Settings::resolve(&given, |k| std::env::var(k).ok())?;
+        return Ok(out.join(crate::driver::build_wheel(project, out, settings, host_python)?));
+    }
+    build_foreign(project, out, config, host_python)
 }
 
 /// The items of requirements file `file` (pip's format, restricted): one
@@ -578,13 +601,7 @@ fn cmd_build_set(a: BuildArgs) -> Result<i32> {
     let mut build = |path: &Utf8Path| -> Result<Utf8PathBuf> {
         let mut keep = None;
         let project = if path.is_dir() { path.to_path_buf() } else { unpack(path, &mut keep)? };
-        let backend = crossenv::build_backend(&project)?;
-        if backend.split(':').next().map(str::trim) == Some("wasiwheel") {
-            let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
-            let file = crate::driver::build_wheel(&project, &out, settings, &host_python)?;
-            return Ok(out.join(file));
-        }
-        build_foreign(&project, &out, config.clone(), &host_python)
+        build_project(&project, &out, config.clone(), &host_python, false)
     };
     let rows = wheelhouse::build_set(&req, &mut build)?;
     println!(

@@ -123,6 +123,29 @@ fn find_links_dir(entry: &str) -> Option<Utf8PathBuf> {
     p.is_dir().then_some(p)
 }
 
+/// The sdists of the project with normalised name `want` in the
+/// `--find-links` directories of `cfg`: (path, version), directories in
+/// order and file names sorted within each.
+///
+/// Errors: [`Error::Io`] when a `--find-links` directory cannot be read.
+fn local_sdists(cfg: &IndexConfig, want: &str) -> Result<Vec<(Utf8PathBuf, String)>> {
+    let mut out = Vec::new();
+    for fl in &cfg.find_links {
+        let Some(dir) = find_links_dir(fl) else { continue };
+        let rd = std::fs::read_dir(&dir).context(|| format!("cannot read the --find-links directory {dir}"))?;
+        let mut names: Vec<String> = rd.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
+        names.sort();
+        for n in names {
+            if let Some((pn, pv)) = sdist_name_version(&n) {
+                if pn == want {
+                    out.push((dir.join(&n), pv));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The sdist of `name==version`: from a `--find-links` directory if one has
 /// it, else downloaded from the index (checked against the index's sha256)
 /// into the cache directory `cache` (reused when its hash still matches).
@@ -133,18 +156,10 @@ fn find_links_dir(entry: &str) -> Option<Utf8PathBuf> {
 /// download fails or does not match.
 pub fn fetch_sdist(name: &str, version: &str, cfg: &IndexConfig, cache: &Utf8Path) -> Result<Utf8PathBuf> {
     let want = normalize(name);
-    for fl in &cfg.find_links {
-        let Some(dir) = find_links_dir(fl) else { continue };
-        let rd = std::fs::read_dir(&dir).context(|| format!("cannot read the --find-links directory {dir}"))?;
-        let mut names: Vec<String> = rd.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
-        names.sort();
-        for n in names {
-            if let Some((pn, pv)) = sdist_name_version(&n) {
-                if pn == want && same_version(&pv, version) {
-                    crate::progress::status(&format!("using {dir}/{n} (--find-links)"));
-                    return Ok(dir.join(n));
-                }
-            }
+    for (path, pv) in local_sdists(cfg, &want)? {
+        if same_version(&pv, version) {
+            crate::progress::status(&format!("using {path} (--find-links)"));
+            return Ok(path);
         }
     }
     let (files, page) = index_files(&cfg.index_url, name)?;
@@ -202,16 +217,8 @@ pub fn newest_sdist_version(
     cfg: &IndexConfig,
 ) -> Result<String> {
     let want = normalize(name);
-    let mut versions: Vec<pep440_rs::Version> = Vec::new();
-    for fl in &cfg.find_links {
-        let Some(dir) = find_links_dir(fl) else { continue };
-        let rd = std::fs::read_dir(&dir).context(|| format!("cannot read the --find-links directory {dir}"))?;
-        for n in rd.flatten().filter_map(|e| e.file_name().into_string().ok()) {
-            if let Some((pn, pv)) = sdist_name_version(&n) {
-                versions.extend((pn == want).then(|| pv.parse().ok()).flatten());
-            }
-        }
-    }
+    let mut versions: Vec<pep440_rs::Version> =
+        local_sdists(cfg, &want)?.iter().filter_map(|(_, v)| v.parse().ok()).collect();
     let (files, page) = index_files(&cfg.index_url, name)?;
     for f in &files {
         if let Some((pn, pv)) = sdist_name_version(&f.filename) {
