@@ -44,9 +44,12 @@ enum Command {
     /// Run a target CPython with WASI wheels installed and their extensions linked in.
     #[cfg(feature = "run")]
     Run(RunArgs),
-    /// Build the project as a pre-initialized wasi:cli/command component (CPython + project + extensions).
+    /// Build a pre-initialized component: a wasi:cli/command running the project's entry, or a WIT world
+    /// implemented by an app module (--wit/--world/--app; a project, or an app directory as componentize-py's).
     #[cfg(feature = "run")]
     Component(ComponentArgs),
+    /// Write the Python bindings of a WIT world (wit_world, componentize_py_types) for type checkers and editors.
+    Bindings(BindingsArgs),
     /// Run a WASI preview1 command module under the embedded wasmtime (like `wasmtime run`).
     #[cfg(feature = "run")]
     Exec(ExecArgs),
@@ -200,10 +203,32 @@ struct TestArgs {
 
 #[cfg(feature = "run")]
 #[derive(Args, Debug)]
+#[command(long_about = "Build a pre-initialized WebAssembly component. Without --wit: a wasi:cli/command that runs \
+        the project's entry (`[tool.wasiwheel.component] entry` or its one console script). With --wit, --world and \
+        --app (or `[tool.wasiwheel.component] wit-path`, `world`, `app`): a component of that WIT world whose \
+        exports are implemented by the app module's classes, as componentize-py's `-d WIT -w WORLD componentize APP` \
+        (apps written for componentize-py build unchanged). DIR is a project (pyproject.toml) or, for worlds, an app \
+        directory whose .py files go in. Only CPython's standard library and the given files go in; extensions come \
+        from the project or --wheel. Serve a wasi:http/proxy component with `wasiwheel serve`.")]
 struct ComponentArgs {
-    /// The project directory (with pyproject.toml).
-    #[arg(default_value = ".")]
+    /// The project directory (with pyproject.toml), or an app directory (its .py files) with --wit.
+    #[arg(default_value = ".", value_name = "DIR")]
     project: Utf8PathBuf,
+    /// A .wit file or a directory of them (with deps/): build a component of a world of it.
+    #[arg(long = "wit", short = 'd', value_name = "PATH")]
+    wit: Option<Utf8PathBuf>,
+    /// The world (e.g. wasi:http/proxy@0.2.0; default: the package's only world).
+    #[arg(long = "world", short = 'w', value_name = "NAME")]
+    world: Option<String>,
+    /// The module whose classes implement the world's exports (`WitWorld`, or one class per exported interface).
+    #[arg(long = "app", value_name = "MODULE")]
+    app: Option<String>,
+    /// A directory of Python modules the app imports (repeatable; as componentize-py's -p).
+    #[arg(long = "path", short = 'p', value_name = "DIR")]
+    paths: Vec<Utf8PathBuf>,
+    /// Import no WASI: WASI calls fail with ENOSYS (for hosts without WASI; componentize-py's --stub-wasi).
+    #[arg(long = "stub-wasi")]
+    stub_wasi: bool,
     /// Where to write the component.
     #[arg(short = 'o', long = "output", value_name = "OUT.wasm")]
     output: Utf8PathBuf,
@@ -216,6 +241,24 @@ struct ComponentArgs {
     /// The host Python (unused for components; accepted for symmetry with build).
     #[arg(long, default_value = "python3", env = "WASIWHEEL_HOST_PYTHON", hide = true)]
     host_python: String,
+}
+
+#[derive(Args, Debug)]
+#[command(long_about = "Write the Python bindings of a WIT world into DIR: the package wit_world (WitWorld and the \
+        exports' protocols, the imports' functions, records, variants, enums, flags, resources) and \
+        componentize_py_types, in the shape componentize-py 0.25.1 generates, plus the runtime modules they call \
+        (typed: they pass `mypy --strict`). The component wasiwheel builds carries the same bindings; DIR is for \
+        type checkers and editors.")]
+struct BindingsArgs {
+    /// A .wit file or a directory of them (with deps/).
+    #[arg(long = "wit", short = 'd', value_name = "PATH")]
+    wit: Utf8PathBuf,
+    /// The world (default: the package's only world).
+    #[arg(long = "world", short = 'w', value_name = "NAME")]
+    world: Option<String>,
+    /// The directory to write the bindings into.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: Utf8PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -910,12 +953,55 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
 
 #[cfg(feature = "run")]
 fn cmd_component(a: ComponentArgs) -> Result<i32> {
-    let config = Settings::parse_pairs(&a.config)?;
-    let settings = Settings::resolve(&config, |k| std::env::var(k).ok())?;
+    let mut config = Settings::parse_pairs(&a.config)?;
+    for (key, value) in [
+        ("component-wit-path", a.wit.as_ref().map(|p| p.to_string())),
+        ("component-world", a.world.clone()),
+        ("component-app", a.app.clone()),
+    ] {
+        if let Some(v) = value {
+            config.entry(key.to_string()).or_default().push(v);
+        }
+    }
+    if a.stub_wasi {
+        config.entry("component-stub-wasi".to_string()).or_default().push("true".to_string());
+    }
+    let mut settings = Settings::resolve(&config, |k| std::env::var(k).ok())?;
+    let project = absolute(&a.project)?;
+    if !project.join("pyproject.toml").exists() {
+        // An app directory, as componentize-py takes one.
+        if let Some(w) = &mut settings.component_wit_path {
+            *w = absolute(w)?;
+        }
+        let Some(world) = crate::plan::world_plan(&settings, None, &project)? else {
+            return Err(Error::Project {
+                path: project.join("pyproject.toml").to_string(),
+                message: "no pyproject.toml here: build a project, or give --wit, --world and --app to build an app \
+                          directory's component of a WIT world"
+                    .into(),
+            });
+        };
+        if !project.is_dir() {
+            return Err(Error::Other(format!("{project} is not a directory")));
+        }
+        let paths = a.paths.iter().map(|p| absolute(p)).collect::<Result<Vec<_>>>()?;
+        let out = absolute(&a.output)?;
+        let size = crate::driver::build_app_component(&project, &paths, &out, &settings, &world)?;
+        crate::progress::status(&format!("built {out} ({:.1} MB)", size as f64 / 1e6));
+        return Ok(0);
+    }
     let wheels = a.wheels.iter().map(|w| absolute(w)).collect::<Result<Vec<_>>>()?;
     let out = absolute(&a.output)?;
     let size = crate::driver::build_component(&absolute(&a.project)?, &out, settings, &a.host_python, &wheels)?;
     crate::progress::status(&format!("built {out} ({:.1} MB)", size as f64 / 1e6));
+    Ok(0)
+}
+
+fn cmd_bindings(a: BindingsArgs) -> Result<i32> {
+    let world = crate::crossbuild::world::World::load(&absolute(&a.wit)?, a.world.as_deref())?;
+    let out = absolute(&a.output)?;
+    let n = crate::crossbuild::world::write_bindings(&world, &out)?;
+    crate::progress::status(&format!("wrote the bindings of world {} to {out} ({n} files)", world.name()));
     Ok(0)
 }
 
@@ -1071,6 +1157,7 @@ fn run(command: Command) -> Result<i32> {
         Command::Exec(a) => cmd_exec(a),
         #[cfg(feature = "run")]
         Command::Component(a) => cmd_component(a),
+        Command::Bindings(a) => cmd_bindings(a),
         Command::Tags(a) => cmd_tags(a),
         Command::Index(a) => cmd_index(a),
         Command::Install(a) => cmd_install(a),

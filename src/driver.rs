@@ -8,6 +8,8 @@
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::crossbuild::compile;
+#[cfg(feature = "run")]
+use crate::crossbuild::component::ComponentKind;
 use crate::crossbuild::component::{ComponentSpec, HashSeed};
 use crate::crossbuild::objlink::unique_init;
 use crate::crossbuild::relink::StaticModule;
@@ -231,7 +233,7 @@ fn make_component(
     let spec = ComponentSpec {
         modules: provided.into_iter().map(|(_, m)| m).collect(),
         python_files: files,
-        entry: component.entry.clone(),
+        kind: component_kind(component.world.as_ref(), &component.entry)?,
         preinit: component.preinit,
         hash_seed: HashSeed {
             project: filename_name(&plan.project.name),
@@ -240,6 +242,84 @@ fn make_component(
         },
     };
     crate::crossbuild::component::build(python, sdk, &spec, out, plan.compile.verbose)
+}
+
+/// What the component exports: the command's entry, or the world read from its WIT.
+#[cfg(feature = "run")]
+fn component_kind(world: Option<&crate::plan::WorldPlan>, entry: &crate::model::entry::Entry) -> Result<ComponentKind> {
+    Ok(match world {
+        None => ComponentKind::Command(entry.clone()),
+        Some(w) => {
+            let step = progress::Step::start(&format!("component: reading the WIT world at {}", w.wit_path));
+            let world = crate::crossbuild::world::World::load(&w.wit_path, w.world.as_deref())?;
+            step.done();
+            progress::status(&format!("component: world {}, app module `{}`", world.name(), w.app));
+            ComponentKind::World { world: std::sync::Arc::new(world), app: w.app.clone(), stub_wasi: w.stub_wasi }
+        }
+    })
+}
+
+/// Build the component of an app directory without a pyproject.toml (as
+/// componentize-py takes one): every `.py` file under `app_dir` and under
+/// each of `paths` (later ones win over earlier, the app directory over
+/// all), for the world of `world`, written to `out`. The target CPython and
+/// SDK come from `settings` as for a build. Returns the size in bytes.
+///
+/// Errors: as [`build_component`]; [`Error::Config`] for a bad world.
+#[cfg(feature = "run")]
+pub fn build_app_component(
+    app_dir: &Utf8Path,
+    paths: &[Utf8PathBuf],
+    out: &Utf8Path,
+    settings: &Settings,
+    world: &crate::plan::WorldPlan,
+) -> Result<u64> {
+    let TargetPlan::Wasi { sdk, python, .. } = crate::plan::plan_wasi(WasiTarget::P1, settings, &[])? else {
+        unreachable!("plan_wasi plans a WASI target")
+    };
+    let mut files: std::collections::BTreeMap<String, Vec<u8>> = std::collections::BTreeMap::new();
+    for dir in paths.iter().chain(std::iter::once(&app_dir.to_path_buf())) {
+        for (rel, data) in python_sources(dir)? {
+            files.insert(rel, data);
+        }
+    }
+    let name = app_dir.file_name().unwrap_or("app").to_string();
+    let spec = ComponentSpec {
+        modules: Vec::new(),
+        python_files: files.into_iter().collect(),
+        kind: component_kind(Some(world), &crate::model::entry::Entry::parse("wit_world:WitWorld").expect("valid"))?,
+        preinit: settings.component_preinit,
+        hash_seed: HashSeed {
+            project: filename_name(&name),
+            version: "0".into(),
+            secret: settings.component_hash_seed.clone(),
+        },
+    };
+    crate::crossbuild::component::build(&python, &sdk, &spec, out, settings.verbose)
+}
+
+/// Every `.py` file under `dir` as `(path relative to dir, contents)`,
+/// skipping hidden directories, `__pycache__` and virtual environments.
+#[cfg(feature = "run")]
+fn python_sources(dir: &Utf8Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).context(|| format!("cannot read {d}"))?;
+        for e in entries.flatten() {
+            let Ok(p) = Utf8PathBuf::from_path_buf(e.path()) else { continue };
+            let name = p.file_name().unwrap_or("");
+            if p.is_dir() {
+                if !name.starts_with('.') && name != "__pycache__" && !p.join("pyvenv.cfg").exists() {
+                    stack.push(p);
+                }
+            } else if name.ends_with(".py") {
+                let rel = p.strip_prefix(dir).map(|r| r.as_str().to_string()).unwrap_or_default();
+                out.push((rel, std::fs::read(&p).context(|| format!("cannot read {p}"))?));
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(not(feature = "run"))]

@@ -51,8 +51,10 @@ pub struct WheelFile {
 /// What a component build needs (`artifact = component`).
 #[derive(Debug, Clone)]
 pub struct ComponentPlan {
-    /// The function `wasi:cli/run` calls.
+    /// The function `wasi:cli/run` calls (a command component; unused for worlds).
     pub entry: Entry,
+    /// The WIT world the app implements, instead of a command.
+    pub world: Option<WorldPlan>,
     /// Pre-initialize with wizer.
     pub preinit: bool,
     /// A directory of WASI wheels whose pure-Python files and extension modules go in too (absolute).
@@ -61,6 +63,61 @@ pub struct ComponentPlan {
     /// pre-initialized component is derived from, with the project's name and
     /// version (`None`: a digest of the component's inputs instead).
     pub hash_seed: Option<String>,
+}
+
+/// A component of a WIT world (`[tool.wasiwheel.component] wit-path`,
+/// `world`, `app`, or their `-C component-…` settings, which win).
+#[derive(Debug, Clone)]
+pub struct WorldPlan {
+    /// The `.wit` file or directory (absolute).
+    pub wit_path: Utf8PathBuf,
+    /// The world's name (`None`: the package's only world).
+    pub world: Option<String>,
+    /// The app module.
+    pub app: String,
+    /// Import no WASI (`component-stub-wasi`).
+    pub stub_wasi: bool,
+}
+
+/// The world a component implements, if any: settings win over the
+/// project's `[tool.wasiwheel.component]` table; `wit-path` is relative to
+/// `root`.
+///
+/// Errors: [`Error::Config`] (key `component-app`) when a world is given
+/// without the app module, or an app without a world.
+pub fn world_plan(
+    settings: &Settings,
+    tool: Option<&crate::pep517::pyproject::ToolConfig>,
+    root: &Utf8Path,
+) -> Result<Option<WorldPlan>> {
+    let wit = settings.component_wit_path.clone().or_else(|| tool.and_then(|t| t.component_wit_path.clone()));
+    let app = settings.component_app.clone().or_else(|| tool.and_then(|t| t.component_app.clone()));
+    let world = settings.component_world.clone().or_else(|| tool.and_then(|t| t.component_world.clone()));
+    match (wit, app) {
+        (None, None) if world.is_none() => Ok(None),
+        (Some(wit), Some(app)) => {
+            if !app.split('.').all(|p| {
+                !p.is_empty()
+                    && !p.starts_with(|c: char| c.is_ascii_digit())
+                    && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+            }) {
+                return Err(Error::config(
+                    "component-app",
+                    format!("`{app}` is not a module name (e.g. app or pkg.app)"),
+                ));
+            }
+            Ok(Some(WorldPlan { wit_path: root.join(wit), world, app, stub_wasi: settings.component_stub_wasi }))
+        }
+        (None, _) => Err(Error::config(
+            "component-wit-path",
+            "a world component needs its WIT: set `-C component-wit-path=…` or `[tool.wasiwheel.component] wit-path`",
+        )),
+        (Some(_), None) => Err(Error::config(
+            "component-app",
+            "a world component needs the module that implements its exports: set `-C component-app=MODULE` or \
+             `[tool.wasiwheel.component] app`",
+        )),
+    }
 }
 
 /// Everything a wheel build needs, decided up front from the project, the
@@ -318,7 +375,7 @@ pub fn component_entry(p: &Pyproject) -> Result<Entry> {
 
 /// The target CPython and SDK for a WASI build for `t`, checked against the
 /// ABI rule and the modules' needs (C++).
-fn plan_wasi(t: WasiTarget, settings: &Settings, extensions: &[ExtensionSpec]) -> Result<TargetPlan> {
+pub fn plan_wasi(t: WasiTarget, settings: &Settings, extensions: &[ExtensionSpec]) -> Result<TargetPlan> {
     let python = python::resolve(settings.python_prefix.as_deref(), settings.python, t)?;
     if python.target() != t {
         return Err(Error::Toolchain(format!(
@@ -433,7 +490,11 @@ impl BuildPlan {
         let component = match settings.artifact {
             Artifact::Wheel => None,
             Artifact::Component => Some(ComponentPlan {
-                entry: component_entry(&pyproject)?,
+                world: world_plan(&settings, Some(&pyproject.tool), &pyproject.root)?,
+                entry: match world_plan(&settings, Some(&pyproject.tool), &pyproject.root)? {
+                    Some(_) => Entry::parse("wit_world:WitWorld").expect("a valid entry"),
+                    None => component_entry(&pyproject)?,
+                },
                 preinit: settings.component_preinit,
                 wheels_dir: settings.component_wheels.as_ref().map(|d| pyproject.root.join(d)),
                 hash_seed: settings.component_hash_seed.clone(),

@@ -19,3 +19,4 @@ pub mod sysconfigdata;
 #[cfg(feature = "run")]
 pub mod wasm;
 pub mod wasm_meta;
+pub mod world;

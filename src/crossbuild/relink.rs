@@ -138,7 +138,7 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
     }
     let staging = crate::files::staging_dir(&cache::dir("run")?, key)?;
     let s = Utf8Path::from_path(staging.path()).expect("UTF-8").to_path_buf();
-    link_interpreter(python, sdk, &link, &main, modules, &s, verbose)?;
+    link_interpreter(python, sdk, &link, &main, modules, &s, &[], verbose)?;
     std::fs::create_dir_all(dest_dir.parent().expect("parent"))
         .context(|| "cannot create the run cache".to_string())?;
     if crate::files::commit(staging, &dest_dir).is_err() && !wasm.exists() {
@@ -163,6 +163,7 @@ pub fn link_interpreter(
     main_source: &str,
     modules: &[StaticModule],
     dir: &Utf8Path,
+    extra_args: &[&str],
     verbose: bool,
 ) -> Result<Utf8PathBuf> {
     std::fs::write(dir.join("main.c"), main_source).context(|| format!("cannot write {dir}/main.c"))?;
@@ -189,6 +190,7 @@ pub fn link_interpreter(
         cmd.arg(format!("-l{l}"));
     }
     cmd.args(&link.args);
+    cmd.args(extra_args);
     if verbose {
         crate::progress::status(&format!("{cmd:?}"));
     }

@@ -284,6 +284,19 @@ pub fn wizer_initialize(
     b.wall_clock(FixedWallClock(snapshot_time())).monotonic_clock(CountingMonotonicClock(0.into()));
     b.preopened_dir(host_dir, guest_dir, FsPerms::ReadOnly)
         .map_err(|e| Error::Run(format!("cannot map {host_dir}: {e}")))?;
+    // A world's imports are not called while it initializes: they trap if they are.
+    for (module, name, params, results) in func_imports(wasm)? {
+        if module == "wasi_snapshot_preview1" {
+            continue;
+        }
+        let ty = wasmtime::FuncType::new(&engine, params.iter().map(val_type), results.iter().map(val_type));
+        let what = format!("{module}#{name}");
+        linker
+            .func_new(&module, &name, ty, move |_, _, _| {
+                Err(wasmtime::Error::msg(format!("the world's import {what} was called while the component was pre-initialized (at build time); call it from an export instead")))
+            })
+            .map_err(|e| Error::Run(format!("cannot define {module}#{name} for pre-initialization: {e}")))?;
+    }
     let mut store = Store::new(&engine, b.build_p1());
     let mut wizer = wasmtime_wizer::Wizer::new();
     wizer.init_func(init_func);
@@ -309,6 +322,99 @@ pub fn wizer_initialize(
                 .unwrap_or_default();
             Error::Run(format!("pre-initializing the component failed{exit} (files from {path}): {e:#}"))
         })
+}
+
+fn val_type(t: &wasmparser::ValType) -> wasmtime::ValType {
+    match t {
+        wasmparser::ValType::I32 => wasmtime::ValType::I32,
+        wasmparser::ValType::I64 => wasmtime::ValType::I64,
+        wasmparser::ValType::F32 => wasmtime::ValType::F32,
+        wasmparser::ValType::F64 => wasmtime::ValType::F64,
+        _ => wasmtime::ValType::V128,
+    }
+}
+
+/// The imported functions of a core module: `(module, name, params, results)`.
+///
+/// Errors: [`Error::Run`] when the module does not parse.
+pub fn func_imports(wasm: &[u8]) -> Result<Vec<(String, String, Vec<wasmparser::ValType>, Vec<wasmparser::ValType>)>> {
+    use wasmparser::{Parser, Payload, TypeRef};
+    let bad = |e: wasmparser::BinaryReaderError| Error::Run(format!("cannot read the module: {e}"));
+    let mut types = Vec::new();
+    let mut out = Vec::new();
+    for p in Parser::new(0).parse_all(wasm) {
+        match p.map_err(bad)? {
+            Payload::TypeSection(r) => {
+                for f in r.into_iter_err_on_gc_types() {
+                    let f = f.map_err(bad)?;
+                    types.push((f.params().to_vec(), f.results().to_vec()));
+                }
+            }
+            Payload::ImportSection(r) => {
+                for i in r.into_imports() {
+                    let i = i.map_err(bad)?;
+                    if let TypeRef::Func(t) = i.ty {
+                        let (params, results) = types.get(t as usize).cloned().unwrap_or_default();
+                        out.push((i.module.to_string(), i.name.to_string(), params, results));
+                    }
+                }
+            }
+            Payload::CodeSectionStart { .. } => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// A WASI preview1 adapter that imports nothing: for every
+/// `wasi_snapshot_preview1` function `module` imports, a function of the same
+/// type that returns `ENOSYS` (52) (`proc_exit` traps), with the component
+/// metadata of an empty world, for wit-component's `adapter` (the
+/// `--stub-wasi` of componentize-py: hosts that give no WASI at all).
+///
+/// Errors: [`Error::Run`] when `module` does not parse.
+pub fn stub_wasi_adapter(module: &[u8]) -> Result<Vec<u8>> {
+    use wasm_encoder::{CodeSection, ExportKind, ExportSection, Function, FunctionSection, Instruction, TypeSection};
+    let enc = |t: &wasmparser::ValType| match t {
+        wasmparser::ValType::I64 => wasm_encoder::ValType::I64,
+        wasmparser::ValType::F32 => wasm_encoder::ValType::F32,
+        wasmparser::ValType::F64 => wasm_encoder::ValType::F64,
+        _ => wasm_encoder::ValType::I32,
+    };
+    let mut types = TypeSection::new();
+    let mut funcs = FunctionSection::new();
+    let mut exports = ExportSection::new();
+    let mut code = CodeSection::new();
+    let mut n = 0;
+    for (m, name, params, results) in func_imports(module)? {
+        if m != "wasi_snapshot_preview1" {
+            continue;
+        }
+        types.ty().function(params.iter().map(enc), results.iter().map(enc));
+        funcs.function(n);
+        exports.export(&name, ExportKind::Func, n);
+        let mut f = Function::new([]);
+        if name == "proc_exit" || results.len() != 1 {
+            f.instruction(&Instruction::Unreachable);
+        } else {
+            f.instruction(&Instruction::I32Const(52));
+        }
+        f.instruction(&Instruction::End);
+        code.function(&f);
+        n += 1;
+    }
+    let mut m = wasm_encoder::Module::new();
+    m.section(&types).section(&funcs).section(&exports).section(&code);
+    let mut bytes = m.finish();
+    let mut resolve = wit_parser::Resolve::new();
+    let pkg = resolve
+        .push_str("stub.wit", "package wasiwheel:stub-wasi;\nworld stub {}\n")
+        .map_err(|e| Error::Run(format!("cannot make the WASI stub: {e:#}")))?;
+    let world =
+        resolve.select_world(&[pkg], None).map_err(|e| Error::Run(format!("cannot make the WASI stub: {e:#}")))?;
+    wit_component::embed_component_metadata(&mut bytes, &resolve, world, wit_component::StringEncoding::UTF8, false)
+        .map_err(|e| Error::Run(format!("cannot make the WASI stub: {e:#}")))?;
+    Ok(bytes)
 }
 
 /// Run the `wasi:cli/command` component at `path` with `args` (`argv[0]`

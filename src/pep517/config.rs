@@ -36,6 +36,26 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "WASIWHEEL_COMPONENT_HASH_SEED",
         "secret value the component's string-hash secret is derived from (default: a digest of its inputs)",
     ),
+    (
+        "component-wit-path",
+        "WASIWHEEL_COMPONENT_WIT_PATH",
+        "a .wit file or a directory of them (with deps/): the component implements a world of it",
+    ),
+    (
+        "component-world",
+        "WASIWHEEL_COMPONENT_WORLD",
+        "the world the component implements, e.g. wasi:http/proxy@0.2.0 (default: the package's only world)",
+    ),
+    (
+        "component-app",
+        "WASIWHEEL_COMPONENT_APP",
+        "the module whose classes implement the world's exports (componentize-py's APP), e.g. app",
+    ),
+    (
+        "component-stub-wasi",
+        "WASIWHEEL_COMPONENT_STUB_WASI",
+        "true: the component imports no WASI (its WASI calls fail with ENOSYS), as componentize-py's --stub-wasi",
+    ),
     ("platform-tag", "WASIWHEEL_PLATFORM_TAG", "override the computed platform tag, e.g. wasi_0_0_0_wasm32"),
     (
         "allow-sdk-mismatch",
@@ -87,6 +107,14 @@ pub struct Settings {
     /// The secret value a pre-initialized component's string-hash secret is
     /// derived from (`None`: a digest of the component's inputs).
     pub component_hash_seed: Option<String>,
+    /// `component-wit-path`: the WIT the component's world is read from.
+    pub component_wit_path: Option<Utf8PathBuf>,
+    /// `component-world`: the world's name.
+    pub component_world: Option<String>,
+    /// `component-app`: the module implementing the world's exports.
+    pub component_app: Option<String>,
+    /// `component-stub-wasi`: import no WASI.
+    pub component_stub_wasi: bool,
     /// Platform tag override (already split on `.`).
     pub platform_tag: Option<Vec<String>>,
     /// Build even when the SDK major differs from the target CPython's.
@@ -208,6 +236,10 @@ impl Settings {
                 "component-wheels" if !value.is_empty() => s.component_wheels = Some(Utf8PathBuf::from(value)),
                 "component-preinit" => s.component_preinit = value.is_empty() || parse_bool(&from, &value)?,
                 "component-hash-seed" if !value.is_empty() => s.component_hash_seed = Some(value),
+                "component-wit-path" if !value.is_empty() => s.component_wit_path = Some(Utf8PathBuf::from(value)),
+                "component-world" if !value.is_empty() => s.component_world = Some(value),
+                "component-app" if !value.is_empty() => s.component_app = Some(value),
+                "component-stub-wasi" => s.component_stub_wasi = value.is_empty() || parse_bool(&from, &value)?,
                 "build-dir" if !value.is_empty() => s.build_dir = Some(Utf8PathBuf::from(value)),
                 "jobs" if !value.is_empty() => {
                     s.jobs = Some(value.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {

@@ -23,7 +23,9 @@ extern char **environ;
 extern unsigned char __stack_low[];
 
 static int initialized = 0;
+#ifndef WASIWHEEL_WORLD
 static PyObject *entry = NULL;
+#endif
 static PyObject *fresh_start = NULL;
 
 static void die(const char *what) {
@@ -53,6 +55,11 @@ static void initialize_python(void);
 __attribute__((export_name("wasiwheel.initialize")))
 void wasiwheel_initialize(void) {
     if (initialized) return;
+#ifdef WASIWHEEL_WORLD
+    /* A world component is a reactor (no _start): its constructors run here, once. */
+    extern void __wasm_call_ctors(void);
+    __wasm_call_ctors();
+#endif
     initialize_python();
     clear_dead_stack();
     initialized = 1;
@@ -61,6 +68,9 @@ void wasiwheel_initialize(void) {
 __attribute__((noinline))
 static void initialize_python(void) {
     if (wasiwheel_register_modules() < 0) die("cannot register the extension modules");
+#ifdef WASIWHEEL_WORLD
+    if (PyImport_AppendInittab("_wasiwheel_abi", PyInit__wasiwheel_abi) < 0) die("cannot register _wasiwheel_abi");
+#endif
     /* UTF-8 mode (PEP 540): WASI has only the C locale, in which CPython
        would decode the host's environment and arguments (and encode stdio)
        as ASCII; WASI strings are UTF-8. */
@@ -90,6 +100,9 @@ static void initialize_python(void) {
     if (!fresh_start) die("the bootstrap defines no fresh_start");
     Py_INCREF(fresh_start);
     Py_DECREF(boot);
+#ifdef WASIWHEEL_WORLD
+    if (wasiwheel_world_init() < 0) die("importing the app or instantiating its export classes failed");
+#else
     PyObject *mod = PyImport_ImportModule(ENTRY_MODULE);
     if (!mod) die("importing the entry module failed");
     PyObject *obj = mod;
@@ -109,6 +122,7 @@ static void initialize_python(void) {
     }
     Py_DECREF(mod);
     entry = obj;
+#endif
     fflush(stdout);
     fflush(stderr);
     /* Forget what was seen during initialization: the host's preopens and
@@ -141,6 +155,7 @@ static void start_instance(int argc, char **argv) {
     Py_DECREF(args);
 }
 
+#ifndef WASIWHEEL_WORLD
 int main(int argc, char **argv) {
     wasiwheel_initialize();
     start_instance(argc, argv);
@@ -158,3 +173,4 @@ int main(int argc, char **argv) {
     PyRun_SimpleString("import sys\nsys.stdout.flush()\nsys.stderr.flush()\n");
     return code;
 }
+#endif

@@ -117,6 +117,12 @@ pub struct ToolConfig {
     pub exclude: Vec<String>,
     /// `[tool.wasiwheel.component] entry`: the function a component runs (`pkg.mod:func`).
     pub component_entry: Option<String>,
+    /// `[tool.wasiwheel.component] wit-path`: the WIT of the world (relative to the project).
+    pub component_wit_path: Option<Utf8PathBuf>,
+    /// `[tool.wasiwheel.component] world`: the world's name.
+    pub component_world: Option<String>,
+    /// `[tool.wasiwheel.component] app`: the module implementing the world's exports.
+    pub component_app: Option<String>,
 }
 
 /// The `[project]` table, validated.

@@ -91,6 +91,23 @@ pub fn tool_schema() -> &'static Value {
                                     script).",
                             "type": "string",
                             "pattern": "^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_.]*$"
+                        },
+                        "wit-path": {
+                            "description":
+                                "A .wit file or a directory of them (with deps/), relative to the project: the \
+                                    component implements a world of it instead of running `entry`.",
+                            "type": "string"
+                        },
+                        "world": {
+                            "description": "The world the component implements, e.g. wasi:http/proxy@0.2.0 \
+                                (default: the package's only world).",
+                            "type": "string"
+                        },
+                        "app": {
+                            "description": "The module whose classes implement the world's exports (as \
+                                componentize-py's `componentize APP`).",
+                            "type": "string",
+                            "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"
                         }
                     }
                 }

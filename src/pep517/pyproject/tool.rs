@@ -29,6 +29,15 @@ pub(super) fn parse_tool(r: &Reader, item: &Item) -> Result<ToolConfig> {
             Entry::parse(&entry).map_err(|m| r.err(e.span(), "tool.wasiwheel.component.entry", m))?;
             tool.component_entry = Some(entry);
         }
+        if let Some(v) = ct.get("wit-path") {
+            tool.component_wit_path = Some(r.string(v, "tool.wasiwheel.component.wit-path")?.into());
+        }
+        if let Some(v) = ct.get("world") {
+            tool.component_world = Some(r.string(v, "tool.wasiwheel.component.world")?);
+        }
+        if let Some(v) = ct.get("app") {
+            tool.component_app = Some(r.string(v, "tool.wasiwheel.component.app")?);
+        }
     }
     if let Some(v) = t.get("version-file") {
         tool.version_file = Some(r.string(v, "tool.wasiwheel.version-file")?.into());
