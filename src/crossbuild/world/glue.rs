@@ -127,6 +127,15 @@ pub fn c_source(glue: &Glue, app: &str) -> String {
          wasiwheel_post_return = PyObject_GetAttrString(rt, \"post_return\");\n    \
          Py_DECREF(rt);\n    \
          return wasiwheel_call_export && wasiwheel_post_return ? 0 : -1;\n}\n\n\
+         /* Python's stdout and stderr are buffered: an export's output reaches the host when it returns. */\n\
+         static void wasiwheel_flush_stdio(void) {\n    \
+         PyObject *et, *ev, *tb;\n    PyErr_Fetch(&et, &ev, &tb);\n    \
+         const char *names[2] = {\"stdout\", \"stderr\"};\n    \
+         for (int i = 0; i < 2; i++) {\n        \
+         PyObject *f = PySys_GetObject(names[i]);\n        \
+         if (f && f != Py_None) {\n            PyObject *r = PyObject_CallMethod(f, \"flush\", NULL);\n            \
+         if (r) Py_DECREF(r); else PyErr_Clear();\n        }\n    }\n    \
+         PyErr_Restore(et, ev, tb);\n}\n\n\
          /* An export that fails in Python traps: the Canonical ABI has no other way out. */\n\
          static PyObject *wasiwheel_world_call(int index, PyObject *args) {\n    \
          wasiwheel_initialize();\n    \
@@ -135,6 +144,7 @@ pub fn c_source(glue: &Glue, app: &str) -> String {
          if (!args) { PyErr_Print(); abort(); }\n    \
          PyObject *r = PyObject_CallFunction(wasiwheel_call_export, \"iO\", index, args);\n    \
          Py_DECREF(args);\n    \
+         wasiwheel_flush_stdio();\n    \
          if (!r) {\n        fprintf(stderr, \"wasiwheel component: an export raised an exception; trapping\\n\");\n        \
          PyErr_Print();\n        fflush(stderr);\n        abort();\n    }\n    return r;\n}\n\n\
          static void wasiwheel_world_post(int index) {\n    \
