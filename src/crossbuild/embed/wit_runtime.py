@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 import struct
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import _wasiwheel_abi as _abi
 from componentize_py_types import Err, Ok, Some
@@ -61,7 +61,7 @@ def _class(ref: Any) -> Any:
 
 
 def _load_tables() -> None:
-    from wit_world import _abi as tables  # type: ignore[attr-defined]
+    from wit_world import _abi as tables
 
     TYPES[:] = tables.TYPES
     RESOURCES[:] = tables.RESOURCES
@@ -158,7 +158,7 @@ def _lift_handle(kind: str, ri: int, h: int, borrows: list[Any]) -> Any:
         return obj
     if kind == "borrow":
         return _reps[h]
-    rep = _abi.call(b, (h,))
+    rep = int(_abi.call(b, (h,)) or 0)
     obj = _reps[rep]
     _abi.call(c, (h,))  # our dtor forgets the rep
     return obj
@@ -176,10 +176,14 @@ def _lower_handle(kind: str, ri: int, obj: Any, after: list[Callable[[], None]])
     rep = _next_rep[0]
     _next_rep[0] += 1
     _reps[rep] = obj
-    h = _abi.call(a, (rep,))
+    h = int(_abi.call(a, (rep,)) or 0)
     if kind == "borrow":
-        after.append(lambda: _abi.call(c, (h,)))
-    return int(h)  # type: ignore[arg-type]
+        after.append(lambda: _drop_own(c, h))
+    return h
+
+
+def _drop_own(index: int, handle: int) -> None:
+    _abi.call(index, (handle,))
 
 
 # --- loading and storing ---------------------------------------------------
@@ -584,7 +588,7 @@ def call_import(index: int, args: tuple[Any, ...]) -> Any:
     if raises:
         if isinstance(out, Err):
             raise out
-        return out.value
+        return out.value if isinstance(out, Ok) else out
     return out
 
 
@@ -651,7 +655,3 @@ def post_return(index: int) -> None:
     """Free what the results of export ``index`` held, once the host has read them."""
     for a in _pending.pop(index, ()):
         _abi.free(a)
-
-
-def _unused(*_: Optional[Any]) -> None:
-    pass
