@@ -316,6 +316,14 @@ pub fn wizer_initialize(
         .join()
         .map_err(|_| Error::Run("pre-initialization failed inside the runtime".into()))?
         .map_err(|e| {
+            // Status 70: the Python code failed, and said why on stderr (above).
+            if e.downcast_ref::<I32Exit>().is_some_and(|x| x.0 == 70) {
+                return Error::Run(
+                    "pre-initializing the component failed: Python raised the error printed above while importing \
+                     the entry or app module or creating the app's export objects"
+                        .into(),
+                );
+            }
             let exit = e
                 .downcast_ref::<I32Exit>()
                 .map(|x| format!(" (the guest exited with status {})", x.0))

@@ -91,7 +91,7 @@ def _init(app_name: str) -> None:
                     import wit_world.exports as exports
 
                     base = getattr(exports, cls_name, None)
-                found = [n for n, v in vars(app).items() if isinstance(v, type) and base and issubclass(v, base) and v is not base]
+                found = [n for n, v in vars(app).items() if isinstance(v, type) and base in v.__mro__ and v is not base]
                 if found:
                     hint = f"; it defines {', '.join(found)}: the class must be named `{cls_name}`"
             except ImportError:

@@ -64,8 +64,12 @@ impl World {
             ));
         }
         let mut resolve = Resolve::new();
-        let (pkg, _) = resolve.push_path(wit_path.as_std_path()).map_err(|e| {
-            Error::config("component-wit-path", format!("cannot read the WIT at {wit_path}: {}", chain(&e)))
+        let pushed = resolve.push_path(wit_path.as_std_path());
+        let (pkg, _) = pushed.map_err(|e| {
+            // wit-parser's rendering: the message, then `--> file:line:column` and the line.
+            let rendered = resolve.render_error(&e);
+            let text = if rendered.trim().is_empty() { chain(&e) } else { rendered };
+            Error::config("component-wit-path", format!("cannot read the WIT at {wit_path}: {}", text.trim_end()))
         })?;
         let id = resolve.select_world(&[pkg], world).map_err(|e| {
             let worlds: Vec<String> = resolve
