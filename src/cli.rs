@@ -53,6 +53,9 @@ enum Command {
     /// Run a WASI preview1 command module under the embedded wasmtime (like `wasmtime run`).
     #[cfg(feature = "run")]
     Exec(ExecArgs),
+    /// Serve a wasi:http/proxy component over HTTP, a fresh instance per request (like `wasmtime serve -Scli`).
+    #[cfg(feature = "run")]
+    Serve(ServeArgs),
     /// Print the wheel tags for a target and the `pip install` line that installs such wheels.
     Tags(TagsArgs),
     /// Write (or update) a static PEP 503/691 package index of a directory of wheels and sdists.
@@ -392,6 +395,30 @@ struct ExecArgs {
     /// The module and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "MODULE [ARGS]...")]
     command: Vec<String>,
+}
+
+#[cfg(feature = "run")]
+#[derive(Args, Debug)]
+#[command(
+    long_about = "Serve a WebAssembly component of the wasi:http/proxy world (WASI 0.2: it exports \
+        wasi:http/incoming-handler) over HTTP/1.1 with the embedded wasmtime, as `wasmtime serve -Scli` does. The \
+        component is compiled once (and cached) and every request is handled by a fresh instance, so no state \
+        survives from one request to the next. Besides wasi:http it may import all of WASI 0.2 (wasi:cli, \
+        wasi:filesystem, ..., as components built from CPython do); it gets no directories, arguments or \
+        environment variables, and its stdout and stderr are the server's. When listening, `serving \
+        http://ADDR/` is printed on stderr with the address bound. A request whose instance traps is logged on \
+        stderr and answered 500; serving goes on. Ctrl-C or SIGTERM stops the server.",
+    after_help = "Example:\n  componentize-py -d wit -w wasi:http/proxy@0.2.0 componentize app -o http.wasm\n  \
+        wasiwheel serve http.wasm --addr 127.0.0.1:8080\n  curl -d hello -H 'content-type: text/plain' \
+        http://127.0.0.1:8080/echo"
+)]
+struct ServeArgs {
+    /// The wasi:http/proxy component (.wasm).
+    #[arg(value_name = "COMPONENT")]
+    component: Utf8PathBuf,
+    /// The address to listen on, IP:PORT (port 0: any free port, shown in the `serving` line).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
 }
 
 #[derive(Args, Debug)]
@@ -1016,6 +1043,13 @@ fn cmd_exec(a: ExecArgs) -> Result<i32> {
     crate::crossbuild::wasm::run_module(&module, &spec)
 }
 
+#[cfg(feature = "run")]
+fn cmd_serve(a: ServeArgs) -> Result<i32> {
+    let addr = crate::crossbuild::serve::parse_addr(&a.addr)?;
+    crate::crossbuild::serve::serve(&absolute(&a.component)?, addr)?;
+    Ok(0)
+}
+
 fn cmd_tags(a: TagsArgs) -> Result<i32> {
     let target = a.target;
     let sdk = a
@@ -1155,6 +1189,8 @@ fn run(command: Command) -> Result<i32> {
         Command::Run(a) => cmd_run(a),
         #[cfg(feature = "run")]
         Command::Exec(a) => cmd_exec(a),
+        #[cfg(feature = "run")]
+        Command::Serve(a) => cmd_serve(a),
         #[cfg(feature = "run")]
         Command::Component(a) => cmd_component(a),
         Command::Bindings(a) => cmd_bindings(a),

@@ -10,6 +10,11 @@ provisions the WASI SDK 25 equivalent and CPython 3.13 into the cache.
 
 import json
 import os
+import re
+import tarfile
+import time
+import urllib.error
+import urllib.request
 import shutil
 import subprocess
 import sys
@@ -162,3 +167,56 @@ def wasm_custom_sections(data: bytes):
 def wheel_names(path):
     with zipfile.ZipFile(path) as z:
         return z.namelist()
+
+
+@pytest.fixture(scope="session")
+def cli_sdist(tmp_path_factory) -> Path:
+    """componentize-py 0.25.1's sdist, unpacked (its WIT and examples)."""
+    archive = Path(sh(["bash", ROOT / ".ci" / "fetch-sdists", "componentize-py"]).stdout.split()[-1])
+    dest = tmp_path_factory.mktemp("cpy-sdist")
+    with tarfile.open(archive) as t:
+        t.extractall(dest, filter="data")
+    (top,) = dest.iterdir()
+    return top
+
+
+class Server:
+    """`wasiwheel serve WASM --addr 127.0.0.1:0` as a subprocess; `url` is
+    read from its `serving http://ADDR/` line."""
+
+    def __init__(self, cli, wasm, log: Path):
+        self.log = log
+        self.err = open(log, "w+")
+        self.proc = subprocess.Popen(
+            [cli, "serve", str(wasm), "--addr", "127.0.0.1:0"], stdout=subprocess.DEVNULL, stderr=self.err, text=True
+        )
+        deadline = time.monotonic() + 600  # the first compile of a CPython component takes a while
+        while True:
+            m = re.search(r"^serving (http://127\.0\.0\.1:\d+/)$", log.read_text(), re.M)
+            if m:
+                self.url = m.group(1)
+                return
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"wasiwheel serve did not start (status {self.proc.returncode}):\n{log.read_text()}")
+            time.sleep(0.2)
+
+    def request(self, path, body=None, headers=None):
+        """(status, body, headers) of a request; POST when there is a body."""
+        req = urllib.request.Request(self.url + path.lstrip("/"), data=body, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, r.read(), r.headers
+        except urllib.error.HTTPError as e:
+            return e.code, e.read(), e.headers
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.err.close()
+        return self.log.read_text()

@@ -15,6 +15,8 @@ pub mod relink;
 #[cfg(feature = "run")]
 pub mod run;
 pub mod sdk;
+#[cfg(feature = "run")]
+pub mod serve;
 pub mod sysconfigdata;
 #[cfg(feature = "run")]
 pub mod wasm;

@@ -57,7 +57,11 @@ pub struct RunSpec {
 /// The most native stack wasm code may use (CPython's WASI build expects 8 MiB).
 const WASM_STACK: usize = 8 << 20;
 
-fn engine() -> Result<Engine> {
+/// The engine every wasiwheel runtime command uses (`run`, `exec`, `serve`):
+/// an 8 MiB wasm stack and an async stack above it.
+///
+/// Errors: [`Error::Run`] when wasmtime cannot start.
+pub(crate) fn engine() -> Result<Engine> {
     let mut config = Config::new();
     // CPython recurses deeply (and the WASI build is configured for an 8 MiB
     // stack under wasmtime, as CPython's own host runner sets).
@@ -425,13 +429,30 @@ pub fn stub_wasi_adapter(module: &[u8]) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The component `bytes` (read from `path`) compiled for `engine`, from the
+/// compiled-code cache when possible (stored there after compiling).
+///
+/// Errors: [`Error::Run`] when `bytes` is not a valid component.
+pub(crate) fn load_component(engine: &Engine, path: &Utf8Path, bytes: &[u8]) -> Result<wasmtime::component::Component> {
+    use wasmtime::component::Component;
+    let cached = compiled_path(engine, bytes)?;
+    // SAFETY: as in `load_module`: written by this wasmtime with this configuration.
+    if let Ok(c) = unsafe { Component::deserialize_file(engine, &cached) } {
+        return Ok(c);
+    }
+    let c = Component::new(engine, bytes)
+        .map_err(|e| Error::Run(format!("{path} is not a WebAssembly component: {e:#}")))?;
+    store_compiled(&cached, c.serialize());
+    Ok(c)
+}
+
 /// Run the `wasi:cli/command` component at `path` with `args` (`argv[0]`
 /// first) and `env`, stdio inherited and no directories preopened. Returns the
 /// guest's exit status (0 when `wasi:cli/run` returns ok, 1 for err).
 ///
 /// Errors: [`Error::Run`] when the file is not such a component or the guest traps.
 pub fn run_component(path: &Utf8Path, args: &[String], env: &[(String, String)]) -> Result<i32> {
-    use wasmtime::component::{Component, Linker as CLinker, ResourceTable};
+    use wasmtime::component::{Linker as CLinker, ResourceTable};
     use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
     struct State {
@@ -450,17 +471,7 @@ pub fn run_component(path: &Utf8Path, args: &[String], env: &[(String, String)])
         .spawn(move || -> Result<i32> {
             let engine = engine()?;
             let bytes = std::fs::read(&path).context(|| format!("cannot read {path}"))?;
-            let cached = compiled_path(&engine, &bytes)?;
-            // SAFETY: as in `load_module`: written by this wasmtime with this configuration.
-            let component = match unsafe { Component::deserialize_file(&engine, &cached) } {
-                Ok(c) => c,
-                Err(_) => {
-                    let c = Component::new(&engine, &bytes)
-                        .map_err(|e| Error::Run(format!("{path} is not a WebAssembly component: {e:#}")))?;
-                    store_compiled(&cached, c.serialize());
-                    c
-                }
-            };
+            let component = load_component(&engine, &path, &bytes)?;
             let mut linker: CLinker<State> = CLinker::new(&engine);
             wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
                 .map_err(|e| Error::Run(format!("cannot set up WASI: {e}")))?;

@@ -19,7 +19,7 @@ pub mod python;
 
 use std::collections::{BTreeMap, HashMap};
 
-use camino::{Utf8Path, Utf8PathBuf};
+use camino::Utf8Path;
 use wit_parser::{
     Function, FunctionKind, Handle, InterfaceId, LiftLowerAbi, ManglingAndAbi, Resolve, ResourceIntrinsic, SizeAlign,
     Type, TypeDefKind, TypeId, TypeOwner, WasmExport, WasmExportKind, WasmImport, WorldId, WorldItem, WorldKey,
@@ -42,8 +42,6 @@ pub struct World {
     pub resolve: Resolve,
     /// The selected world.
     pub id: WorldId,
-    /// The `.wit` file or directory it came from.
-    pub wit_path: Utf8PathBuf,
 }
 
 impl World {
@@ -83,7 +81,7 @@ impl World {
                 .collect();
             Error::config("component-world", format!("{} (worlds in {wit_path}: {})", chain(&e), worlds.join(", ")))
         })?;
-        Ok(World { resolve, id, wit_path: wit_path.to_path_buf() })
+        Ok(World { resolve, id })
     }
 
     /// The world's full name, `namespace:package/world[@version]`.
@@ -99,12 +97,6 @@ impl World {
             }
             None => w.name.clone(),
         }
-    }
-
-    /// Whether this is a command world (it exports `wasi:cli/run`), whose
-    /// components the command adapter could run too.
-    pub fn exports_cli_run(&self) -> bool {
-        self.resolve.worlds[self.id].exports.keys().any(|k| self.resolve.name_world_key(k).starts_with("wasi:cli/run"))
     }
 }
 
@@ -221,8 +213,6 @@ pub struct Glue {
     pub imports: Vec<ImportFn>,
     /// The core exports, in call-index order.
     pub exports: Vec<ExportFn>,
-    /// The app's export objects.
-    pub objects: Vec<ExportObject>,
 }
 
 /// The Python-facing names of a world: interface modules and their direction.
@@ -845,7 +835,7 @@ impl World {
             abi.push_str(&format!("    ({:?}, {:?}, {:?}),\n", o.class, o.implements, o.methods));
         }
         abi.push_str("]\n");
-        Ok(Glue { abi_py: abi, imports: t.imports, exports, objects })
+        Ok(Glue { abi_py: abi, imports: t.imports, exports })
     }
 }
 
@@ -899,7 +889,7 @@ mod tests {
         assert_eq!(f.result, None);
         assert_eq!(g.exports[0].name, "g");
         assert!(g.exports[0].post_return);
-        assert_eq!(g.objects[0].class, "WitWorld");
+        assert!(g.abi_py.contains("(\"WitWorld\", "), "{}", g.abi_py);
         assert!(g.abi_py.contains("(\"string\", 8, 4, \"ii\", )"), "{}", g.abi_py);
     }
 }
