@@ -193,3 +193,58 @@ def test_world_without_app(wasiwheel_cli, tmp_path):
     assert r.returncode != 0
     assert "component-app" in r.stderr, r.stderr
     no_wasm_left(tmp_path / "out")
+
+
+WORLD_DEMO = ROOT / "tests" / "sdists" / "world-demo"
+
+#: Host of tests/sdists/world-demo's component with wasmtime-py 50: provides
+#: `demo:greeter/shout`, calls the world's `greet` and `stats.summarize`.
+WORLD_HOST = r"""
+import json, sys
+from wasmtime import Engine, Store, WasiConfig, component
+
+engine = Engine()
+store = Store(engine)
+store.set_wasi(WasiConfig())
+linker = component.Linker(engine)
+linker.add_wasip2()
+with linker.root() as root:
+    with root.add_instance("demo:greeter/shout@1.0.0") as shout:
+        shout.add_func("shout", lambda store, name: name.upper())
+inst = linker.instantiate(store, component.Component.from_file(engine, sys.argv[1]))
+greet = inst.get_func(store, "greet")
+out = {}
+for name in ["wasi", ""]:
+    r = greet(store, name)
+    greet.post_return(store)
+    out[name or "empty"] = [r.tag, r.payload]
+stats = inst.get_export_index(store, "demo:greeter/stats@1.0.0")
+summarize = inst.get_func(store, inst.get_export_index(store, "summarize", stats))
+for values in [[1, 2, 3, 4000000000], []]:
+    r = summarize(store, values)
+    summarize.post_return(store)
+    out[str(len(values))] = {k: getattr(r, k) for k in ("count", "total", "mean")}
+print(json.dumps(out))
+"""
+
+
+def test_project_component_of_a_world(tmp_path, isolated_env):
+    """A project with `[tool.wasiwheel.component] wit-path/world/app` and a C
+    extension, built with `python -m build -C artifact=component`: the
+    component is written beside the wheel, its world-level export and its exported
+    interface run in wasmtime-py 50 (a host providing the world's import),
+    calling the extension and the host."""
+    out = tmp_path / "dist"
+    sh([sys.executable, "-m", "build", "-w", "-C", "target=wasm32-wasi", "-C", "artifact=component", "--outdir", out,
+        WORLD_DEMO], env=isolated_env)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "world_demo-1.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl", "world_demo-1.0.wasm"]
+    wasm = out / "world_demo-1.0.wasm"
+    r = sh([sys.executable, "-c", WORLD_HOST, wasm])
+    import json
+
+    got = json.loads(r.stdout)
+    assert got["wasi"] == ["ok", "Hello, WASI!"]
+    assert got["empty"] == ["err", "an empty name"]
+    assert got["4"] == {"count": 4, "total": 4000000006, "mean": 1000000001.5}
+    assert got["0"] == {"count": 0, "total": 0, "mean": None}

@@ -1,0 +1,1 @@
+"""world-demo: a component of the WIT world `demo:greeter/greeter` in Python."""
