@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 import shutil
+import signal
 import subprocess
 import sys
 import zipfile
@@ -210,9 +211,10 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, e.read(), e.headers
 
-    def stop(self):
+    def stop(self, sig=signal.SIGTERM):
+        """Stop the server with `sig`; return its log."""
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:

@@ -4,6 +4,7 @@ pinned sdist) served by the embedded wasmtime, a fresh instance per request;
 and the one-line errors for what cannot be served."""
 
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -76,10 +77,14 @@ def test_a_trap_is_a_500_and_serving_goes_on(crash_wasm, wasiwheel_cli, tmp_path
         assert server.request("/echo", b"after", {"content-type": "text/plain"})[:2] == (200, b"after")
         assert server.request("/crash")[0] == 500
     finally:
-        log = server.stop()
+        log = server.stop(signal.SIGINT)
     assert "wasiwheel serve: GET /crash: the component failed" in log, log
     assert "crash on purpose" in log, log  # the guest's own traceback, on its stderr
+    # Ctrl-C stops it cleanly, also through the Python entry point.
     assert server.proc.returncode == 0, log
+    # (The guest's own runtime panics on its stderr: "thread '<unnamed>' panicked"; the host does not.)
+    assert "KeyboardInterrupt" not in log and "'main' panicked" not in log and "worker' panicked" not in log, log
+    assert log.rstrip().endswith("wasiwheel serve: stopped"), log
 
 
 def serve_error(cli, *args) -> str:

@@ -62,7 +62,8 @@ pub fn parse_addr(addr: &str) -> Result<SocketAddr> {
     }
     let bad = || {
         Error::Other(format!(
-            "--addr `{addr}` is not an address to listen on: give IP:PORT, e.g. 127.0.0.1:8080 (port 0 picks a free one)"
+            "--addr `{addr}` is not an address to listen on: give IP:PORT, e.g. 127.0.0.1:8080 (port 0 picks a \
+             free one)"
         ))
     };
     addr.to_socket_addrs().map_err(|_| bad())?.next().ok_or_else(bad)
