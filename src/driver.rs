@@ -250,7 +250,7 @@ fn component_kind(world: Option<&crate::plan::WorldPlan>, entry: &crate::model::
     Ok(match world {
         None => ComponentKind::Command(entry.clone()),
         Some(w) => {
-            let step = progress::Step::start(&format!("component: reading the WIT world at {}", w.wit_path));
+            let step = progress::Step::start(format!("component: reading the WIT world at {}", w.wit_path));
             let world = crate::crossbuild::world::World::load(&w.wit_path, w.world.as_deref())?;
             step.done();
             progress::status(&format!("component: world {}, app module `{}`", world.name(), w.app));

@@ -99,7 +99,8 @@ def test_matrix_math_example():
 def test_bindings_pass_mypy_strict(cli_sdist, wasiwheel_cli, tmp_path):
     """`wasiwheel bindings` for wasi:http/proxy and the sandbox world: the
     package layout componentize-py generates, clean under `mypy --strict`."""
-    for wit, world in [(cli_sdist / "wit", "wasi:http/proxy@0.2.0"), (cli_sdist / "examples/sandbox/sandbox.wit", None)]:
+    worlds = [(cli_sdist / "wit", "wasi:http/proxy@0.2.0"), (cli_sdist / "examples/sandbox/sandbox.wit", None)]
+    for wit, world in worlds:
         out = tmp_path / (world or "sandbox").replace(":", "-").replace("/", "-")
         sh([wasiwheel_cli, "bindings", "--wit", wit, *(["--world", world] if world else []), "-o", out])
         names = {str(p.relative_to(out)) for p in out.rglob("*.py")}
@@ -132,7 +133,8 @@ def bad_app(tmp_path: Path, source: str, wit: str = SANDBOX_WIT) -> Path:
 
 def test_world_that_does_not_parse(wasiwheel_cli, tmp_path):
     """wit-parser's message, with the file and the line."""
-    app = bad_app(tmp_path, "", wit="package local:sandbox;\n\nworld sandbox {\n  export eval: func(e: strin) -> string;\n}\n")
+    wit = "package local:sandbox;\n\nworld sandbox {\n  export eval: func(e: strin) -> string;\n}\n"
+    app = bad_app(tmp_path, "", wit=wit)
     r = component(wasiwheel_cli, app, tmp_path / "out" / "x.wasm", "--wit", tmp_path / "sandbox.wit", "--app", "guest",
                   check=False)
     assert r.returncode != 0

@@ -239,7 +239,7 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
     std::fs::create_dir_all(&bundle_dir).context(|| format!("cannot create {bundle_dir}"))?;
     let mut files = spec.python_files.clone();
     let (main_source, link_args, glue) = match &spec.kind {
-        ComponentKind::Command(entry) => (main_c(&spec.modules, entry), &[][..], None),
+        ComponentKind::Command(entry) => (main_c(&spec.modules, entry), vec![], None),
         ComponentKind::World { world, app, stub_wasi } => {
             let names = world.names();
             let glue = world.glue(&names)?;
@@ -249,7 +249,7 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
                 }
             }
             let c = world_main_c(&spec.modules, &glue, app, *stub_wasi);
-            (c, &["-nostartfiles", "-Wl,--no-entry"][..], Some(glue))
+            (c, vec!["-nostartfiles".to_string(), "-Wl,--no-entry".to_string()], Some(glue))
         }
     };
     let n = bundle(python, &files, &bundle_dir.join("bundle.zip"))?;
@@ -271,10 +271,9 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
         python,
         sdk,
         &python.link_info()?,
-        &main_source,
+        &relink::MainProgram { source: main_source, link_args },
         &spec.modules,
         &t,
-        link_args,
         verbose,
     )?;
     let module = std::fs::read(&wasm).context(|| format!("cannot read {wasm}"))?;

@@ -138,7 +138,7 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
     }
     let staging = crate::files::staging_dir(&cache::dir("run")?, key)?;
     let s = Utf8Path::from_path(staging.path()).expect("UTF-8").to_path_buf();
-    link_interpreter(python, sdk, &link, &main, modules, &s, &[], verbose)?;
+    link_interpreter(python, sdk, &link, &MainProgram { source: main, link_args: vec![] }, modules, &s, verbose)?;
     std::fs::create_dir_all(dest_dir.parent().expect("parent"))
         .context(|| "cannot create the run cache".to_string())?;
     if crate::files::commit(staging, &dest_dir).is_err() && !wasm.exists() {
@@ -150,9 +150,19 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
 /// Identifies the link recipe of [`link_interpreter`] in cache keys.
 const LINK_RECIPE: &str = "link-interpreter/2 (-O2, --strip-debug)";
 
-/// Compile `main_source` (a C `main` for the interpreter) and link it with
-/// `modules`, `libpython` and CPython's own static libraries and flags
-/// (`link`, from [`TargetPython::link_info`]; DWARF stripped) into `dir/python.wasm`, with `sdk`. Returns that path.
+/// The C `main` (or reactor) of a relinked interpreter and what its link needs.
+#[derive(Debug, Clone, Default)]
+pub struct MainProgram {
+    /// The C source (`main.c`).
+    pub source: String,
+    /// Extra link arguments (`-nostartfiles`, `-Wl,--no-entry` for a reactor).
+    pub link_args: Vec<String>,
+}
+
+/// Compile `main.source` (a C `main`, or a reactor's exports, for the
+/// interpreter) and link it, with `main.link_args`, with `modules`, `libpython` and CPython's own static libraries and flags
+/// (`link`, from [`TargetPython::link_info`]; DWARF stripped) into
+/// `dir/python.wasm`, with `sdk`. Returns that path.
 ///
 /// Errors: [`Error::Toolchain`] when the compiler cannot run or the prefix
 /// cannot be relinked; [`Error::ToolFailed`] with the linker's output.
@@ -160,12 +170,12 @@ pub fn link_interpreter(
     python: &TargetPython,
     sdk: &WasiSdk,
     link: &LinkInfo,
-    main_source: &str,
+    main: &MainProgram,
     modules: &[StaticModule],
     dir: &Utf8Path,
-    extra_args: &[&str],
     verbose: bool,
 ) -> Result<Utf8PathBuf> {
+    let (main_source, extra_args) = (main.source.as_str(), &main.link_args);
     std::fs::write(dir.join("main.c"), main_source).context(|| format!("cannot write {dir}/main.c"))?;
     let any_cxx = modules.iter().any(|m| m.cxx);
     let out = dir.join("python.wasm");

@@ -297,7 +297,10 @@ pub fn wizer_initialize(
         let what = format!("{module}#{name}");
         linker
             .func_new(&module, &name, ty, move |_, _, _| {
-                Err(wasmtime::Error::msg(format!("the world's import {what} was called while the component was pre-initialized (at build time); call it from an export instead")))
+                Err(wasmtime::Error::msg(format!(
+                    "the world's import {what} was called while the component was \
+                 pre-initialized (at build time); call it from an export instead"
+                )))
             })
             .map_err(|e| Error::Run(format!("cannot define {module}#{name} for pre-initialization: {e}")))?;
     }
@@ -346,10 +349,13 @@ fn val_type(t: &wasmparser::ValType) -> wasmtime::ValType {
     }
 }
 
-/// The imported functions of a core module: `(module, name, params, results)`.
+/// An imported function of a core module: `(module, name, params, results)`.
+pub type FuncImport = (String, String, Vec<wasmparser::ValType>, Vec<wasmparser::ValType>);
+
+/// The imported functions of a core module.
 ///
 /// Errors: [`Error::Run`] when the module does not parse.
-pub fn func_imports(wasm: &[u8]) -> Result<Vec<(String, String, Vec<wasmparser::ValType>, Vec<wasmparser::ValType>)>> {
+pub fn func_imports(wasm: &[u8]) -> Result<Vec<FuncImport>> {
     use wasmparser::{Parser, Payload, TypeRef};
     let bad = |e: wasmparser::BinaryReaderError| Error::Run(format!("cannot read the module: {e}"));
     let mut types = Vec::new();

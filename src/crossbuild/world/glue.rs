@@ -85,32 +85,39 @@ pub fn c_source(glue: &Glue, app: &str) -> String {
          /* _wasiwheel_abi.memory(): the whole linear memory (it only grows; ask again after calls). */\n\
          static PyObject *wasiwheel_abi_memory(PyObject *self, PyObject *unused) {\n    \
          (void)self; (void)unused;\n    \
-         return PyMemoryView_FromMemory((char *)0, (Py_ssize_t)__builtin_wasm_memory_size(0) * 65536, PyBUF_WRITE);\n}\n\n\
+         return PyMemoryView_FromMemory((char *)0, (Py_ssize_t)__builtin_wasm_memory_size(0) * 65536, \
+          PyBUF_WRITE);\n}\n\n\
          static PyObject *wasiwheel_abi_alloc(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {\n    \
-         (void)self;\n    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, \"alloc(size, align)\"); return NULL; }\n    \
+         (void)self;\n    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, \
+          \"alloc(size, align)\"); return NULL; }\n    \
          size_t size = PyLong_AsSize_t(args[0]);\n    size_t align = PyLong_AsSize_t(args[1]);\n    \
          if (PyErr_Occurred()) return NULL;\n    \
-         void *p = align > 16 ? aligned_alloc(align, (size + align - 1) / align * align) : malloc(size ? size : 1);\n    \
+         void *p = align > 16 ? aligned_alloc(align, (size + align - 1) / align * align) : malloc(size ? size : \
+          1);\n    \
          if (!p) return PyErr_NoMemory();\n    \
          return PyLong_FromSize_t((size_t)p);\n}\n\n\
          static PyObject *wasiwheel_abi_free(PyObject *self, PyObject *addr) {\n    \
          (void)self;\n    size_t p = PyLong_AsSize_t(addr);\n    if (PyErr_Occurred()) return NULL;\n    \
          free((void *)p);\n    Py_RETURN_NONE;\n}\n\n\
          static PyMethodDef wasiwheel_abi_methods[] = {\n    \
-         {\"call\", (PyCFunction)(void (*)(void))wasiwheel_abi_call, METH_FASTCALL, \"call(index, args): call a core import\"},\n    \
+         {\"call\", (PyCFunction)(void (*)(void))wasiwheel_abi_call, METH_FASTCALL, \
+         \"call(index, args): call a core import\"},\n    \
          {\"memory\", wasiwheel_abi_memory, METH_NOARGS, \"memory(): linear memory as a memoryview\"},\n    \
-         {\"alloc\", (PyCFunction)(void (*)(void))wasiwheel_abi_alloc, METH_FASTCALL, \"alloc(size, align) -> address\"},\n    \
+         {\"alloc\", (PyCFunction)(void (*)(void))wasiwheel_abi_alloc, METH_FASTCALL, \
+         \"alloc(size, align) -> address\"},\n    \
          {\"free\", wasiwheel_abi_free, METH_O, \"free(address)\"},\n    \
          {NULL, NULL, 0, NULL}\n};\n\n\
          static struct PyModuleDef wasiwheel_abi_module = {\n    \
-         PyModuleDef_HEAD_INIT, \"_wasiwheel_abi\", \"The component's raw canonical-ABI calls.\", -1, wasiwheel_abi_methods,\n    \
+         PyModuleDef_HEAD_INIT, \
+          \"_wasiwheel_abi\", \"The component's raw canonical-ABI calls.\", -1, wasiwheel_abi_methods,\n    \
          NULL, NULL, NULL, NULL\n};\n\n\
          static PyObject *PyInit__wasiwheel_abi(void) { return PyModule_Create(&wasiwheel_abi_module); }\n\n\
          /* The Canonical ABI's allocator: the host places arguments and results in this memory with it. */\n\
          __attribute__((export_name(\"cabi_realloc\")))\n\
          void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size) {\n    \
          (void)old_size;\n    if (new_size == 0) return (void *)align;\n    \
-         void *p = align > 16 ? aligned_alloc(align, (new_size + align - 1) / align * align) : realloc(old, new_size);\n    \
+         void *p = align > 16 ? aligned_alloc(align, (new_size + align - 1) / align * align) : realloc(old, \
+          new_size);\n    \
          if (p && align > 16 && old) { memcpy(p, old, old_size < new_size ? old_size : new_size); free(old); }\n    \
          if (!p) abort();\n    return p;\n}\n\n\
          static PyObject *wasiwheel_call_export = NULL;\n\
@@ -121,7 +128,8 @@ pub fn c_source(glue: &Glue, app: &str) -> String {
          /* Run once under wizer: import the runtime, which imports the app and instantiates its export classes. */\n\
          static int wasiwheel_world_init(void) {\n    \
          PyObject *rt = PyImport_ImportModule(\"_wasiwheel_wit\");\n    if (!rt) return -1;\n    \
-         PyObject *r = PyObject_CallMethod(rt, \"_init\", \"s\", WORLD_APP);\n    if (!r) { Py_DECREF(rt); return -1; }\n    \
+         PyObject *r = PyObject_CallMethod(rt, \
+          \"_init\", \"s\", WORLD_APP);\n    if (!r) { Py_DECREF(rt); return -1; }\n    \
          Py_DECREF(r);\n    \
          wasiwheel_call_export = PyObject_GetAttrString(rt, \"call_export\");\n    \
          wasiwheel_post_return = PyObject_GetAttrString(rt, \"post_return\");\n    \
@@ -145,7 +153,8 @@ pub fn c_source(glue: &Glue, app: &str) -> String {
          PyObject *r = PyObject_CallFunction(wasiwheel_call_export, \"iO\", index, args);\n    \
          Py_DECREF(args);\n    \
          wasiwheel_flush_stdio();\n    \
-         if (!r) {\n        fprintf(stderr, \"wasiwheel component: an export raised an exception; trapping\\n\");\n        \
+         if (!r) {\n        fprintf(stderr, \
+          \"wasiwheel component: an export raised an exception; trapping\\n\");\n        \
          PyErr_Print();\n        fflush(stderr);\n        abort();\n    }\n    return r;\n}\n\n\
          static void wasiwheel_world_post(int index) {\n    \
          PyObject *r = PyObject_CallFunction(wasiwheel_post_return, \"i\", index);\n    \
@@ -207,7 +216,8 @@ pub fn c_source(glue: &Glue, app: &str) -> String {
                 Some(t) => format!("{} r", c_type(Some(t))),
             };
             s.push_str(&format!(
-                "__attribute__((export_name({})))\nvoid wasiwheel_post_{i}({arg}) {{\n    {}wasiwheel_world_post({i});\n}}\n\n",
+                "__attribute__((export_name({})))\nvoid wasiwheel_post_{i}({arg}) \
+                 {{\n    {}wasiwheel_world_post({i});\n}}\n\n",
                 c_string(&format!("cabi_post_{}", f.name)),
                 if f.result.is_some() { "(void)r;\n    " } else { "" }
             ));

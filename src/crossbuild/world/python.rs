@@ -463,7 +463,8 @@ impl Gen<'_> {
                 }
                 (FunctionKind::Static(_), true) => {
                     s.push_str(&format!(
-                        "\n    @staticmethod\n    @abstractmethod\n    def {}({params}) -> {result}:\n{fdoc}        raise NotImplementedError\n",
+                        "\n    @staticmethod\n    @abstractmethod\n    def {}({params}) -> \
+                         {result}:\n{fdoc}        raise NotImplementedError\n",
                         function_name(f)
                     ));
                 }
@@ -473,7 +474,8 @@ impl Gen<'_> {
                 }
                 (_, true) => {
                     s.push_str(&format!(
-                        "\n    @abstractmethod\n    def {}({params}) -> {result}:\n{fdoc}        raise NotImplementedError\n",
+                        "\n    @abstractmethod\n    def {}({params}) -> {result}:\n{fdoc}        raise \
+                         NotImplementedError\n",
                         function_name(f)
                     ));
                 }
@@ -481,11 +483,13 @@ impl Gen<'_> {
         }
         if !exported {
             s.push_str(
-                "\n    def drop(self) -> None:\n        \"\"\"Release this resource (its handle is dropped).\"\"\"\n        \
+                "\n    def drop(self) -> None:\n        \"\"\"Release this resource (its handle is \
+                 dropped).\"\"\"\n        \
                  _rt.drop_handle(self)\n\
                  \n    def __enter__(self) -> Self:\n        \"\"\"Returns self\"\"\"\n        return self\n\
                  \n    def __exit__(\n        self,\n        exc_type: type[BaseException] | None,\n        \
-                 exc_value: BaseException | None,\n        traceback: TracebackType | None,\n    ) -> bool | None:\n        \
+                 exc_value: BaseException | None,\n        traceback: TracebackType | None,\n    ) -> bool | \
+                  None:\n        \
                  \"\"\"Release this resource.\"\"\"\n        _rt.drop_handle(self)\n        return None\n\
                  \n    def __del__(self) -> None:\n        _rt.drop_handle(self)\n",
             );
