@@ -160,8 +160,9 @@ pub struct MainProgram {
 }
 
 /// Compile `main.source` (a C `main`, or a reactor's exports, for the
-/// interpreter) and link it, with `main.link_args`, with `modules`, `libpython` and CPython's own static libraries and flags
-/// (`link`, from [`TargetPython::link_info`]; DWARF stripped) into
+/// interpreter) and link it, with `main.link_args`, with `modules`,
+/// `libpython` and CPython's own static libraries and flags (`link`, from
+/// [`TargetPython::link_info`]; DWARF stripped) into
 /// `dir/python.wasm`, with `sdk`. Returns that path.
 ///
 /// Errors: [`Error::Toolchain`] when the compiler cannot run or the prefix
