@@ -238,6 +238,7 @@ fn make_component(
             version: plan.project.version.to_string(),
             secret: component.hash_seed.clone(),
         },
+        include_modules: component.include_modules.clone(),
     };
     crate::crossbuild::component::build(python, sdk, &spec, out, plan.compile.verbose)
 }

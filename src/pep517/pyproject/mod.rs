@@ -117,6 +117,9 @@ pub struct ToolConfig {
     pub exclude: Vec<String>,
     /// `[tool.wasiwheel.component] entry`: the function a component runs (`pkg.mod:func`).
     pub component_entry: Option<String>,
+    /// `[tool.wasiwheel.component] include-modules`: modules a component keeps
+    /// even when no import statement reachable from the entry names them.
+    pub component_include_modules: Vec<String>,
 }
 
 /// The `[project]` table, validated.

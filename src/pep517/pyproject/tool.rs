@@ -29,6 +29,24 @@ pub(super) fn parse_tool(r: &Reader, item: &Item) -> Result<ToolConfig> {
             Entry::parse(&entry).map_err(|m| r.err(e.span(), "tool.wasiwheel.component.entry", m))?;
             tool.component_entry = Some(entry);
         }
+        if let Some(m) = ct.get("include-modules") {
+            let names = r.string_list(m, "tool.wasiwheel.component.include-modules")?;
+            for n in &names {
+                let valid = !n.is_empty()
+                    && n.split('.').all(|p| {
+                        p.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                            && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    });
+                if !valid {
+                    return Err(r.err(
+                        m.span(),
+                        "tool.wasiwheel.component.include-modules",
+                        format!("has `{n}`, which is not a dotted module name"),
+                    ));
+                }
+            }
+            tool.component_include_modules = names;
+        }
     }
     if let Some(v) = t.get("version-file") {
         tool.version_file = Some(r.string(v, "tool.wasiwheel.version-file")?.into());
