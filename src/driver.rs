@@ -240,6 +240,7 @@ fn make_component(
             version: plan.project.version.to_string(),
             secret: component.hash_seed.clone(),
         },
+        include_modules: component.include_modules.clone(),
     };
     crate::crossbuild::component::build(python, sdk, &spec, out, plan.compile.verbose)
 }
@@ -287,6 +288,7 @@ pub fn build_app_component(
     let spec = ComponentSpec {
         modules: Vec::new(),
         python_files: files.into_iter().collect(),
+        include_modules: Vec::new(),
         kind: component_kind(Some(world), &crate::model::entry::Entry::parse("wit_world:WitWorld").expect("valid"))?,
         preinit: settings.component_preinit,
         hash_seed: HashSeed {

@@ -63,6 +63,9 @@ pub struct ComponentPlan {
     /// pre-initialized component is derived from, with the project's name and
     /// version (`None`: a digest of the component's inputs instead).
     pub hash_seed: Option<String>,
+    /// `[tool.wasiwheel.component] include-modules`: modules a pre-initialized
+    /// component keeps even when no import statement reachable from the entry names them.
+    pub include_modules: Vec<String>,
 }
 
 /// A component of a WIT world (`[tool.wasiwheel.component] wit-path`,
@@ -498,6 +501,7 @@ impl BuildPlan {
                 preinit: settings.component_preinit,
                 wheels_dir: settings.component_wheels.as_ref().map(|d| pyproject.root.join(d)),
                 hash_seed: settings.component_hash_seed.clone(),
+                include_modules: pyproject.tool.component_include_modules.clone(),
             }),
         };
         if component.is_some() && settings.target != Some(WasiTarget::P1) {

@@ -35,6 +35,9 @@ pub struct ComponentSpec {
     pub preinit: bool,
     /// What the string-hash secret of a pre-initialized component is derived from.
     pub hash_seed: HashSeed,
+    /// Modules kept in a pre-initialized component even when no import
+    /// statement reachable from the entry names them (`include-modules`).
+    pub include_modules: Vec<String>,
 }
 
 /// What a component exports.
@@ -165,9 +168,30 @@ pub fn world_main_c(
     )
 }
 
-/// Pack the standard library of `python` and `files` into an uncompressed
-/// (STORED) zip, entries sorted, timestamps fixed.
-fn bundle(python: &TargetPython, files: &[(String, Vec<u8>)], out: &Utf8Path) -> Result<usize> {
+/// The bundle entry that tells the bootstrap how to seal the component
+/// ([`bundle_settings`]).
+const BUNDLE_SETTINGS: &str = "wasiwheel-component.txt";
+
+/// The settings the bootstrap reads from the bundle, one per line: `preinit
+/// 1|0`, then `include NAME` for each of `include-modules` and `project PATH`
+/// for each file not from the standard library (all of whose import
+/// statements are followed, not only the module-level ones).
+fn bundle_settings(spec: &ComponentSpec) -> String {
+    let mut s = format!("preinit {}\n", if spec.preinit { 1 } else { 0 });
+    for m in &spec.include_modules {
+        s.push_str(&format!("include {m}\n"));
+    }
+    for (path, _) in &spec.python_files {
+        s.push_str(&format!("project {path}\n"));
+    }
+    s
+}
+
+/// Pack the standard library of `python`, the Python files of `spec` and its
+/// [`bundle_settings`] into an uncompressed (STORED) zip, entries sorted,
+/// timestamps fixed. Returns the number of Python files.
+fn bundle(python: &TargetPython, spec: &ComponentSpec, out: &Utf8Path) -> Result<usize> {
+    let files = &spec.python_files;
     let stdlib = python.prefix.join(format!("lib/python{}", python.version));
     let mut entries: std::collections::BTreeMap<String, Vec<u8>> = std::collections::BTreeMap::new();
     let mut stack = vec![(stdlib.clone(), String::new())];
@@ -189,6 +213,8 @@ fn bundle(python: &TargetPython, files: &[(String, Vec<u8>)], out: &Utf8Path) ->
     for (path, data) in files {
         entries.insert(path.clone(), data.clone());
     }
+    let n = entries.len();
+    entries.insert(BUNDLE_SETTINGS.to_string(), bundle_settings(spec).into_bytes());
     let file = std::fs::File::create(out).context(|| format!("cannot create {out}"))?;
     let mut z = zip::ZipWriter::new(std::io::BufWriter::new(file));
     let opts = zip::write::SimpleFileOptions::default()
@@ -200,7 +226,7 @@ fn bundle(python: &TargetPython, files: &[(String, Vec<u8>)], out: &Utf8Path) ->
         z.write_all(data).context(|| format!("cannot write {out}"))?;
     }
     z.finish().map_err(zerr)?.flush().context(|| format!("cannot write {out}"))?;
-    Ok(entries.len())
+    Ok(n)
 }
 
 /// Where a component built without pre-initialization expects its files:
@@ -252,7 +278,8 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
             (c, vec!["-nostartfiles".to_string(), "-Wl,--no-entry".to_string()], Some(glue))
         }
     };
-    let n = bundle(python, &files, &bundle_dir.join("bundle.zip"))?;
+    let bundled = ComponentSpec { python_files: files, ..spec.clone() };
+    let n = bundle(python, &bundled, &bundle_dir.join("bundle.zip"))?;
     // CPython stats what it imports from (zipimport keeps the archive's mtime):
     // fixed times keep that state in the snapshot the same in every rebuild.
     for p in [bundle_dir.join("bundle.zip"), bundle_dir.clone()] {

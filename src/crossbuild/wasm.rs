@@ -251,7 +251,8 @@ fn snapshot_time() -> std::time::Duration {
 /// Pre-initialize the WASI preview1 module `wasm` with wizer: instantiate it
 /// with `host_dir` preopened at `guest_dir` (stderr inherited, nothing else,
 /// no environment variables), call its `init_func` export, and return the
-/// module with the resulting state snapshotted (wasmtime-wizer).
+/// module with the resulting state snapshotted (wasmtime-wizer), compacted
+/// by [`compact_module`].
 ///
 /// All the randomness the module draws (WASI `random_get`: CPython's string-hash
 /// secret, the `random` module's first seed) comes from [`SeededRandom`] over
@@ -337,6 +338,7 @@ pub fn wizer_initialize(
                 .unwrap_or_default();
             Error::Run(format!("pre-initializing the component failed{exit} (files from {path}): {e:#}"))
         })
+        .and_then(|m| compact_module(&m))
 }
 
 fn val_type(t: &wasmparser::ValType) -> wasmtime::ValType {
@@ -501,4 +503,215 @@ pub fn run_component(path: &Utf8Path, args: &[String], env: &[(String, String)])
         .map_err(|e| Error::Run(format!("cannot start the guest thread: {e}")))?
         .join()
         .map_err(|_| Error::Run("the runtime failed while running the component".into()))?
+}
+
+/// The most data segments [`compact_module`] splits a module's data into
+/// (engines accept 100 000).
+const MAX_DATA_SEGMENTS: usize = 60_000;
+
+/// Make a pre-initialized module smaller without changing what it does:
+///
+/// - Active data segments at constant offsets lose their runs of zero bytes
+///   (the memory starts zeroed and the segments do not overlap): wizer merges
+///   a snapshot into at most 10 000 segments, so the gaps between them — zeros —
+///   are carried. The pieces are split at the longest zero runs first, into at
+///   most [`MAX_DATA_SEGMENTS`] segments. Each segment keeps its index (its
+///   first piece stays in place; passive segments are untouched) and the
+///   other pieces are appended.
+/// - Custom sections no host needs are dropped: `producers` and DWARF
+///   (`.debug_*`). The `name` section stays, so that traps name functions.
+///
+/// Errors: [`Error::Run`] when `wasm` does not parse.
+pub fn compact_module(wasm: &[u8]) -> Result<Vec<u8>> {
+    use wasm_encoder::{ConstExpr, DataCountSection, DataSection, RawSection};
+    use wasmparser::{DataKind, Operator, Parser, Payload};
+    let bad = |e: wasmparser::BinaryReaderError| Error::Run(format!("cannot read the pre-initialized module: {e}"));
+
+    // Every segment: an active one at a constant offset (memory, offset, bytes), or a passive one.
+    enum Seg<'a> {
+        Active(u32, u32, &'a [u8]),
+        Passive(&'a [u8]),
+    }
+    let mut segs: Vec<Seg> = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        if let Payload::DataSection(reader) = payload.map_err(bad)? {
+            for d in reader {
+                let d = d.map_err(bad)?;
+                let constant = match &d.kind {
+                    DataKind::Active { memory_index, offset_expr } => {
+                        let mut ops = offset_expr.get_operators_reader();
+                        match (ops.read(), ops.read()) {
+                            (Ok(Operator::I32Const { value }), Ok(Operator::End)) => {
+                                Some((*memory_index, value as u32))
+                            }
+                            _ => None,
+                        }
+                    }
+                    DataKind::Passive => None,
+                };
+                segs.push(match (constant, &d.kind) {
+                    (Some((mem, off)), _) => Seg::Active(mem, off, d.data),
+                    (None, DataKind::Passive) => Seg::Passive(d.data),
+                    // An offset that is not a constant (a relocatable module): left as it is.
+                    (None, _) => return Ok(wasm.to_vec()),
+                });
+            }
+        }
+    }
+    // The non-zero pieces of each active segment, split at zero runs of at
+    // least `min_gap` bytes: the smallest gap that keeps the count in bounds.
+    let pieces = |data: &[u8], min_gap: usize| -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < data.len() {
+            while i < data.len() && data[i] == 0 {
+                i += 1;
+            }
+            if i == data.len() {
+                break;
+            }
+            let start = i;
+            let mut end = i;
+            while i < data.len() {
+                if data[i] != 0 {
+                    i += 1;
+                    end = i;
+                } else {
+                    let z = data[i..].iter().take_while(|b| **b == 0).count();
+                    if z >= min_gap || i + z == data.len() {
+                        i += z;
+                        break;
+                    }
+                    i += z;
+                }
+            }
+            out.push((start, end));
+        }
+        out
+    };
+    let count = |min_gap: usize| -> usize {
+        segs.iter()
+            .map(|s| match s {
+                Seg::Active(_, _, d) => pieces(d, min_gap).len().max(1),
+                Seg::Passive(_) => 1,
+            })
+            .sum()
+    };
+    let mut min_gap = 16;
+    while count(min_gap) > MAX_DATA_SEGMENTS {
+        min_gap *= 2;
+    }
+    let mut data = DataSection::new();
+    let mut extra: Vec<(u32, u32, &[u8])> = Vec::new();
+    for s in &segs {
+        match s {
+            Seg::Active(mem, off, d) => {
+                let p = pieces(d, min_gap);
+                match p.first() {
+                    Some(&(a, b)) => {
+                        data.active(*mem, &ConstExpr::i32_const((off + a as u32) as i32), d[a..b].iter().copied());
+                    }
+                    None => {
+                        data.active(*mem, &ConstExpr::i32_const(*off as i32), std::iter::empty());
+                    }
+                }
+                for &(a, b) in p.iter().skip(1) {
+                    extra.push((*mem, off + a as u32, &d[a..b]));
+                }
+            }
+            Seg::Passive(d) => {
+                data.passive(d.iter().copied());
+            }
+        }
+    }
+    for (mem, off, d) in &extra {
+        data.active(*mem, &ConstExpr::i32_const(*off as i32), d.iter().copied());
+    }
+    let total = segs.len() + extra.len();
+
+    let mut out = wasm_encoder::Module::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(bad)?;
+        match &payload {
+            Payload::CustomSection(c) if c.name() == "producers" || c.name().starts_with(".debug") => continue,
+            Payload::DataCountSection { .. } => {
+                out.section(&DataCountSection { count: total as u32 });
+                continue;
+            }
+            Payload::DataSection(_) => {
+                out.section(&data);
+                continue;
+            }
+            _ => {}
+        }
+        if let Some((id, range)) = payload.as_section() {
+            out.section(&RawSection { id, data: &wasm[range.start as usize..range.end as usize] });
+        }
+    }
+    Ok(out.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The data segments of `wasm`: (offset, bytes), None for a passive one.
+    fn segments(wasm: &[u8]) -> Vec<(Option<i32>, Vec<u8>)> {
+        use wasmparser::{DataKind, Operator, Parser, Payload};
+        let mut out = Vec::new();
+        for p in Parser::new(0).parse_all(wasm) {
+            if let Payload::DataSection(r) = p.unwrap() {
+                for d in r {
+                    let d = d.unwrap();
+                    let off = match d.kind {
+                        DataKind::Active { offset_expr, .. } => match offset_expr.get_operators_reader().read() {
+                            Ok(Operator::I32Const { value }) => Some(value),
+                            _ => panic!("not a constant"),
+                        },
+                        DataKind::Passive => None,
+                    };
+                    out.push((off, d.data.to_vec()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn compact_module_drops_zero_runs_and_tool_sections() {
+        use wasm_encoder::{
+            ConstExpr, CustomSection, DataCountSection, DataSection, MemorySection, MemoryType, Module,
+        };
+        let mut m = Module::new();
+        let mut mem = MemorySection::new();
+        mem.memory(MemoryType { minimum: 1, maximum: None, memory64: false, shared: false, page_size_log2: None });
+        m.section(&mem);
+        m.section(&DataCountSection { count: 2 });
+        let mut data = DataSection::new();
+        data.passive([7u8, 0, 7]);
+        let mut bytes = vec![0u8; 4];
+        bytes.extend([1, 2, 0, 3]); // a short zero run stays inside a piece
+        bytes.extend([0u8; 100]);
+        bytes.extend([4, 5]);
+        bytes.extend([0u8; 10]);
+        data.active(0, &ConstExpr::i32_const(1000), bytes);
+        m.section(&data);
+        m.section(&CustomSection { name: "producers".into(), data: b"\0".as_slice().into() });
+        m.section(&CustomSection { name: ".debug_info".into(), data: b"x".as_slice().into() });
+        m.section(&CustomSection { name: "name".into(), data: b"\0".as_slice().into() });
+        let out = compact_module(&m.finish()).unwrap();
+        wasmparser::Validator::new().validate_all(&out).unwrap();
+        assert_eq!(
+            segments(&out),
+            vec![(None, vec![7, 0, 7]), (Some(1004), vec![1, 2, 0, 3]), (Some(1108), vec![4, 5])]
+        );
+        let names: Vec<String> = wasmparser::Parser::new(0)
+            .parse_all(&out)
+            .filter_map(|p| match p.unwrap() {
+                wasmparser::Payload::CustomSection(c) => Some(c.name().to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, vec!["name"]);
+    }
 }

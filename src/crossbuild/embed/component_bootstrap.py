@@ -1,30 +1,81 @@
-"""Run once while a wasiwheel component is pre-initialized: move the bundled
-Python sources into memory and serve imports from there, so that the
-snapshot holds them and the component needs no files at run time."""
+"""Run once while a wasiwheel component is initialized (under wizer, at build
+time): CPython imports the entry module from the bundle (a zip preopened only
+then), and ``seal`` keeps what the component can import at run time.
 
-import sys, zipfile
-from importlib.machinery import ModuleSpec
+What ``seal`` keeps, as compiled bytecode (``marshal``, zlib-compressed) in
+memory, so that the snapshot holds it and the component needs no files at
+run time: the modules reachable from what is imported at that point (the entry
+module among them), the ``include-modules`` of the project and a few modules
+CPython itself imports lazily (``traceback`` for printing exceptions,
+``_strptime``). Reachable means named by an import statement: every import of
+the project's own files (also inside functions), and the module-level imports
+of the standard library's (the imports that run when the module is imported,
+not those inside its functions). Modules already imported need nothing kept.
+No source is kept. The other bundled modules are named only, so that
+importing one fails with an ImportError that says why.
 
-with open("/wasiwheel-bundle/bundle.zip", "rb") as f:
-    _zf = zipfile.ZipFile(f)
-    _SOURCES = {i.filename: _zf.read(i) for i in _zf.infolist() if i.filename.endswith(".py")}
-_MODULES = {}
-for _path in _SOURCES:
-    _parts = _path[:-3].split("/")
-    if _parts[-1] == "__init__":
-        _MODULES[".".join(_parts[:-1])] = (True, _path)
-    else:
-        _MODULES.setdefault(".".join(_parts), (False, _path))
+Without pre-initialization (``preinit`` off in the bundle's settings) this runs
+at every start and imports stay served by zipimport from the preopened zip.
+"""
+
+import sys, zipimport
+
+_ZIP = "/wasiwheel-bundle/bundle.zip"
+_SETTINGS = "wasiwheel-component.txt"
+# Imported lazily by CPython's C code, so no import statement names them;
+# and the codecs most often looked up by name (codecs.lookup imports them by name).
+_ALWAYS = (
+    "traceback",
+    "_strptime",
+    "linecache",
+    "encodings.ascii",
+    "encodings.latin_1",
+    "encodings.utf_8_sig",
+    "encodings.utf_16",
+    "encodings.utf_32",
+    "encodings.cp1252",
+    "encodings.cp437",
+    "encodings.idna",
+    "encodings.unicode_escape",
+    "encodings.raw_unicode_escape",
+)
+
+
+def _settings():
+    text = zipimport.zipimporter(_ZIP).get_data(_SETTINGS).decode()
+    out = {"preinit": "1", "include": [], "project": set()}
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "include":
+            out["include"].append(value)
+        elif key == "project":
+            out["project"].add(value)
+        elif key:
+            out[key] = value
+    return out
+
 
 class WasiwheelBundleImporter:
-    """Serves modules from the sources baked into the component."""
+    """Serves the modules whose bytecode was kept in the component."""
+
+    _code = {}
+    _left_out = frozenset()
 
     @classmethod
     def find_spec(cls, name, path=None, target=None):
-        found = _MODULES.get(name)
+        from importlib.machinery import ModuleSpec
+
+        found = cls._code.get(name)
         if found is None:
+            if name in cls._left_out:
+                raise ModuleNotFoundError(
+                    f"No module named {name!r}: wasiwheel left it out of this component, since no import "
+                    "statement reachable from the entry module names it; list it in "
+                    "[tool.wasiwheel.component] include-modules",
+                    name=name,
+                )
             return None
-        is_pkg, file = found
+        is_pkg, file, _ = found
         spec = ModuleSpec(name, cls, origin="/bundle/" + file, is_package=is_pkg)
         spec.has_location = True
         if is_pkg:
@@ -37,22 +88,165 @@ class WasiwheelBundleImporter:
 
     @classmethod
     def exec_module(cls, module):
-        file = _MODULES[module.__spec__.name][1]
-        exec(compile(_SOURCES[file], "/bundle/" + file, "exec"), module.__dict__)
+        exec(cls.get_code(module.__spec__.name), module.__dict__)
+
+    @classmethod
+    def get_code(cls, name):
+        import marshal
+
+        found = cls._code.get(name)
+        if found is None:
+            return None  # imported at build time: no code kept
+        blob = found[2]
+        if blob[:1] == b"z":
+            import zlib
+
+            blob = zlib.decompress(blob[1:])
+        else:
+            blob = blob[1:]
+        return marshal.loads(blob)
+
+    @classmethod
+    def is_package(cls, name):
+        found = cls._code.get(name)
+        if found is None:
+            return hasattr(sys.modules.get(name), "__path__")
+        return found[0]
 
     @classmethod
     def get_source(cls, name):
-        found = _MODULES.get(name)
-        return _SOURCES[found[1]].decode("utf-8", "replace") if found else None
+        # Only bytecode is kept: tracebacks and inspect.getsource have no source lines.
+        return None
 
-_meta = [m for m in sys.meta_path if getattr(m, "__name__", "") != "PathFinder"]
-sys.meta_path[:] = _meta[:2] + [WasiwheelBundleImporter] + _meta[2:] + [m for m in sys.meta_path if getattr(m, "__name__", "") == "PathFinder"]
-sys.path[:] = [p for p in sys.path if not p.startswith("/wasiwheel-bundle")]
-sys.path_importer_cache.clear()
-for _m in list(sys.modules.values()):
-    if getattr(getattr(_m, "__spec__", None), "origin", "") and str(_m.__spec__.origin).startswith("/wasiwheel-bundle"):
-        _m.__loader__ = WasiwheelBundleImporter
-del _zf, _path, _parts, _meta
+
+def _imports(tree, name, is_pkg, everywhere):
+    """The modules the import statements of `tree` (module `name`) may load:
+    every statement when `everywhere`, else those that run when the module is
+    imported (not inside functions, nor under `if __name__ == "__main__"` or
+    `if TYPE_CHECKING`)."""
+    import ast
+
+    package = name if is_pkg else name.rpartition(".")[0]
+    found = set()
+
+    def absolute(level, module):
+        if not level:
+            return module
+        base = package.split(".")
+        if level > 1:
+            base = base[: -(level - 1)] if level - 1 < len(base) else []
+        base = ".".join(base)
+        if not base:
+            return None
+        return base + "." + module if module else base
+
+    def skipped_if(test):
+        if isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__":
+            return any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+        return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+            isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+        )
+
+    def visit(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import):
+                for a in child.names:
+                    found.add(a.name)
+            elif isinstance(child, ast.ImportFrom):
+                mod = absolute(child.level, child.module)
+                if mod:
+                    found.add(mod)
+                    for a in child.names:
+                        if a.name != "*":
+                            found.add(mod + "." + a.name)
+            elif not everywhere and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            elif isinstance(child, ast.If) and skipped_if(child.test):
+                for c in child.orelse:
+                    visit(ast.Module(body=[c], type_ignores=[]))
+            else:
+                visit(child)
+
+    visit(tree)
+    return found
+
+
+def _keep(settings, zi):
+    """Compile what the component keeps; return (kept: name → (is_pkg, file,
+    blob)) and the names of the bundled modules left out. What sealing itself
+    imports (ast and its imports) counts as imported: forgetting it would
+    leave its freed objects in the snapshot and its bytecode kept anyway."""
+    import ast, marshal
+
+    try:
+        import zlib
+    except ImportError:
+        zlib = None
+    imported = sys.modules
+    modules = {}
+    for key in zi._get_files():
+        path = key.replace("\\", "/")
+        if not path.endswith(".py"):
+            continue
+        parts = path[:-3].split("/")
+        if parts[-1] == "__init__":
+            modules[".".join(parts[:-1])] = (True, path)
+        else:
+            modules.setdefault(".".join(parts), (False, path))
+    todo = list(imported) + list(settings["include"]) + list(_ALWAYS)
+    reached = set()
+    while todo:
+        name = todo.pop()
+        if name in reached or name not in modules:
+            continue
+        reached.add(name)
+        parts = name.split(".")
+        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
+        is_pkg, path = modules[name]
+        source = zi.get_data(path)
+        tree = ast.parse(source, "/bundle/" + path)
+        todo.extend(_imports(tree, name, is_pkg, path in settings["project"]))
+        if name in imported:
+            continue
+        code = marshal.dumps(compile(tree, "/bundle/" + path, "exec", dont_inherit=True))
+        del tree, source
+        if zlib is not None:
+            code = b"z" + zlib.compress(code, 9)
+        else:
+            code = b"m" + code
+        modules[name] = (is_pkg, path, code)
+    kept = {n: modules[n] for n in reached if n not in imported}
+    left_out = frozenset(n for n in modules if n not in reached and n not in imported)
+    return kept, left_out
+
+
+def seal():
+    """Called once the entry module is imported: keep what the component may
+    import (see the module's docstring), and serve imports from memory.
+    True when it did (pre-initialization), False without pre-initialization."""
+    import gc
+
+    settings = _settings()
+    if settings["preinit"] != "1":
+        return False
+    zi = zipimport.zipimporter(_ZIP)
+    kept, left_out = _keep(settings, zi)
+    WasiwheelBundleImporter._code = kept
+    WasiwheelBundleImporter._left_out = left_out
+    del zi
+    path_finders = [m for m in sys.meta_path if getattr(m, "__name__", "") == "PathFinder"]
+    others = [m for m in sys.meta_path if getattr(m, "__name__", "") != "PathFinder"]
+    sys.meta_path[:] = others[:2] + [WasiwheelBundleImporter] + others[2:] + path_finders
+    sys.path[:] = [p for p in sys.path if not p.startswith("/wasiwheel-bundle")]
+    sys.path_importer_cache.clear()
+    zipimport._zip_directory_cache.clear()
+    for m in list(sys.modules.values()):
+        spec = getattr(m, "__spec__", None)
+        if spec is not None and str(getattr(spec, "origin", "") or "").startswith("/wasiwheel-bundle"):
+            spec.loader = WasiwheelBundleImporter
+            m.__loader__ = WasiwheelBundleImporter
+    gc.collect()
+    return True
 
 
 def fresh_start(environ_items, argv):

@@ -4,8 +4,9 @@
    component_bootstrap.py), ENTRY_MODULE and ENTRY_FUNC.
 
    wasiwheel.initialize runs once, under wizer at build time: CPython is
-   initialized, the bundled sources move into memory, the entry module is
-   imported and the entry function looked up, and the dead part of the
+   initialized, the entry module is imported from the bundle, the entry
+   function looked up, the bootstrap's seal keeps (as bytecode in memory) what
+   the entry can import, and the dead part of the
    stack is zeroed so that the snapshot keeps nothing of the build's host.
    main runs at every start: it gives the instance what must not come from
    the snapshot (the host's environment, fresh randomness, the run's argv),
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 extern void __wasilibc_reset_preopens(void);
 extern void __wasilibc_deinitialize_environ(void);
@@ -27,6 +29,7 @@ static int initialized = 0;
 static PyObject *entry = NULL;
 #endif
 static PyObject *fresh_start = NULL;
+static PyObject *seal = NULL;
 
 static void die(const char *what) {
     fprintf(stderr, "wasiwheel component: %s\n", what);
@@ -50,6 +53,34 @@ static void clear_dead_stack(void) {
     (void)here;
 }
 
+/* Zero the memory malloc holds free. What initialization allocated and freed
+   (the bundle's directory, the sources and syntax trees of the modules
+   compiled to bytecode) is still in those bytes, and the snapshot would keep
+   every non-zero byte of it. Each free block is taken with malloc, largest
+   sizes first, and zeroed; an allocation that grows the memory is given back
+   and the size halved; then all are freed (free writes only their headers). */
+static int sealed_snapshot = 0;
+
+__attribute__((noinline))
+static void zero_free_memory(void) {
+    void *taken = NULL;
+    for (size_t size = (size_t)1 << 20; size >= 4 * sizeof(void *);) {
+        size_t pages = __builtin_wasm_memory_size(0);
+        void *p = malloc(size);
+        if (!p) { size /= 2; continue; }
+        if (__builtin_wasm_memory_size(0) != pages) { free(p); size /= 2; continue; }
+        memset(p, 0, size);
+        *(void **)p = taken;
+        taken = p;
+    }
+    while (taken) {
+        void *next = *(void **)taken;
+        *(void **)taken = NULL;
+        free(taken);
+        taken = next;
+    }
+}
+
 static void initialize_python(void);
 
 __attribute__((export_name("wasiwheel.initialize")))
@@ -61,6 +92,7 @@ void wasiwheel_initialize(void) {
     __wasm_call_ctors();
 #endif
     initialize_python();
+    if (sealed_snapshot) zero_free_memory();
     clear_dead_stack();
     initialized = 1;
 }
@@ -99,6 +131,9 @@ static void initialize_python(void) {
     fresh_start = PyDict_GetItemString(boot, "fresh_start");
     if (!fresh_start) die("the bootstrap defines no fresh_start");
     Py_INCREF(fresh_start);
+    seal = PyDict_GetItemString(boot, "seal");
+    if (!seal) die("the bootstrap defines no seal");
+    Py_INCREF(seal);
     Py_DECREF(boot);
 #ifdef WASIWHEEL_WORLD
     if (wasiwheel_world_init() < 0) die("importing the app or instantiating its export classes failed");
@@ -123,6 +158,11 @@ static void initialize_python(void) {
     Py_DECREF(mod);
     entry = obj;
 #endif
+    /* Keep, as bytecode in memory, what the entry can import at run time. */
+    PyObject *sealed = PyObject_CallNoArgs(seal);
+    if (!sealed) die("keeping the modules the component can import failed");
+    sealed_snapshot = PyObject_IsTrue(sealed) == 1;
+    Py_DECREF(sealed);
     fflush(stdout);
     fflush(stderr);
     /* Forget what was seen during initialization: the host's preopens and

@@ -123,6 +123,9 @@ pub struct ToolConfig {
     pub component_world: Option<String>,
     /// `[tool.wasiwheel.component] app`: the module implementing the world's exports.
     pub component_app: Option<String>,
+    /// `[tool.wasiwheel.component] include-modules`: modules a component keeps
+    /// even when no import statement reachable from the entry names them.
+    pub component_include_modules: Vec<String>,
 }
 
 /// The `[project]` table, validated.

@@ -108,6 +108,12 @@ pub fn tool_schema() -> &'static Value {
                                 componentize-py's `componentize APP`).",
                             "type": "string",
                             "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$"
+                        },
+                        "include-modules": {
+                            "description":
+                                "Modules the component keeps even when no import statement reachable from the \
+                                    entry names them (imported dynamically), e.g. [\"email.mime.text\"].",
+                            "type": "array", "items": {"type": "string"}
                         }
                     }
                 }

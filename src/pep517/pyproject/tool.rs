@@ -38,6 +38,24 @@ pub(super) fn parse_tool(r: &Reader, item: &Item) -> Result<ToolConfig> {
         if let Some(v) = ct.get("app") {
             tool.component_app = Some(r.string(v, "tool.wasiwheel.component.app")?);
         }
+        if let Some(m) = ct.get("include-modules") {
+            let names = r.string_list(m, "tool.wasiwheel.component.include-modules")?;
+            for n in &names {
+                let valid = !n.is_empty()
+                    && n.split('.').all(|p| {
+                        p.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+                            && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    });
+                if !valid {
+                    return Err(r.err(
+                        m.span(),
+                        "tool.wasiwheel.component.include-modules",
+                        format!("has `{n}`, which is not a dotted module name"),
+                    ));
+                }
+            }
+            tool.component_include_modules = names;
+        }
     }
     if let Some(v) = t.get("version-file") {
         tool.version_file = Some(r.string(v, "tool.wasiwheel.version-file")?.into());
