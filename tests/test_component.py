@@ -210,12 +210,19 @@ def test_component_for_a_compile_only_target(tmp_path, wasiwheel_cli):
 
 
 def test_component_wheels_go_inside(tmp_path, isolated_env, wasiwheel_cli):
-    """`--wheel` (and -C component-wheels=DIR) put other wheels' pure-Python files in the component."""
+    """`--wheel` (and -C component-wheels=DIR) put other wheels' pure-Python files in the component's bundle
+    (a pre-initialized component keeps those its entry can import: see test_component_size.py)."""
     wheels = tmp_path / "wheels"
     sh([sys.executable, "-m", "pip", "wheel", "--no-deps", SDISTS / "pure-src", "-w", wheels], env=isolated_env)
+
+    def bundled(out):
+        with zipfile.ZipFile(f"{out}.bundle/bundle.zip") as z:
+            return any(b"hello from pure-src" in z.read(n) for n in z.namelist() if n.endswith(".py"))
+
     out = tmp_path / "demo.wasm"
-    sh([wasiwheel_cli, "component", DEMO, "-o", out, "--wheel", next(wheels.glob("*.whl"))])
-    assert b"hello from pure-src" in out.read_bytes()
+    plain = ["-C", "component-preinit=false"]
+    sh([wasiwheel_cli, "component", DEMO, "-o", out, "--wheel", next(wheels.glob("*.whl")), *plain])
+    assert bundled(out)
     out2 = tmp_path / "demo2.wasm"
-    sh([wasiwheel_cli, "component", DEMO, "-o", out2, "-C", f"component-wheels={wheels}"])
-    assert b"hello from pure-src" in out2.read_bytes()
+    sh([wasiwheel_cli, "component", DEMO, "-o", out2, "-C", f"component-wheels={wheels}", *plain])
+    assert bundled(out2)

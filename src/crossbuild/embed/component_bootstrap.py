@@ -41,8 +41,16 @@ _ALWAYS = (
 )
 
 
+def _bundle():
+    """The zipimporter of the bundle: the one that imported from it, as a new
+    one would stat the zip, and the freed stat result (host inode and change
+    times) would leave bytes that differ from build to build in the snapshot."""
+    found = sys.path_importer_cache.get(_ZIP)
+    return found if isinstance(found, zipimport.zipimporter) else zipimport.zipimporter(_ZIP)
+
+
 def _settings():
-    text = zipimport.zipimporter(_ZIP).get_data(_SETTINGS).decode()
+    text = _bundle().get_data(_SETTINGS).decode()
     out = {"preinit": "1", "include": [], "project": set()}
     for line in text.splitlines():
         key, _, value = line.partition(" ")
@@ -229,7 +237,7 @@ def seal():
     settings = _settings()
     if settings["preinit"] != "1":
         return False
-    zi = zipimport.zipimporter(_ZIP)
+    zi = _bundle()
     kept, left_out = _keep(settings, zi)
     WasiwheelBundleImporter._code = kept
     WasiwheelBundleImporter._left_out = left_out
