@@ -269,7 +269,7 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
         ComponentKind::World { world, app, stub_wasi } => {
             let names = world.names();
             let glue = world.glue(&names)?;
-            for (path, text) in crate::crossbuild::world::python::files(world, &names, &glue) {
+            for (path, text) in crate::crossbuild::world::python::files(world, &names, &glue, false) {
                 if path.ends_with(".py") {
                     files.push((path, text.into_bytes()));
                 }

@@ -35,7 +35,7 @@ _reps: dict[int, Any] = {}
 _next_rep = [1]
 _pending: dict[int, list[int]] = {}
 _mem: list[memoryview] = []
-_drops: dict[type, int] = {}
+_drops: dict[tuple[str, str], int] = {}
 
 
 class WorldError(Exception):
@@ -119,9 +119,11 @@ def _init(app_name: str) -> None:
                     f"no class `{name}` in a module `{module}`: the world exports resource `{name}` of interface "
                     f"`{module}`, which the app implements as class `{name}` in module `{module}`"
                 ) from None
+    # Imported resources' drops, by class name: looked up when an object is
+    # dropped, so that no binding module is imported only for this.
     for exported, ref, drop, *_ in RESOURCES:
         if not exported:
-            _drops[_class(ref)] = drop
+            _drops[tuple(ref)] = drop
 
 
 # --- handles ---------------------------------------------------------------
@@ -141,7 +143,7 @@ def drop_handle(obj: Any) -> None:
         return
     obj._handle = None
     for cls in type(obj).__mro__:
-        index = _drops.get(cls)
+        index = _drops.get((cls.__module__, cls.__name__))
         if index is not None:
             _abi.call(index, (h,))
             return

@@ -112,7 +112,7 @@ pub fn write_bindings(world: &World, dir: &Utf8Path) -> Result<usize> {
     use std::io::Write;
     let names = world.names();
     let glue = world.glue(&names)?;
-    let files = python::files(world, &names, &glue);
+    let files = python::files(world, &names, &glue, true);
     for (path, text) in &files {
         let p = dir.join(path);
         if let Some(parent) = p.parent() {

@@ -71,11 +71,14 @@ from componentize_py_types import Err, Ok, Result, Some\n";
 /// Generate the bindings: `(path, contents)` for every file, paths relative
 /// to a directory on `sys.path` (`wit_world/__init__.py`, …,
 /// `componentize_py_types.py`, `_wasiwheel_wit.py`, `_wasiwheel_abi.pyi`).
-pub fn files(world: &World, names: &Names, glue: &Glue) -> Vec<(String, String)> {
+///
+/// `docs`: carry the WIT documentation as docstrings (for `wasiwheel
+/// bindings`; components leave them out, which keeps their snapshot smaller).
+pub fn files(world: &World, names: &Names, glue: &Glue, docs: bool) -> Vec<(String, String)> {
     let r = &world.resolve;
     let w = &r.worlds[world.id];
     let mut out = Vec::new();
-    let mut gen = Gen { world, names, glue, imports: BTreeSet::new() };
+    let mut gen = Gen { world, names, glue, imports: BTreeSet::new(), docs };
 
     // wit_world/__init__.py: world-level types, imported functions and the WitWorld protocol.
     let mut body = String::new();
@@ -134,7 +137,7 @@ pub fn files(world: &World, names: &Names, glue: &Glue) -> Vec<(String, String)>
         protocols.push_str(&format!(
             "\n\nclass {}(Protocol):\n{}",
             camel(iface.name.as_deref().unwrap_or("")),
-            doc(&iface.docs, 1)
+            gen.doc(&iface.docs, 1)
         ));
         let mut any = false;
         for f in iface.functions.values() {
@@ -162,6 +165,8 @@ struct Gen<'a> {
     glue: &'a Glue,
     /// Modules the current module refers to.
     imports: BTreeSet<String>,
+    /// Write docstrings.
+    docs: bool,
 }
 
 fn doc(docs: &Docs, indent: usize) -> String {
@@ -181,10 +186,18 @@ fn doc(docs: &Docs, indent: usize) -> String {
 }
 
 impl Gen<'_> {
+    fn doc(&self, docs: &Docs, indent: usize) -> String {
+        if self.docs {
+            doc(docs, indent)
+        } else {
+            String::new()
+        }
+    }
+
     /// The module text: header, imports of the modules referred to, body.
     fn module(&mut self, docs: &Docs, module: &str, body: String) -> String {
         let mut s = String::new();
-        if let Some(text) = docs.contents.as_deref().filter(|t| !t.trim().is_empty()) {
+        if let Some(text) = docs.contents.as_deref().filter(|t| self.docs && !t.trim().is_empty()) {
             s.push_str(&format!("\"\"\"\n{}\n\"\"\"\n", text.trim_end().replace("\"\"\"", "'''")));
         }
         s.push_str(HEADER);
@@ -308,7 +321,7 @@ impl Gen<'_> {
             let text = docs.contents.take().unwrap_or_default();
             docs.contents = Some(if text.is_empty() { raises } else { format!("{}\n\n{raises}", text.trim_end()) });
         }
-        doc(&docs, indent)
+        self.doc(&docs, indent)
     }
 
     fn import_index(&self, module_name: &str, f: &Function) -> usize {
@@ -362,7 +375,7 @@ impl Gen<'_> {
         let r = &self.world.resolve;
         let def = r.types[id].clone();
         let name = camel(def.name.as_deref().unwrap_or(""));
-        let docs = doc(&def.docs, 1);
+        let docs = self.doc(&def.docs, 1);
         match &def.kind {
             TypeDefKind::Record(rec) => {
                 let mut s = format!("\n\n@dataclass\nclass {name}:\n{docs}");
@@ -387,7 +400,7 @@ impl Gen<'_> {
                     cases.push(cname);
                 }
                 s.push_str(&format!("\n\n{name} = Union[{}]\n", cases.join(", ")));
-                if let Some(text) = def.docs.contents.as_deref() {
+                if let Some(text) = def.docs.contents.as_deref().filter(|_| self.docs) {
                     s.push_str(&format!("\"\"\"\n{}\n\"\"\"\n", text.trim_end().replace("\"\"\"", "'''")));
                 }
                 s
@@ -437,7 +450,7 @@ impl Gen<'_> {
         let funcs: Vec<Function> =
             r.interfaces[iface].functions.values().filter(|f| super::resource_of(f) == Some(id)).cloned().collect();
         let exported = self.names.exported.contains(&iface) && !self.names.imported.contains(&iface);
-        let mut s = format!("\n\nclass {name}{}:\n{}", if exported { "(Protocol)" } else { "" }, doc(&def.docs, 1));
+        let mut s = format!("\n\nclass {name}{}:\n{}", if exported { "(Protocol)" } else { "" }, self.doc(&def.docs, 1));
         if !exported {
             s.push_str("    _handle: Optional[int] = None\n");
         }
