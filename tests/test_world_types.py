@@ -235,6 +235,19 @@ def test_wide_function_passes_parameters_in_memory(host, data):
     assert norm(got) == norm(tuple(xs))
 
 
+def test_large_values(host):
+    """Values larger than the small random ones, so that the app's allocations
+    grow linear memory while it lifts and lowers (the runtime must see the
+    grown memory). (Megabytes would exceed wasmtime's copying limit for host
+    calls, not the app's.)"""
+    big = bytes(range(256)) * 800
+    assert host.call("guest", "bytes", big) == big
+    strings = [f"s{i}é" * (i % 7) for i in range(3000)]
+    assert host.call("guest", "string-list", strings) == strings
+    shapes = [wc.Variant("named", "x" * i) for i in range(1000)]
+    assert norm(host.call("guest", "shape-list", shapes)) == norm(shapes)
+
+
 def test_python_view_of_the_values(host):
     """The app sees componentize-py's types: dataclasses, a variant case's
     class, Enum, Flag, Some for the outer option of option<option<T>>."""
