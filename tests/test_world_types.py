@@ -18,6 +18,8 @@ The strategies are derived from the component's own function types (wasmtime's
 payload), enum names as strings, flags as sets of names.
 """
 
+from __future__ import annotations
+
 import math
 import os
 import struct
@@ -76,12 +78,17 @@ class Host:
             r.add_func("length", lambda store, b: len(self.blobs[self.rep(store, b)]))
             r.add_func("consume", lambda store, b: bytes(self.blobs.pop(self.rep(store, b))))
             r.add_func("make", self.blob_new)
+        root.add_func("log", self.log)
         del root
         self.store = self.instance = None
 
     def echo(self, store, x):
         self.seen.append(x)
         return x
+
+    def log(self, store, msg):
+        self.seen.append(msg)
+        return len(msg)
 
     def blob_new(self, store, data):
         rep = self.next_rep
@@ -102,7 +109,7 @@ class Host:
         assert h.type == BLOB
         return h.rep
 
-    def func(self, iface: str, name: str) -> wc.Func:
+    def func(self, iface: str | None, name: str) -> wc.Func:
         if self.instance is None:
             self.store = Store(self.engine)
             wasi = WasiConfig()
@@ -110,12 +117,12 @@ class Host:
             wasi.inherit_stderr()
             self.store.set_wasi(wasi)
             self.instance = self.linker.instantiate(self.store, self.component)
-        idx = self.instance.get_export_index(self.store, f"{PKG}/{iface}")
+        idx = None if iface is None else self.instance.get_export_index(self.store, f"{PKG}/{iface}")
         f = self.instance.get_func(self.store, self.instance.get_export_index(self.store, name, idx))
         assert f is not None, name
         return f
 
-    def call(self, iface: str, name: str, *args):
+    def call(self, iface: str | None, name: str, *args):
         f = self.func(iface, name)
         self.seen.clear()
         try:
@@ -233,6 +240,22 @@ def test_wide_function_passes_parameters_in_memory(host, data):
     got = host.call("guest", "wide", *xs)
     assert norm(host.seen[0]) == norm(tuple(xs))
     assert norm(got) == norm(tuple(xs))
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_types_of_an_exported_interface(host, data):
+    """A record, variant and flags defined in the exported interface itself."""
+    xs = [data.draw(strategy(t)) for t in params(host, "guest-local", "events")]
+    assert norm(host.call("guest-local", "events", *xs)) == norm(tuple(xs))
+
+
+@settings(max_examples=15, deadline=None)
+@given(msg=st.text(CHARS, max_size=20))
+def test_world_level_functions(host, msg):
+    """`shout`, exported by the app's `WitWorld`, calls the world-level import `log`."""
+    assert host.call(None, "shout", msg) == f"{msg.upper()} ({len(msg)})"
+    assert host.seen == [msg]
 
 
 def test_large_values(host):

@@ -10,6 +10,7 @@ from typing import Any
 import wit_world
 from componentize_py_types import Err, Ok, Some
 from guest_res import Counter
+from wit_world.exports import guest_local
 from wit_world.exports import guest_res as guest_res_types
 from wit_world.imports import host, host_res
 from wit_world.imports.types import Color, ManyFlags, Perms, Scalars, Shape
@@ -173,3 +174,21 @@ class GuestRes(wit_world.exports.GuestRes):
 
     def maybe_counter(self, c: guest_res_types.Counter | None) -> guest_res_types.Counter | None:
         return c
+
+
+class GuestLocal(wit_world.exports.GuestLocal):
+    def events(
+        self, x: list[guest_local.Event], m: guest_local.Mode
+    ) -> tuple[list[guest_local.Event], guest_local.Mode]:
+        for e in x:
+            assert isinstance(e, (guest_local.Event_Started, guest_local.Event_Stopped, guest_local.Event_Failed))
+            if isinstance(e, guest_local.Event_Started):
+                assert isinstance(e.value, guest_local.Stats)
+        assert isinstance(m, guest_local.Mode)
+        return x, m
+
+
+class WitWorld(wit_world.WitWorld):
+    def shout(self, msg: str) -> str:
+        n = wit_world.log(msg)
+        return f"{msg.upper()} ({n})"
