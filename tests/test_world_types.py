@@ -331,13 +331,19 @@ def test_resource_the_host_provides(host, data, more):
 @given(data=st.binary(max_size=64))
 def test_host_resource_passed_to_the_app(host, data):
     """A blob the host made, passed to the app as a borrow (the host still
-    has it) and as an own (the app drops it: the host's destructor runs)."""
+    has it) and as an own (the app drops it: the host's destructor runs); a
+    blob the app made, given to the host as the export's result."""
     host.dropped.clear()
     b = host.blob_new(host.store, data)
     borrowed = host.call("guest-res", "blob-borrowed", b)
     assert borrowed == data and host.dropped == []
     assert host.call("guest-res", "blob-owned", b) == data
     assert host.dropped == [b.rep] and host.blobs == {}
+    given = host.call("guest-res", "blob-give", data)
+    assert list(host.blobs.values()) == [bytearray(data + b"!")]
+    (rep,) = host.blobs
+    given.drop(host.store)  # (to_host would take it out of the store's table)
+    assert host.dropped == [b.rep, rep] and host.blobs == {}
 
 
 @settings(max_examples=10, deadline=None)

@@ -168,6 +168,11 @@ class GuestRes(wit_world.exports.GuestRes):
         with b:
             return b.data()
 
+    def blob_give(self, data: bytes) -> host_res.Blob:
+        b = host_res.Blob(data)
+        b.append(b"!")
+        return b
+
     def counters(self, cs: list[guest_res_types.Counter]) -> list[guest_res_types.Counter]:
         assert all(isinstance(c, Counter) for c in cs)
         return cs[::-1]
