@@ -634,9 +634,14 @@ def call_export(index: int, args: tuple[Any, ...]) -> Any:
         else:
             v = fn(*values)
     finally:
+        # Borrowed handles of imported resources that the parameters carried
+        # must be dropped (canon resource.drop) before the export returns:
+        # the Canonical ABI traps a call that ends with borrows outstanding
+        # ("borrow handles still remain at the end of the call"). Forgetting
+        # them is not enough. (Borrows of our own exported resources lift to
+        # the object itself, with no handle.)
         for b in borrows:
-            if getattr(b, "_handle", None) is not None:
-                b._handle = None
+            drop_handle(b)
     if result is None:
         return None
     allocs: list[int] = []

@@ -900,4 +900,27 @@ mod tests {
         assert!(g.abi_py.contains("(\"WitWorld\", "), "{}", g.abi_py);
         assert!(g.abi_py.contains("(\"string\", 8, 4, \"ii\", )"), "{}", g.abi_py);
     }
+
+    #[test]
+    fn each_bindings_module_imports_what_it_refers_to() {
+        // Two exported interfaces whose protocols name other modules' types:
+        // exports/__init__.py imports those modules, and exports/x.py only its own.
+        let w = world(
+            "package a:b;\ninterface t { record p { x: u32 } }\n\
+             interface x { use t.{p}; resource r; f: func(v: p) -> r; }\n\
+             interface y { use x.{r}; record q { y: u8 } g: func(v: borrow<r>, w: q) -> q; }\n\
+             world w { export x; export y; }\n",
+            None,
+        )
+        .unwrap();
+        let names = w.names();
+        let files = python::files(&w, &names, &w.glue(&names).unwrap());
+        let file = |p: &str| files.iter().find(|(path, _)| path == p).map(|(_, text)| text.clone()).unwrap();
+        let init = file("wit_world/exports/__init__.py");
+        for m in ["from wit_world.exports import x\n", "from wit_world.exports import y\n", "import t\n"] {
+            assert!(init.contains(m), "{m:?} missing from:\n{init}");
+        }
+        let y = file("wit_world/exports/y.py");
+        assert!(!y.contains("import t\n"), "{y}");
+    }
 }

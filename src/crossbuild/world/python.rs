@@ -126,6 +126,10 @@ pub fn files(world: &World, names: &Names, glue: &Glue, docs: bool) -> Vec<(Stri
 
     // wit_world/exports/__init__.py: a protocol per exported interface; its types in exports/<interface>.py.
     let mut protocols = String::new();
+    // What the protocols refer to goes into exports/__init__.py, not into the
+    // next interface's module (`gen.module` takes all the references made
+    // since it was last called).
+    let mut protocol_imports = BTreeSet::new();
     for id in &names.exported {
         let iface = &r.interfaces[*id];
         let module = format!("wit_world.exports.{}", names.interfaces[id]);
@@ -149,7 +153,9 @@ pub fn files(world: &World, names: &Names, glue: &Glue, docs: bool) -> Vec<(Stri
         if !any {
             protocols.push_str("    pass\n");
         }
+        protocol_imports.append(&mut gen.imports);
     }
+    gen.imports = protocol_imports;
     out.push(("wit_world/exports/__init__.py".into(), gen.module(&Docs::default(), "wit_world.exports", protocols)));
     out.push(("wit_world/_abi.py".into(), glue.abi_py.clone()));
     out.push(("componentize_py_types.py".into(), TYPES_PY.into()));
