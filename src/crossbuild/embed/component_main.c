@@ -83,6 +83,35 @@ static void zero_free_memory(void) {
 
 static void initialize_python(void);
 
+/* While the component initializes, every Python allocation is zeroed: memory
+   is reused, and the padding bytes of new objects would otherwise keep what
+   freed ones held (host stat data, addresses), which differs from build to
+   build and would make rebuilds differ. The wrappers pass through to the
+   allocators CPython set up, which are put back once initialization is done
+   (the blocks stay theirs either way). */
+static PyMemAllocatorEx zeroing_orig[3];
+static void *zeroing_malloc(void *ctx, size_t n) {
+    PyMemAllocatorEx *a = ctx;
+    void *p = a->malloc(a->ctx, n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+static void *zeroing_calloc(void *ctx, size_t e, size_t n) { PyMemAllocatorEx *a = ctx; return a->calloc(a->ctx, e, n); }
+static void *zeroing_realloc(void *ctx, void *p, size_t n) { PyMemAllocatorEx *a = ctx; return a->realloc(a->ctx, p, n); }
+static void zeroing_free(void *ctx, void *p) { PyMemAllocatorEx *a = ctx; a->free(a->ctx, p); }
+static void zeroing_allocators(int on) {
+    static const PyMemAllocatorDomain domains[3] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+    for (int i = 0; i < 3; i++) {
+        if (on) {
+            PyMem_GetAllocator(domains[i], &zeroing_orig[i]);
+            PyMemAllocatorEx w = {&zeroing_orig[i], zeroing_malloc, zeroing_calloc, zeroing_realloc, zeroing_free};
+            PyMem_SetAllocator(domains[i], &w);
+        } else {
+            PyMem_SetAllocator(domains[i], &zeroing_orig[i]);
+        }
+    }
+}
+
 __attribute__((export_name("wasiwheel.initialize")))
 void wasiwheel_initialize(void) {
     if (initialized) return;
@@ -111,6 +140,7 @@ static void initialize_python(void) {
     preconfig.utf8_mode = 1;
     PyStatus pre = Py_PreInitialize(&preconfig);
     if (PyStatus_Exception(pre)) Py_ExitStatusException(pre);
+    zeroing_allocators(1);
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
     config.site_import = 0;
@@ -163,6 +193,7 @@ static void initialize_python(void) {
     if (!sealed) die("keeping the modules the component can import failed");
     sealed_snapshot = PyObject_IsTrue(sealed) == 1;
     Py_DECREF(sealed);
+    zeroing_allocators(0);
     fflush(stdout);
     fflush(stderr);
     /* Forget what was seen during initialization: the host's preopens and
