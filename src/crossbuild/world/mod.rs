@@ -914,7 +914,7 @@ mod tests {
         )
         .unwrap();
         let names = w.names();
-        let files = python::files(&w, &names, &w.glue(&names).unwrap());
+        let files = python::files(&w, &names, &w.glue(&names).unwrap(), true);
         let file = |p: &str| files.iter().find(|(path, _)| path == p).map(|(_, text)| text.clone()).unwrap();
         let init = file("wit_world/exports/__init__.py");
         for m in ["from wit_world.exports import x\n", "from wit_world.exports import y\n", "import t\n"] {
