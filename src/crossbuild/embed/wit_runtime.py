@@ -219,17 +219,7 @@ def load(ti: int, addr: int, own: bool, borrows: list[Any]) -> Any:
         return chr(struct.unpack_from("<I", m, addr)[0])
     if k == "string" or k == "list":
         ptr, n = struct.unpack_from("<II", m, addr)
-        if k == "string":
-            v: Any = bytes(m[ptr : ptr + n]).decode("utf-8")
-        else:
-            e = TYPES[d[4]]
-            if e[0] == "u8":
-                v = bytes(m[ptr : ptr + n])
-            else:
-                v = [load(d[4], ptr + i * e[1], own, borrows) for i in range(n)]
-        if own and n:
-            _abi.free(ptr)
-        return v
+        return _read_sequence(d, ptr, n, own, borrows)
     if k == "option":
         if m[addr] == 0:
             return None
@@ -413,11 +403,11 @@ def lift_flat(ti: int, vals: list[Any], pos: int, borrows: list[Any]) -> tuple[A
     if k == "char":
         return chr(int(vals[pos]) & 0xFFFFFFFF), pos + 1
     if k in ("string", "list", "own", "borrow"):
-        # Strings and lists flat are (ptr, len): read them like memory.
+        # Strings and lists flat are (ptr, len), in memory the producer allocated for us.
         if k == "own" or k == "borrow":
             return _lift_handle(k, d[4], int(vals[pos]) & 0xFFFFFFFF, borrows), pos + 1
-        scratch = struct.pack("<II", int(vals[pos]) & 0xFFFFFFFF, int(vals[pos + 1]) & 0xFFFFFFFF)
-        return _sequence_from(d, scratch, borrows), pos + 2
+        ptr, n = int(vals[pos]) & 0xFFFFFFFF, int(vals[pos + 1]) & 0xFFFFFFFF
+        return _read_sequence(d, ptr, n, True, borrows), pos + 2
     if k == "tuple":
         out = []
         for t, _ in d[4]:
@@ -464,8 +454,8 @@ def lift_flat(ti: int, vals: list[Any], pos: int, borrows: list[Any]) -> tuple[A
     return (cls() if payload is None else cls(v)), end
 
 
-def _sequence_from(d: tuple[Any, ...], pair: bytes, borrows: list[Any]) -> Any:
-    ptr, n = struct.unpack("<II", pair)
+def _read_sequence(d: tuple[Any, ...], ptr: int, n: int, own: bool, borrows: list[Any]) -> Any:
+    """The string or list (row ``d``) of ``n`` items at ``ptr``; with ``own``, free its memory after."""
     m = _mem[0]
     if d[0] == "string":
         v: Any = bytes(m[ptr : ptr + n]).decode("utf-8")
@@ -474,8 +464,8 @@ def _sequence_from(d: tuple[Any, ...], pair: bytes, borrows: list[Any]) -> Any:
         if e[0] == "u8":
             v = bytes(m[ptr : ptr + n])
         else:
-            v = [load(d[4], ptr + i * e[1], True, borrows) for i in range(n)]
-    if n:
+            v = [load(d[4], ptr + i * e[1], own, borrows) for i in range(n)]
+    if own and n:
         _abi.free(ptr)
     return v
 

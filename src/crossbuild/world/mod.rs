@@ -393,19 +393,19 @@ impl<'a> Tables<'a> {
         let flat = self.flat(&ty);
         let head = |kind: &str| format!("({kind:?}, {size}, {align}, {flat:?}");
         let text = match ty {
-            Type::Bool => format!("{}, )", head("bool")),
-            Type::U8 => format!("{}, )", head("u8")),
-            Type::U16 => format!("{}, )", head("u16")),
-            Type::U32 => format!("{}, )", head("u32")),
-            Type::U64 => format!("{}, )", head("u64")),
-            Type::S8 => format!("{}, )", head("s8")),
-            Type::S16 => format!("{}, )", head("s16")),
-            Type::S32 => format!("{}, )", head("s32")),
-            Type::S64 => format!("{}, )", head("s64")),
-            Type::F32 => format!("{}, )", head("f32")),
-            Type::F64 => format!("{}, )", head("f64")),
-            Type::Char => format!("{}, )", head("char")),
-            Type::String => format!("{}, )", head("string")),
+            Type::Bool
+            | Type::U8
+            | Type::U16
+            | Type::U32
+            | Type::U64
+            | Type::S8
+            | Type::S16
+            | Type::S32
+            | Type::S64
+            | Type::F32
+            | Type::F64
+            | Type::Char
+            | Type::String => format!("{}, )", head(&format!("{ty:?}").to_lowercase())),
             Type::ErrorContext => return Err(unsupported("error-context")),
             Type::Id(id) => {
                 // Reserve the slot first: types can contain themselves through resources.
