@@ -287,6 +287,12 @@ enum SdkCommand {
     },
     /// List the installed SDKs with their identity.
     List,
+    /// Print the directory of the installed SDK of major N (as `--wasi-sdk` takes it); exit 1 if none.
+    Find {
+        /// The WASI SDK major, e.g. 25.
+        #[arg(value_name = "N")]
+        major: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -343,6 +349,15 @@ enum PythonCommand {
     },
     /// List the installed target CPythons.
     List,
+    /// Print the install prefix of the cached target CPython that builds would use (as `--python-prefix` takes
+    /// it): the newest of VERSION for --target, preferring runnable ones with the most standard-library modules.
+    Find {
+        /// The CPython version, e.g. 3.13 (default: the newest installed).
+        version: Option<PyVersion>,
+        /// The WASI target.
+        #[arg(long, default_value = "wasm32-wasip1", value_parser = parse_target)]
+        target: WasiTarget,
+    },
 }
 
 #[cfg(feature = "run")]
@@ -844,6 +859,10 @@ fn cmd_sdk(c: SdkCommand) -> Result<i32> {
             }
             (None, None) => unreachable!("clap requires one of them"),
         },
+        SdkCommand::Find { major } => match sdk::installed()?.into_iter().find(|s| s.identity.major == major) {
+            Some(s) => println!("{}", s.root),
+            None => return Err(Error::SdkNotInstalled { want: Some(major) }),
+        },
         SdkCommand::List => {
             let all = sdk::installed()?;
             if all.is_empty() {
@@ -918,6 +937,7 @@ fn cmd_python(c: PythonCommand) -> Result<i32> {
                 &python::AssembleOptions { headers: absolute(&headers)?, native_pyconfig, sdk, target },
             )?;
         }
+        PythonCommand::Find { version, target } => println!("{}", python::resolve(None, version, target)?.prefix),
         PythonCommand::List => {
             let all = python::installed()?;
             if all.is_empty() {

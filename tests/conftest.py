@@ -60,9 +60,31 @@ def real_cache() -> Path:
     return Path(d) if d else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wasiwheel"
 
 
+def installed_wasiwheel() -> str:
+    """The ``wasiwheel`` command of the test environment (beside its python)."""
+    exe = shutil.which("wasiwheel", path=str(Path(sys.executable).parent)) or shutil.which("wasiwheel")
+    if not exe:
+        pytest.exit("the wasiwheel command is not installed in the test environment", returncode=3)
+    return exe
+
+
+def _cache_lookup(*args: str) -> Path:
+    """A path from the cache's own lookup (``wasiwheel sdk find``/``python find``),
+    as builds find it, never a directory name guessed by a test."""
+    proc = subprocess.run([installed_wasiwheel(), *args], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"`wasiwheel {' '.join(args)}` failed (run .ci/setup):\n{proc.stdout}{proc.stderr}")
+    return Path(proc.stdout.strip())
+
+
 def sdk_dir(major: int) -> Path:
-    """The Debian-equivalent SDK `major` in the cache."""
-    return real_cache() / "sdk" / f"wasi-sdk-{major}-debian"
+    """The installed WASI SDK `major` in the cache."""
+    return _cache_lookup("sdk", "find", str(major))
+
+
+def target_python_prefix(version: str = "3.13", target: str = "wasm32-wasip1") -> Path:
+    """The install prefix of the cached target CPython `version` that builds use."""
+    return _cache_lookup("python", "find", version, "--target", target)
 
 
 def sh(args, *, env=None, cwd=None, check=True, timeout=1800):
@@ -95,10 +117,7 @@ def wheelhouse() -> Path:
 @pytest.fixture(scope="session")
 def wasiwheel_cli() -> str:
     """The installed ``wasiwheel`` command."""
-    exe = shutil.which("wasiwheel", path=str(Path(sys.executable).parent)) or shutil.which("wasiwheel")
-    if not exe:
-        pytest.exit("the wasiwheel command is not installed in the test environment", returncode=3)
-    return exe
+    return installed_wasiwheel()
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, SDISTS, pip_wheel, real_cache, sh
+from conftest import DEMO, SDISTS, pip_wheel, real_cache, sdk_dir, sh
 
 
 def partial_cache(tmp_path, keep):
@@ -27,7 +27,7 @@ def partial_cache(tmp_path, keep):
 
 
 def installed_sdk25() -> Path:
-    return real_cache() / "sdk" / "wasi-sdk-25-debian"
+    return sdk_dir(25)
 
 
 def fake_sdk(tmp_path, version_text):

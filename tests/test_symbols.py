@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SDISTS, pip_wheel, real_cache, sdk_dir, sh
+from conftest import SDISTS, pip_wheel, sdk_dir, sh, target_python_prefix
 
 SAMPLES = ["speedups-alpha", "speedups-beta", "json-shadow", "speedups-twin"]
 
@@ -134,7 +134,7 @@ def v1_wheel(wheel: Path, sample: str, out_dir: Path) -> Path:
     version 1 with `init` = `PyInit__speedups` and an archive of the objects
     as compiled (by the SDK's clang here)."""
     sdk = sdk_dir(25)
-    (include,) = (real_cache() / "python").glob("3.13.*-wasm32-wasip1-sdk25/include/python3.13")
+    include = target_python_prefix("3.13") / "include" / "python3.13"
     work = out_dir / f"{sample}-objs"
     work.mkdir()
     objs = []

@@ -1330,11 +1330,19 @@ In file included from probe.c:20:
     /// (CI provides them).
     #[test]
     fn derived_313_matches_real_wasi_build() {
-        let cache = crate::crossbuild::cache::root().expect("cache root");
-        let sdk = cache.join("sdk/wasi-sdk-25-debian");
+        use crate::crossbuild::{cache, python, sdk};
+        use crate::model::target::{PyVersion, WasiTarget};
+        let cache = cache::root().expect("cache root");
+        // The inputs are found as builds find them (the cache's own lookup), never by directory name.
+        let sdk_root = sdk::installed().ok().and_then(|all| all.into_iter().find(|s| s.identity.major == 25));
+        let py313 = PyVersion { major: 3, minor: 13 };
+        let real = python::resolve(None, Some(py313), WasiTarget::P1).ok().filter(|p| !p.is_compile_only());
+        let sdk = sdk_root.map(|s| s.root).unwrap_or_else(|| cache.join("sdk (no WASI SDK 25 installed)"));
         let native_dir = cache.join("sources/libpython3.13-dev/usr/include");
         let native_path = native_dir.join("x86_64-linux-gnu/python3.13/pyconfig.h");
-        let real_path = cache.join("python/3.13.5-wasm32-wasip1-sdk25/include/python3.13/pyconfig.h");
+        let real_path = real
+            .map(|p| p.include_dir().join("pyconfig.h"))
+            .unwrap_or_else(|| cache.join("python (no runnable CPython 3.13 for wasm32-wasip1 installed)"));
         if let Some(p) = [&sdk, &native_path, &real_path].into_iter().find(|p| !p.exists()) {
             // On a fresh clone without `.ci/setup` this cannot run; in CI (`CI`
             // set) the inputs are provisioned, so their absence is a failure.
