@@ -5,10 +5,12 @@ use std::sync::OnceLock;
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Args, Parser, Subcommand};
 
-use crate::crossbuild::{crossenv, fetch, python, sdk};
+use crate::crossbuild::crossenv;
 use crate::error::{Error, Result};
 use crate::model::target::{pinned_sdk, PyVersion, WasiTarget};
 use crate::pep517::config::Settings;
+use crate::registry::fetch;
+use crate::toolchain::{python, sdk};
 
 /// How to run wasiwheel itself, e.g. as CPython's WASI host runner.
 static SELF_COMMAND: OnceLock<Vec<String>> = OnceLock::new();
@@ -386,7 +388,7 @@ struct RunArgs {
     wasi_sdk: Option<Utf8PathBuf>,
     /// Map a host directory into the guest: HOST::GUEST (repeatable).
     #[arg(long = "dir", value_name = "HOST::GUEST")]
-    dirs: Vec<crate::crossbuild::wasm::Preopen>,
+    dirs: Vec<crate::runtime::wasm::Preopen>,
     /// Set a guest environment variable: NAME=VALUE (repeatable).
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
     env: Vec<(String, String)>,
@@ -403,7 +405,7 @@ struct RunArgs {
 struct ExecArgs {
     /// Map a host directory into the guest: HOST::GUEST or DIR (repeatable).
     #[arg(long = "dir", value_name = "HOST::GUEST")]
-    dirs: Vec<crate::crossbuild::wasm::Preopen>,
+    dirs: Vec<crate::runtime::wasm::Preopen>,
     /// Set a guest environment variable: NAME=VALUE (repeatable).
     #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
     env: Vec<(String, String)>,
@@ -531,12 +533,8 @@ fn cmd_build(a: BuildArgs) -> Result<i32> {
         Spec::Dir(d) => d,
         Spec::Sdist(f) => unpack(&f, &mut _unpacked)?,
         Spec::Requirement(name, version) => {
-            let f = fetch::fetch_sdist(
-                &name,
-                &version,
-                &index_config(&a.index),
-                &crate::crossbuild::cache::dir("sdists")?,
-            )?;
+            let f =
+                fetch::fetch_sdist(&name, &version, &index_config(&a.index), &crate::toolchain::cache::dir("sdists")?)?;
             unpack(&f, &mut _unpacked)?
         }
     };
@@ -587,8 +585,8 @@ fn build_project(
 ///
 /// Errors: [`Error::Other`] naming the file and line of an unreadable
 /// requirement or of a pip option wasiwheel does not take from files.
-fn read_requirements(file: &Utf8Path, depth: usize) -> Result<Vec<crate::wheelhouse::SetItem>> {
-    use crate::wheelhouse::SetItem;
+fn read_requirements(file: &Utf8Path, depth: usize) -> Result<Vec<crate::registry::wheelhouse::SetItem>> {
+    use crate::registry::wheelhouse::SetItem;
     let text = std::fs::read_to_string(file)
         .map_err(|e| Error::Other(format!("cannot read the requirements file {file}: {e}")))?;
     let base = file.parent().map(Utf8Path::to_path_buf).unwrap_or_default();
@@ -633,10 +631,10 @@ fn read_requirements(file: &Utf8Path, depth: usize) -> Result<Vec<crate::wheelho
 }
 
 /// `wasiwheel build -r FILE [SPEC…]`: the requirement set and its
-/// dependencies for the WASI target (see [`crate::wheelhouse`]).
+/// dependencies for the WASI target (see [`crate::registry::wheelhouse`]).
 fn cmd_build_set(a: BuildArgs) -> Result<i32> {
     use crate::registry::install::{InstallTarget, MarkerEnvironment};
-    use crate::wheelhouse::{self, Outcome, SetItem};
+    use crate::registry::wheelhouse::{self, Outcome, SetItem};
     if a.sdist {
         return Err(Error::Other("--sdist builds one project's sdist; it does not go with -r or several SPECs".into()));
     }
@@ -822,9 +820,9 @@ fn cmd_test(a: TestArgs) -> Result<i32> {
     }
     let wheels = a.wheels.iter().map(|w| absolute(w)).collect::<Result<Vec<_>>>()?;
     let tests = a.tests.as_deref().map(absolute).transpose()?;
-    crossenv::test::test(
+    crate::runtime::test::test(
         &py,
-        &crossenv::test::TestRequest {
+        &crate::runtime::test::TestRequest {
             wheels,
             requires: a.requires,
             tests,
@@ -971,7 +969,7 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
         }
         let name = c.file_name().unwrap_or("component").to_string();
         let args: Vec<String> = std::iter::once(name).chain(a.args.iter().cloned()).collect();
-        return crate::crossbuild::wasm::run_component(&c, &args, &a.env);
+        return crate::runtime::wasm::run_component(&c, &args, &a.env);
     }
     let py = python::resolve(a.python_prefix.as_deref(), a.python, WasiTarget::P1)?;
     let wheels = a.wheels.iter().map(|w| absolute(w)).collect::<Result<Vec<_>>>()?;
@@ -983,9 +981,9 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
         }
     }
     let sites = a.sites.iter().map(|s| absolute(s)).collect::<Result<Vec<_>>>()?;
-    crate::crossbuild::run::run(
+    crate::runtime::run::run(
         &py,
-        &crate::crossbuild::run::RunRequest {
+        &crate::runtime::run::RunRequest {
             wheels,
             sites,
             args: a.args,
@@ -1045,9 +1043,9 @@ fn cmd_component(a: ComponentArgs) -> Result<i32> {
 }
 
 fn cmd_bindings(a: BindingsArgs) -> Result<i32> {
-    let world = crate::crossbuild::world::World::load(&absolute(&a.wit)?, a.world.as_deref())?;
+    let world = crate::component::world::World::load(&absolute(&a.wit)?, a.world.as_deref())?;
     let out = absolute(&a.output)?;
-    let n = crate::crossbuild::world::write_bindings(&world, &out)?;
+    let n = crate::component::world::write_bindings(&world, &out)?;
     crate::progress::status(&format!("wrote the bindings of world {} to {out} ({n} files)", world.name()));
     Ok(0)
 }
@@ -1059,14 +1057,14 @@ fn cmd_exec(a: ExecArgs) -> Result<i32> {
     // derives its prefix from it when it has a directory part).
     let mut args = a.command.clone();
     args[0] = module.file_name().unwrap_or(module.as_str()).to_string();
-    let spec = crate::crossbuild::wasm::RunSpec { args, env: a.env, dirs: a.dirs };
-    crate::crossbuild::wasm::run_module(&module, &spec)
+    let spec = crate::runtime::wasm::RunSpec { args, env: a.env, dirs: a.dirs };
+    crate::runtime::wasm::run_module(&module, &spec)
 }
 
 #[cfg(feature = "run")]
 fn cmd_serve(a: ServeArgs) -> Result<i32> {
-    let addr = crate::crossbuild::serve::parse_addr(&a.addr)?;
-    crate::crossbuild::serve::serve(&absolute(&a.component)?, addr)?;
+    let addr = crate::runtime::serve::parse_addr(&a.addr)?;
+    crate::runtime::serve::serve(&absolute(&a.component)?, addr)?;
     Ok(0)
 }
 

@@ -7,10 +7,10 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::crossbuild::compile;
 #[cfg(feature = "run")]
-use crate::crossbuild::component::ComponentKind;
-use crate::crossbuild::component::{ComponentSpec, HashSeed};
+use crate::component::ComponentKind;
+use crate::component::{ComponentSpec, HashSeed};
+use crate::crossbuild::compile;
 use crate::crossbuild::objlink::unique_init;
 use crate::crossbuild::relink::StaticModule;
 use crate::error::{Error, IoContext, Result};
@@ -110,7 +110,7 @@ fn build_extensions(plan: &BuildPlan, w: &mut WheelBuilder) -> Result<(compile::
         };
         let objs = &objs;
         let data = std::fs::read(&out).context(|| format!("cannot read {out}"))?;
-        if matches!(plan.target, TargetPlan::Wasi { .. }) && !crate::crossbuild::wasm_meta::is_dylib(&data) {
+        if matches!(plan.target, TargetPlan::Wasi { .. }) && !crate::toolchain::wasm_meta::is_dylib(&data) {
             return Err(Error::Toolchain(format!(
                 "the linker wrote {out}, which is not a WebAssembly dylib (no dylink.0 section): the WASI SDK's \
                  wasm-ld is not the one wasiwheel expects"
@@ -227,9 +227,9 @@ fn make_component(
             std::fs::remove_dir_all(&work).context(|| format!("cannot clear {work}"))?;
         }
         let verbose = plan.compile.verbose;
-        provided.extend(crate::crossbuild::run::wheel_static_modules(python, sdk, &wheels, &work, verbose)?);
+        provided.extend(crate::runtime::run::wheel_static_modules(python, sdk, &wheels, &work, verbose)?);
     }
-    crate::crossbuild::run::check_distinct(&provided)?;
+    crate::runtime::run::check_distinct(&provided)?;
     let spec = ComponentSpec {
         modules: provided.into_iter().map(|(_, m)| m).collect(),
         python_files: files,
@@ -242,7 +242,7 @@ fn make_component(
         },
         include_modules: component.include_modules.clone(),
     };
-    crate::crossbuild::component::build(python, sdk, &spec, out, plan.compile.verbose)
+    crate::component::build(python, sdk, &spec, out, plan.compile.verbose)
 }
 
 /// What the component exports: the command's entry, or the world read from its WIT.
@@ -252,7 +252,7 @@ fn component_kind(world: Option<&crate::plan::WorldPlan>, entry: &crate::model::
         None => ComponentKind::Command(entry.clone()),
         Some(w) => {
             let step = progress::Step::start(format!("component: reading the WIT world at {}", w.wit_path));
-            let world = crate::crossbuild::world::World::load(&w.wit_path, w.world.as_deref())?;
+            let world = crate::component::world::World::load(&w.wit_path, w.world.as_deref())?;
             step.done();
             progress::status(&format!("component: world {}, app module `{}`", world.name(), w.app));
             ComponentKind::World { world: std::sync::Arc::new(world), app: w.app.clone(), stub_wasi: w.stub_wasi }
@@ -297,7 +297,7 @@ pub fn build_app_component(
             secret: settings.component_hash_seed.clone(),
         },
     };
-    crate::crossbuild::component::build(&python, &sdk, &spec, out, settings.verbose)
+    crate::component::build(&python, &sdk, &spec, out, settings.verbose)
 }
 
 /// Every `.py` file under `dir` as `(path relative to dir, contents)`,

@@ -3,12 +3,15 @@
 //! wheels without a target).
 //!
 //! Data flows one way: config ([`pep517::config`], [`pep517::pyproject`]) →
-//! a [`plan::BuildPlan`] → compile/link ([`crossbuild`]) → artifacts named by
-//! [`tags`] → written by the [`pep517`] writers; [`driver`] carries a plan
-//! out. [`model`] and [`files`] are the leaves everything may use. See
+//! a [`plan::BuildPlan`] → toolchains ([`toolchain`]) → compile/link
+//! ([`crossbuild`]) → running ([`runtime`]) and components ([`component`]) →
+//! artifacts named by [`tags`] → written by the [`pep517`] writers; [`driver`]
+//! carries a plan out; [`registry`] makes and reads wheelhouses and indexes.
+//! [`model`] and [`files`] are the leaves everything may use. See
 //! docs/development.md ("Architecture") for which module may import which.
 
 pub mod cli;
+pub(crate) mod component;
 pub(crate) mod crossbuild;
 pub(crate) mod driver;
 pub(crate) mod error;
@@ -19,8 +22,9 @@ pub(crate) mod pep517;
 pub(crate) mod plan;
 pub(crate) mod progress;
 pub(crate) mod registry;
+pub(crate) mod runtime;
 pub(crate) mod tags;
-pub(crate) mod wheelhouse;
+pub(crate) mod toolchain;
 
 #[cfg(feature = "python")]
 mod python;

@@ -5,8 +5,6 @@
 use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::crossbuild::compile::{CompileOptions, ExtensionSpec, Toolchain};
-use crate::crossbuild::python::{self, AbiContext, HostPython, TargetPython};
-use crate::crossbuild::sdk::{self, WasiSdk};
 use crate::error::{Error, Result};
 use crate::model::entry::Entry;
 use crate::model::lang::Language;
@@ -15,6 +13,8 @@ use crate::model::target::{PyVersion, WasiTarget};
 use crate::pep517::config::{Artifact, Settings};
 use crate::pep517::pyproject::{Project, Pyproject};
 use crate::tags::{self, WheelTag};
+use crate::toolchain::python::{self, AbiContext, HostPython, TargetPython};
+use crate::toolchain::sdk::{self, WasiSdk};
 
 /// The interpreter and toolchain a wheel is built for.
 #[derive(Debug, Clone)]

@@ -21,11 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::crossbuild::fpcast;
 use crate::crossbuild::objlink;
-use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
 use crate::model::lang::Profile;
 use crate::model::lang::{source_language, Language};
 use crate::model::target::{PyVersion, WasiTarget};
+use crate::toolchain::sdk::WasiSdk;
 
 /// The host's Rust target triple (what `cc` calls the host and native target).
 pub const HOST_TRIPLE: &str = env!("WASIWHEEL_HOST_TRIPLE");

@@ -1,24 +1,14 @@
-//! Cross-building: toolchains (host cc, WASI SDK), target CPython, compile and
-//! link, relinking CPython with extensions, and running WebAssembly.
+//! Cross-building: compiling and linking for the target. Owns the compile of
+//! one extension (`compile`), the function-pointer cast repair (`fpcast`),
+//! keeping modules' symbols apart in static links (`objlink`), relinking
+//! CPython with extensions built in (`relink`), and the cross environment for
+//! foreign PEP 517 backends (`crossenv/`).
+//!
+//! It uses the toolchains (`toolchain`) and never runs WebAssembly, builds
+//! components, or names wheels (`runtime`, `component`, `tags`).
 
-pub mod cache;
 pub mod compile;
-pub mod component;
 pub mod crossenv;
-pub mod download;
-pub mod fetch;
 pub mod fpcast;
 pub mod objlink;
-pub mod pyconfig;
-pub mod python;
 pub mod relink;
-#[cfg(feature = "run")]
-pub mod run;
-pub mod sdk;
-#[cfg(feature = "run")]
-pub mod serve;
-pub mod sysconfigdata;
-#[cfg(feature = "run")]
-pub mod wasm;
-pub mod wasm_meta;
-pub mod world;

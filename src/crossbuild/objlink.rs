@@ -26,8 +26,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 use wasm_encoder::Encode;
 use wasmparser::{BinaryReader, Parser, Payload, SectionLimited, SymbolFlags, SymbolInfo};
 
-use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, Result};
+use crate::toolchain::sdk::WasiSdk;
 
 /// The init function CPython's import machinery looks for in a dynamically
 /// loaded extension module: `PyInit_{last name component}` (PEP 489, for the
@@ -319,7 +319,7 @@ mod tests {
     /// The cached SDK 25 equivalent, or `None` (skipped, with a message)
     /// outside CI; in CI (`CI` set) its absence fails the test.
     fn sdk() -> Option<WasiSdk> {
-        let root = crate::crossbuild::cache::root().expect("cache root").join("sdk/wasi-sdk-25-debian");
+        let root = crate::toolchain::cache::root().expect("cache root").join("sdk/wasi-sdk-25-debian");
         if !root.join("bin/clang").exists() {
             let why = format!("missing test input {root} (.ci/setup installs the WASI SDK 25 equivalent)");
             assert!(std::env::var_os("CI").is_none(), "{why}");
@@ -473,8 +473,8 @@ mod tests {
         let o = link(&[&na, &nb, &main], "ns.wasm");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         // alpha: constructor sets counter = 5, helper(2 * 5) + 3 = 14; beta: 7 * 100 = 700.
-        let spec = crate::crossbuild::wasm::RunSpec { args: vec!["ns".into()], env: vec![], dirs: vec![] };
-        let status = crate::crossbuild::wasm::run_module(&dir.join("ns.wasm"), &spec).unwrap();
+        let spec = crate::runtime::wasm::RunSpec { args: vec!["ns".into()], env: vec![], dirs: vec![] };
+        let status = crate::runtime::wasm::run_module(&dir.join("ns.wasm"), &spec).unwrap();
         assert_eq!(status, 30, "exit status {status}");
     }
 
@@ -521,9 +521,9 @@ mod tests {
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let spec = crate::crossbuild::wasm::RunSpec { args: vec!["cxx".into()], env: vec![], dirs: vec![] };
+        let spec = crate::runtime::wasm::RunSpec { args: vec!["cxx".into()], env: vec![], dirs: vec![] };
         // p: 1 + 1 = 2; q: 20 + 20 = 40.
-        assert_eq!(crate::crossbuild::wasm::run_module(&out, &spec).unwrap(), 60);
+        assert_eq!(crate::runtime::wasm::run_module(&out, &spec).unwrap(), 60);
     }
 
     #[test]

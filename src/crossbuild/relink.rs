@@ -8,10 +8,10 @@ use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::crossbuild::cache;
-use crate::crossbuild::python::{LinkInfo, TargetPython};
-use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
+use crate::toolchain::cache;
+use crate::toolchain::python::{LinkInfo, TargetPython};
+use crate::toolchain::sdk::WasiSdk;
 
 /// An extension module to build in.
 #[derive(Debug, Clone)]

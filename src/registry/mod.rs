@@ -1,13 +1,17 @@
 //! A WASI wheel registry: a static package index of a wheelhouse
-//! (`wasiwheel index`, [`index`]) and installation for the WASI target from
-//! any index (`wasiwheel install`, [`install`]).
+//! (`wasiwheel index`, [`index`]), installation for the WASI target from any
+//! index (`wasiwheel install`, [`install`]), the wheelhouse of a requirement
+//! set (`wasiwheel build -r`, [`wheelhouse`]) and sdists fetched from an index
+//! by pinned version and unpacked safely ([`fetch`]).
 //!
 //! Distribution files are read and checked by [`dist`], their core metadata by
-//! [`coremeta`]. This module uses only `model`, `files` and `error`: the
-//! command line resolves the target CPython and its wheel tags and hands them
-//! in (docs/development.md, "Architecture"; docs/registry.md for users).
+//! [`coremeta`]. It never builds: the command line resolves the target CPython
+//! and its wheel tags and hands them in, and `build -r` gets its builder from
+//! the caller (docs/development.md, "Architecture"; docs/registry.md for users).
 
 pub mod coremeta;
 pub mod dist;
+pub mod fetch;
 pub mod index;
 pub mod install;
+pub mod wheelhouse;

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{BackendKind, Context, CONTEXT_VAR};
-use crate::crossbuild::python::TargetPython;
 use crate::error::{Error, IoContext, Result};
+use crate::toolchain::python::TargetPython;
 
 /// What [`write`] made: the wrappers' directory, the meson cross file and the
 /// environment of the backend's hooks.

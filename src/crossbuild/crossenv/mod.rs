@@ -19,8 +19,6 @@
 
 pub mod files;
 pub mod retag;
-#[cfg(feature = "run")]
-pub mod test;
 pub mod wrap;
 
 use std::collections::BTreeMap;
@@ -28,10 +26,10 @@ use std::collections::BTreeMap;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::crossbuild::python::TargetPython;
-use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
 use crate::model::target::WasiTarget;
+use crate::toolchain::python::TargetPython;
+use crate::toolchain::sdk::WasiSdk;
 
 /// The environment variable through which the wrappers find their [`Context`].
 pub const CONTEXT_VAR: &str = "WASIWHEEL_CROSS_ENV";

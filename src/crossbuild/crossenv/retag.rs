@@ -13,11 +13,11 @@ use sha2::{Digest, Sha256};
 
 use super::wrap::{self, Failure};
 use super::ForeignTags;
-use crate::crossbuild::python::TargetPython;
-use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
 use crate::model::layout::{library_relative, StaticManifest, StaticModuleEntry, STATIC_DIR};
 use crate::model::target::WasiTarget;
+use crate::toolchain::python::TargetPython;
+use crate::toolchain::sdk::WasiSdk;
 
 /// What [`finish`] needs besides the wheel.
 #[derive(Debug)]
@@ -99,7 +99,7 @@ pub fn finish(inner: &Utf8Path, out_dir: &Utf8Path, f: &Finish) -> Result<Utf8Pa
                 f.target
             )));
         }
-        if !crate::crossbuild::wasm_meta::is_dylib(data) {
+        if !crate::toolchain::wasm_meta::is_dylib(data) {
             return Err(Error::Toolchain(format!(
                 "{n} in the wheel of the project's backend is not a WebAssembly dylib (no dylink.0 section): it was \
                  not linked by wasiwheel's wrappers; nothing was written"

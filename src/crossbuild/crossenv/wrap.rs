@@ -24,9 +24,9 @@ use serde::{Deserialize, Serialize};
 use super::Context;
 use crate::crossbuild::compile::{self, CompileOptions, ExtensionSpec, Toolchain};
 use crate::crossbuild::fpcast;
-use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
 use crate::model::lang::{Language, Profile};
+use crate::toolchain::sdk::WasiSdk;
 
 /// The wasi-libc emulations real code needs: (define, library).
 pub const EMULATIONS: &[(&str, &str)] = &[

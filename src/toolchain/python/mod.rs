@@ -16,11 +16,11 @@ use std::process::Command;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::crossbuild::cache;
-use crate::crossbuild::sysconfigdata;
 use crate::error::{Error, IoContext, Result};
 use crate::model::sdk::SdkIdentity;
 use crate::model::target::{PyVersion, WasiTarget};
+use crate::toolchain::cache;
+use crate::toolchain::sysconfigdata;
 
 /// How wasiwheel provisioned a target CPython (`wasiwheel-python.json` in its
 /// prefix): which SDK built it, for which target, and how to relink it.
@@ -176,7 +176,7 @@ impl TargetPython {
             Some(r) => Some(r.sdk.clone()),
             None => std::fs::read(prefix.join(format!("bin/python{version}.wasm")))
                 .ok()
-                .and_then(|w| crate::crossbuild::wasm_meta::sdk_from_producers(&w)),
+                .and_then(|w| crate::toolchain::wasm_meta::sdk_from_producers(&w)),
         };
         Ok(TargetPython { prefix: prefix.to_path_buf(), version, abiflags, ext_suffix, vars, record, built_with })
     }

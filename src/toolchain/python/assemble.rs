@@ -6,9 +6,9 @@ use std::process::Command;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{py_version_in, PythonRecord, TargetPython};
-use crate::crossbuild::cache;
 use crate::error::{Error, IoContext, Result};
 use crate::model::target::{PyVersion, WasiTarget};
+use crate::toolchain::cache;
 
 /// Options of [`assemble`].
 #[derive(Debug, Clone)]
@@ -20,7 +20,7 @@ pub struct AssembleOptions {
     /// next to the headers, following a Debian multiarch wrapper).
     pub native_pyconfig: Option<Utf8PathBuf>,
     /// The SDK to probe.
-    pub sdk: crate::crossbuild::sdk::WasiSdk,
+    pub sdk: crate::toolchain::sdk::WasiSdk,
     /// The WASI target.
     pub target: WasiTarget,
 }
@@ -44,7 +44,7 @@ fn native_pyconfig_for(inc: &Utf8Path, version: PyVersion) -> Option<Utf8PathBuf
 
 /// Make a compile-only target CPython prefix for `version` from CPython
 /// headers and a `pyconfig.h` derived for `opts.target` by probing `opts.sdk`
-/// (see [`crate::crossbuild::pyconfig`]): `include/python3.X/`, a minimal
+/// (see [`crate::toolchain::pyconfig`]): `include/python3.X/`, a minimal
 /// `_sysconfigdata__wasi_wasm32-wasi.py`, a PEP 739 `build-details.json`, and
 /// a `wasiwheel-python.json` record marked compile-only. Installed into the
 /// cache as `python/{version}-{target}-sdk{N}-headers`.
@@ -78,8 +78,7 @@ pub fn assemble(version: PyVersion, opts: &AssembleOptions) -> Result<TargetPyth
     let step = crate::progress::Step::start(format!(
         "deriving pyconfig.h for CPython {full_version} on {target} with WASI SDK {major}"
     ));
-    let derived =
-        crate::crossbuild::pyconfig::derive(&opts.sdk.clang(), target.triple(), &opts.sdk.sysroot(), &native)?;
+    let derived = crate::toolchain::pyconfig::derive(&opts.sdk.clang(), target.triple(), &opts.sdk.sysroot(), &native)?;
     step.done();
 
     let name = format!("{full_version}-{target}-sdk{major}-headers");

@@ -3,12 +3,12 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::crossbuild::cache;
-use crate::crossbuild::download::download_checked;
-use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
 use crate::model::sdk::wasi_libc_of;
 use crate::progress::{self, Step};
+use crate::toolchain::cache;
+use crate::toolchain::download::download_checked;
+use crate::toolchain::sdk::WasiSdk;
 
 /// An official wasi-sdk release for x86_64 Linux: its asset name, the
 /// directory the tarball unpacks to, and the sha256 wasiwheel pins for it.

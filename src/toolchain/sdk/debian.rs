@@ -6,12 +6,12 @@ use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::crossbuild::cache;
-use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
 use crate::model::sdk::wasi_libc_of;
 use crate::model::target::WasiTarget;
 use crate::progress::{self, Step};
+use crate::toolchain::cache;
+use crate::toolchain::sdk::WasiSdk;
 
 /// How to assemble SDK `major` from Debian packages.
 #[derive(Debug, Clone, Copy)]

@@ -12,8 +12,8 @@ use wasmtime::{Config, Engine, Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
-use crate::crossbuild::cache;
 use crate::error::{Error, IoContext, Result};
+use crate::toolchain::cache;
 
 /// A preopened directory: host path → guest path.
 #[derive(Debug, Clone)]

@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::crossbuild::fetch::{self, IndexConfig};
 use crate::error::{Error, IoContext, Result};
+use crate::registry::fetch::{self, IndexConfig};
 use crate::registry::install::{self, InstallTarget};
 
 /// How many sdists one requirement may pull in before wasiwheel gives up.
@@ -321,7 +321,7 @@ fn requirement_name(r: &str) -> &str {
 pub fn build_set(req: &SetRequest, build: &mut dyn FnMut(&Utf8Path) -> Result<Utf8PathBuf>) -> Result<Vec<Row>> {
     install::check_index(&req.index.index_url)?;
     std::fs::create_dir_all(&req.wheelhouse).context(|| format!("cannot create {}", req.wheelhouse))?;
-    let mut s = SetBuild { req, build, rows: BTreeMap::new(), sdist_cache: crate::crossbuild::cache::dir("sdists")? };
+    let mut s = SetBuild { req, build, rows: BTreeMap::new(), sdist_cache: crate::toolchain::cache::dir("sdists")? };
     // Local projects and sdists first, so that the requirements resolved
     // afterwards find them in the wheelhouse.
     let mut requirements = Vec::new();

@@ -1,3 +1,8 @@
+//! Components: owns what goes into a WebAssembly component and how it is
+//! made (this file), and WIT worlds with their bindings and canonical-ABI glue
+//! (`world/`). It links through `crossbuild` and pre-initializes through
+//! `runtime`; it never compiles a project's sources or writes wheels.
+//!
 //! A finished WebAssembly component of a project: CPython relinked with the
 //! project's extension modules, its standard library and the project's Python
 //! files inside, pre-initialized with wizer (CPython initialized and the entry
@@ -11,15 +16,17 @@
 //! installs an importer that serves modules from there, so the snapshot holds
 //! them and the component needs no preopened directory at run time.
 
+pub mod world;
+
 use std::io::Write;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::crossbuild::python::TargetPython;
 use crate::crossbuild::relink::{self, c_string, StaticModule};
-use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{Error, IoContext, Result};
 use crate::model::entry::Entry;
+use crate::toolchain::python::TargetPython;
+use crate::toolchain::sdk::WasiSdk;
 
 /// What goes into a component.
 #[derive(Clone)]
@@ -48,7 +55,7 @@ pub enum ComponentKind {
     /// A WIT world whose exports the app module's classes implement.
     World {
         /// The world, read with wit-parser.
-        world: std::sync::Arc<crate::crossbuild::world::World>,
+        world: std::sync::Arc<crate::component::world::World>,
         /// The app module (`app`, `guest`, `pkg.app`).
         app: String,
         /// Satisfy WASI preview1 with stubs that fail (`ENOSYS`) instead of
@@ -148,12 +155,12 @@ pub fn main_c(modules: &[StaticModule], entry: &Entry) -> String {
 
 /// The C source of a world component's interpreter: the registration of the
 /// extension modules, the bootstrap, the world's canonical-ABI glue
-/// ([`crate::crossbuild::world::glue::c_source`]) and
+/// ([`crate::component::world::glue::c_source`]) and
 /// `embed/component_main.c` with `WASIWHEEL_WORLD` defined (a reactor whose
 /// `wasiwheel.initialize` imports the app and instantiates its export classes).
 pub fn world_main_c(
     modules: &[StaticModule],
-    glue: &crate::crossbuild::world::Glue,
+    glue: &crate::component::world::Glue,
     app: &str,
     stub_wasi: bool,
 ) -> String {
@@ -163,7 +170,7 @@ pub fn world_main_c(
         if stub_wasi { "#define WASIWHEEL_STUB_WASI 1\n" } else { "" },
         relink::inittab_c(modules),
         c_string(BOOTSTRAP),
-        crate::crossbuild::world::glue::c_source(glue, app),
+        crate::component::world::glue::c_source(glue, app),
         include_str!("embed/component_main.c")
     )
 }
@@ -269,7 +276,7 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
         ComponentKind::World { world, app, stub_wasi } => {
             let names = world.names();
             let glue = world.glue(&names)?;
-            for (path, text) in crate::crossbuild::world::python::files(world, &names, &glue, false) {
+            for (path, text) in crate::component::world::python::files(world, &names, &glue, false) {
                 if path.ends_with(".py") {
                     files.push((path, text.into_bytes()));
                 }
@@ -308,7 +315,7 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
         let zip = bundle_dir.join("bundle.zip");
         let seed = spec.hash_seed.derive(&module, &std::fs::read(&zip).context(|| format!("cannot read {zip}"))?);
         let step = crate::progress::Step::start("component: pre-initializing CPython with wizer");
-        let m = crate::crossbuild::wasm::wizer_initialize(
+        let m = crate::runtime::wasm::wizer_initialize(
             &module,
             "wasiwheel.initialize",
             &bundle_dir,
@@ -344,7 +351,7 @@ pub fn build(python: &TargetPython, sdk: &WasiSdk, spec: &ComponentSpec, out: &U
 /// embedded, the reactor adapter, or with `stub_wasi` an adapter whose
 /// functions fail with `ENOSYS` and import nothing).
 #[cfg(feature = "run")]
-fn encode(module: &[u8], world: Option<&crate::crossbuild::world::World>, stub_wasi: bool) -> Result<Vec<u8>> {
+fn encode(module: &[u8], world: Option<&crate::component::world::World>, stub_wasi: bool) -> Result<Vec<u8>> {
     use wasi_preview1_component_adapter_provider as adapters;
     let err = |e: anyhow::Error| Error::Run(format!("cannot encode the component: {e:#}"));
     let mut module = module.to_vec();
@@ -360,7 +367,7 @@ fn encode(module: &[u8], world: Option<&crate::crossbuild::world::World>, stub_w
             )
             .map_err(err)?;
             if stub_wasi {
-                crate::crossbuild::wasm::stub_wasi_adapter(&module)?
+                crate::runtime::wasm::stub_wasi_adapter(&module)?
             } else {
                 adapters::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER.to_vec()
             }

@@ -1330,8 +1330,8 @@ In file included from probe.c:20:
     /// (CI provides them).
     #[test]
     fn derived_313_matches_real_wasi_build() {
-        use crate::crossbuild::{cache, python, sdk};
         use crate::model::target::{PyVersion, WasiTarget};
+        use crate::toolchain::{cache, python, sdk};
         let cache = cache::root().expect("cache root");
         // The inputs are found as builds find them (the cache's own lookup), never by directory name.
         let sdk_root = sdk::installed().ok().and_then(|all| all.into_iter().find(|s| s.identity.major == 25));

@@ -198,9 +198,9 @@ pub fn fetch_sdist(name: &str, version: &str, cfg: &IndexConfig, cache: &Utf8Pat
     if dest.is_file() && crate::files::sha256_file(&dest)? == *sha {
         return Ok(dest);
     }
-    let _lock = crate::crossbuild::cache::lock(&format!("sdist-{}", f.filename))?;
+    let _lock = crate::toolchain::cache::lock(&format!("sdist-{}", f.filename))?;
     let part = cache.join(format!(".{}.part", f.filename));
-    crate::crossbuild::download::download_checked(&f.url, &part, sha)?;
+    crate::toolchain::download::download_checked(&f.url, &part, sha)?;
     std::fs::rename(&part, &dest).context(|| format!("cannot move {part} to {dest}"))?;
     Ok(dest)
 }

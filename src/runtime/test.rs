@@ -4,7 +4,7 @@
 //! target by the host's pip (`--target` a private site, with the target's
 //! tags: pure wheels from the index, WASI wheels from `--find-links`), cached
 //! by their inputs; the wheels under test are unpacked and their extensions
-//! linked into the interpreter ([`crate::crossbuild::run`]); the tests
+//! linked into the interpreter ([`crate::runtime::run`]); the tests
 //! directory is mapped at `/project` (read-only) and made the working
 //! directory; pytest runs with what WASI CPython lacks worked around: no
 //! `os.dup` (`--capture=sys`, no faulthandler plugin), no `os.getuid` (the
@@ -14,10 +14,10 @@
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::crossbuild::python::TargetPython;
-use crate::crossbuild::run::{self, RunRequest};
-use crate::crossbuild::wasm::Preopen;
 use crate::error::{Error, IoContext, Result};
+use crate::runtime::run::{self, RunRequest};
+use crate::runtime::wasm::Preopen;
+use crate::toolchain::python::TargetPython;
 
 /// The pytest plugin loaded inside WASI CPython.
 const PLUGIN: &str = include_str!("wasiwheel_wasi.py");
@@ -59,12 +59,12 @@ pub struct TestRequest {
 fn test_site(host_python: &str, requirements: &[String], pip_args: &[String]) -> Result<Utf8PathBuf> {
     let key_text = format!("{requirements:?}\n{pip_args:?}\n{host_python}");
     let key = &crate::files::sha256_hex(key_text.as_bytes())[..16];
-    let root = crate::crossbuild::cache::dir("test-sites")?;
+    let root = crate::toolchain::cache::dir("test-sites")?;
     let dest = root.join(key);
     if dest.join(".complete").exists() {
         return Ok(dest);
     }
-    let _lock = crate::crossbuild::cache::lock(&format!("test-site-{key}"))?;
+    let _lock = crate::toolchain::cache::lock(&format!("test-site-{key}"))?;
     if dest.join(".complete").exists() {
         return Ok(dest);
     }

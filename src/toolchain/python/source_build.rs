@@ -7,9 +7,9 @@ use std::process::Command;
 use camino::{Utf8Path, Utf8PathBuf};
 
 use super::{build_step, deps, installed, link_inputs, py_version_in, PythonRecord, TargetPython};
-use crate::crossbuild::cache;
 use crate::error::{Error, IoContext, Result};
 use crate::model::target::{PyVersion, WasiTarget};
+use crate::toolchain::cache;
 
 /// Options of [`install_from_source`].
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub struct InstallOptions {
     /// The CPython source tarball (`.tar.xz`, `.tgz`, …).
     pub source: Utf8PathBuf,
     /// The SDK to build with.
-    pub sdk: crate::crossbuild::sdk::WasiSdk,
+    pub sdk: crate::toolchain::sdk::WasiSdk,
     /// The host interpreter that runs CPython's build driver.
     pub host_python: String,
     /// How to run wasiwheel itself (its `exec` subcommand is the WASI host runner).

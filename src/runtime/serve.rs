@@ -26,8 +26,8 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::crossbuild::wasm;
 use crate::error::{Error, IoContext, Result};
+use crate::runtime::wasm;
 
 /// The interface a `wasi:http/proxy` component exports to handle requests.
 const INCOMING_HANDLER: &str = "wasi:http/incoming-handler";

@@ -8,13 +8,13 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use crate::crossbuild::compile;
 use crate::crossbuild::objlink::{standard_init, unique_init};
-use crate::crossbuild::python::{check_abi, AbiContext, TargetPython};
 use crate::crossbuild::relink::{self, StaticModule};
-use crate::crossbuild::sdk::{self, WasiSdk};
-use crate::crossbuild::wasm::{self, Preopen, RunSpec};
 use crate::error::{Error, IoContext, Result};
 use crate::model::layout::{StaticManifest, STATIC_DIR, STATIC_MANIFEST_VERSION};
 use crate::model::names::is_extension_name;
+use crate::runtime::wasm::{self, Preopen, RunSpec};
+use crate::toolchain::python::{check_abi, AbiContext, TargetPython};
+use crate::toolchain::sdk::{self, WasiSdk};
 
 /// What to run.
 #[derive(Debug, Clone, Default)]

@@ -8,10 +8,10 @@ pub mod official;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
-use crate::crossbuild::cache;
 use crate::error::{Error, IoContext, Result};
 use crate::model::sdk::{parse_version_file, SdkIdentity};
 use crate::model::target::WasiTarget;
+use crate::toolchain::cache;
 
 /// A WASI SDK on disk, in the layout of an official release
 /// (`bin/clang`, `bin/wasm-ld`, `bin/llvm-ar`, `share/wasi-sysroot`).

@@ -21,8 +21,8 @@ use std::time::Instant;
 use camino::{Utf8Path, Utf8PathBuf};
 use serde::{Deserialize, Serialize};
 
-use crate::crossbuild::sdk::WasiSdk;
 use crate::error::{did_you_mean, Error, IoContext, Result};
+use crate::toolchain::sdk::WasiSdk;
 
 /// One pinned source archive: its file name (as Debian serves it) and sha256.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

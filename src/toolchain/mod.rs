@@ -1,0 +1,16 @@
+//! Toolchains for the target: WASI SDKs (`sdk/`: official releases and the
+//! Debian assembly), target CPythons (`python/`: source builds, compile-only
+//! assemblies, the standard library's C libraries), the WASI `pyconfig.h` and
+//! sysconfigdata they carry (`pyconfig`, `sysconfigdata`), what a wasm file
+//! says about its producers (`wasm_meta`), the cache and downloads.
+//!
+//! It provisions and describes; it never compiles a project's code, runs
+//! WebAssembly, or builds wheels.
+
+pub mod cache;
+pub mod download;
+pub mod pyconfig;
+pub mod python;
+pub mod sdk;
+pub mod sysconfigdata;
+pub mod wasm_meta;
