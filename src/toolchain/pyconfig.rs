@@ -219,7 +219,10 @@ pub fn public_header_macros(include_dir: &Utf8Path) -> Result<BTreeSet<String>> 
 /// whitespace collapsed). A macro is *ABI-relevant* when it is `SIZEOF_*`,
 /// `ALIGNOF_*`, `Py_*`, `PY_*` or `WITH_*`, or any macro the public headers
 /// test (which includes the `HAVE_*` ones they test): those decide the layout
-/// of the structures and the API extensions compile against.
+/// of the structures and the API extensions compile against. The macros of
+/// third-party libraries (`PY_SQLITE_*`, `HAVE_ZLIB_COPY`, …; see
+/// `THIRD_PARTY`) are never ABI-relevant: they say which optional libraries a
+/// build's own stdlib modules were linked with, and only those modules read them.
 pub fn compare(derived: &str, real: &str, public_header_macros: &BTreeSet<String>) -> Comparison {
     let values = |text: &str| -> BTreeMap<String, Option<String>> {
         macros_of(text)
@@ -231,8 +234,10 @@ pub fn compare(derived: &str, real: &str, public_header_macros: &BTreeSet<String
     let names: BTreeSet<&String> = derived.keys().chain(real.keys()).collect();
     let mut c = Comparison::default();
     for name in names {
-        let abi = ["SIZEOF_", "ALIGNOF_", "Py_", "PY_", "WITH_"].iter().any(|p| name.starts_with(p))
-            || public_header_macros.contains(name);
+        let third_party = THIRD_PARTY.iter().any(|(p, _)| name.starts_with(p));
+        let abi = !third_party
+            && (["SIZEOF_", "ALIGNOF_", "Py_", "PY_", "WITH_"].iter().any(|p| name.starts_with(p))
+                || public_header_macros.contains(name));
         let d = derived.get(name).cloned().flatten();
         let r = real.get(name).cloned().flatten();
         let agree = d == r;
@@ -1315,12 +1320,14 @@ In file included from probe.c:20:
     fn compares_abi_and_rest() {
         let public = BTreeSet::from(["HAVE_FORK".to_string()]);
         let derived = "#define SIZEOF_LONG 4\n/* #undef HAVE_FORK */\n#define HAVE_POLL_H 1\n/* #undef HAVE_X */\n";
-        let real = "#define SIZEOF_LONG 4\n#define HAVE_FORK 1\n#define HAVE_POLL_H 1\n#define HAVE_X 1\n";
+        // The real build linked SQLite into its stdlib; that says nothing about the ABI.
+        let real = "#define SIZEOF_LONG 4\n#define HAVE_FORK 1\n#define HAVE_POLL_H 1\n#define HAVE_X 1\n\
+                    #define PY_SQLITE_HAVE_SERIALIZE 1\n";
         let c = compare(derived, real, &public);
-        assert_eq!((c.abi_total, c.abi_agree, c.rest_total, c.rest_agree), (2, 1, 2, 1));
+        assert_eq!((c.abi_total, c.abi_agree, c.rest_total, c.rest_agree), (2, 1, 3, 1));
         assert_eq!(
             c.differences.iter().map(|d| (d.name.as_str(), d.abi)).collect::<Vec<_>>(),
-            [("HAVE_FORK", true), ("HAVE_X", false)]
+            [("HAVE_FORK", true), ("HAVE_X", false), ("PY_SQLITE_HAVE_SERIALIZE", false)]
         );
     }
 
