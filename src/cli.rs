@@ -1,7 +1,5 @@
 //! The `wasiwheel` command line (also `python -m wasiwheel`).
 
-use std::sync::OnceLock;
-
 use camino::{Utf8Path, Utf8PathBuf};
 use clap::{Args, Parser, Subcommand};
 
@@ -10,10 +8,7 @@ use crate::error::{Error, Result};
 use crate::model::target::{pinned_sdk, PyVersion, WasiTarget};
 use crate::pep517::config::Settings;
 use crate::registry::fetch;
-use crate::toolchain::{python, sdk};
-
-/// How to run wasiwheel itself, e.g. as CPython's WASI host runner.
-static SELF_COMMAND: OnceLock<Vec<String>> = OnceLock::new();
+use crate::toolchain::{provision, python, sdk};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,11 +19,15 @@ static SELF_COMMAND: OnceLock<Vec<String>> = OnceLock::new();
         [\"wasiwheel\"]\n    build-backend = \"wasiwheel\"\n\nand build WASI wheels with `pip wheel . -C \
             target=wasm32-wasi`. This command line provisions the WASI SDK and target CPython that such builds \
         need, builds wheels directly, and runs them under the embedded wasmtime.",
-    after_help = "Quick start:\n  wasiwheel sdk install --from-debian 25\n  wasiwheel python install 3.13 --source \
-        Python-3.13.5.tar.xz --sdk 25\n  pip wheel . -C target=wasm32-wasi -w dist\n  wasiwheel run --python \
-        3.13 --wheel dist/*.whl -- -c 'import mypkg'"
+    after_help = "Quick start (the first WASI build provisions the WASI SDK and target CPython it needs):\n  \
+        pip wheel . -C target=wasm32-wasi -w dist\n  wasiwheel run --python 3.13 --wheel dist/*.whl -- -c 'import \
+        mypkg'\n\nAhead of time: `wasiwheel setup --python 3.13`; WASIWHEEL_NO_PROVISION=1 (or --offline) turns \
+        provisioning on first use off."
 )]
 struct Cli {
+    /// Never provision a missing WASI SDK or target CPython (as WASIWHEEL_NO_PROVISION=1): say which command would.
+    #[arg(long, global = true)]
+    offline: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,6 +36,10 @@ struct Cli {
 enum Command {
     /// Build a wheel (and optionally the sdist) of a project, as `pip wheel` would.
     Build(BuildArgs),
+    /// Provision ahead of time what WASI builds need: the pinned WASI SDK and target CPython of a version.
+    Setup(SetupArgs),
+    /// Show the cache: its directory and each entry's size (SDKs, target CPythons, sources, compiled code).
+    Cache,
     /// Manage WASI SDKs in the cache.
     #[command(subcommand)]
     Sdk(SdkCommand),
@@ -67,6 +70,21 @@ enum Command {
     /// Run a package's own pytest suite inside WASI CPython with its WASI wheels installed and linked in.
     #[cfg(feature = "run")]
     Test(TestArgs),
+}
+
+#[derive(Args, Debug)]
+#[command(long_about = "Provision what WASI builds of CPython VERSION need, as the first build would: the WASI SDK \
+        of its PEP 11 pin (the official release, else the Debian-package equivalent where this host has Debian's \
+        LLVM packages), the pinned CPython source release and the sources of the standard library's C libraries \
+        (zlib, bzip2, xz, sqlite3), and one build of CPython for wasm32-wasip1 (about ten minutes on two cores). \
+        Host packages the chosen route needs are checked first and named. What is already installed is kept.")]
+struct SetupArgs {
+    /// The target CPython version.
+    #[arg(long, default_value = "3.13")]
+    python: PyVersion,
+    /// The host Python that runs CPython's build driver.
+    #[arg(long = "host-python", default_value = "python3", env = "WASIWHEEL_HOST_PYTHON")]
+    host_python: String,
 }
 
 #[derive(Args, Debug)]
@@ -118,7 +136,8 @@ struct InstallArgs {
     /// Use no index, only --find-links.
     #[arg(long = "no-index")]
     no_index: bool,
-    /// The host Python whose pip resolves and installs (default: the Python running wasiwheel, else python3).
+    /// The host Python whose pip resolves and installs [default: the native CPython kept with the target
+    /// CPython, else the Python running wasiwheel, else python3].
     #[arg(long = "host-python", value_name = "PYTHON", env = "WASIWHEEL_HOST_PYTHON")]
     host_python: Option<String>,
     /// Print the target's environment markers (JSON) and the pip arguments, and install nothing.
@@ -153,9 +172,11 @@ struct BuildArgs {
     /// Also build the sdist.
     #[arg(long)]
     sdist: bool,
-    /// The host Python for native builds, and the one that runs a foreign project's backend (it needs `build`).
-    #[arg(long, default_value = "python3", env = "WASIWHEEL_HOST_PYTHON")]
-    host_python: String,
+    /// The host Python that runs a foreign project's backend and, for native builds, the build [default: for a
+    /// WASI target, the native CPython of the target's version kept with the target CPython; else the Python
+    /// running wasiwheel, else python3].
+    #[arg(long, value_name = "PYTHON", env = "WASIWHEEL_HOST_PYTHON")]
+    host_python: Option<String>,
     #[command(flatten)]
     index: IndexSource,
 }
@@ -190,9 +211,10 @@ struct TestArgs {
     /// A target CPython install prefix instead.
     #[arg(long = "python-prefix", value_name = "DIR")]
     python_prefix: Option<Utf8PathBuf>,
-    /// The host Python whose pip installs the test requirements.
-    #[arg(long, default_value = "python3", env = "WASIWHEEL_HOST_PYTHON")]
-    host_python: String,
+    /// The host Python whose pip installs the test requirements [default: the native CPython kept with the
+    /// target CPython, else the Python running wasiwheel, else python3].
+    #[arg(long, value_name = "PYTHON", env = "WASIWHEEL_HOST_PYTHON")]
+    host_python: Option<String>,
     #[command(flatten)]
     index: IndexSource,
     /// Set a guest environment variable: NAME=VALUE (repeatable).
@@ -289,6 +311,12 @@ enum SdkCommand {
     },
     /// List the installed SDKs with their identity.
     List,
+    /// Remove the installed SDK of major N from the cache.
+    Remove {
+        /// The WASI SDK major, e.g. 25.
+        #[arg(value_name = "N")]
+        major: u32,
+    },
     /// Print the directory of the installed SDK of major N (as `--wasi-sdk` takes it); exit 1 if none.
     Find {
         /// The WASI SDK major, e.g. 25.
@@ -351,6 +379,18 @@ enum PythonCommand {
     },
     /// List the installed target CPythons.
     List,
+    /// Remove target CPythons from the cache: every one of VERSION for --target, or the one at --prefix.
+    Remove {
+        /// The CPython version, e.g. 3.13.
+        #[arg(required_unless_present = "prefix")]
+        version: Option<PyVersion>,
+        /// The WASI target.
+        #[arg(long, default_value = "wasm32-wasip1", value_parser = parse_target)]
+        target: WasiTarget,
+        /// The prefix of one cached CPython (as `wasiwheel python list` shows it).
+        #[arg(long, value_name = "DIR", conflicts_with = "version")]
+        prefix: Option<Utf8PathBuf>,
+    },
     /// Print the install prefix of the cached target CPython that builds would use (as `--python-prefix` takes
     /// it): the newest of VERSION for --target, preferring runnable ones with the most standard-library modules.
     Find {
@@ -547,7 +587,7 @@ fn cmd_build(a: BuildArgs) -> Result<i32> {
         }
         crate::driver::build_sdist(&project, &out, &Settings::resolve(&config, |k| std::env::var(k).ok())?)?;
     }
-    build_project(&project, &out, config, &a.host_python, true)?;
+    build_project(&project, &out, config, a.host_python.as_deref(), true)?;
     Ok(0)
 }
 
@@ -568,13 +608,14 @@ fn build_project(
     project: &Utf8Path,
     out: &Utf8Path,
     config: ConfigMap,
-    host_python: &str,
+    host_python: Option<&str>,
     strict: bool,
 ) -> Result<Utf8PathBuf> {
     if is_wasiwheel(&crossenv::build_backend(project)?) {
         let given = if strict { config } else { split_settings(config).0 };
         let settings = Settings::resolve(&given, |k| std::env::var(k).ok())?;
-        return Ok(out.join(crate::driver::build_wheel(project, out, settings, host_python)?));
+        let host_python = host_python.map(str::to_string).unwrap_or_else(provision::default_host_python);
+        return Ok(out.join(crate::driver::build_wheel(project, out, settings, &host_python)?));
     }
     build_foreign(project, out, config, host_python)
 }
@@ -677,14 +718,14 @@ fn cmd_build_set(a: BuildArgs) -> Result<i32> {
         items,
         wheelhouse: out.clone(),
         index: index_config(&a.index),
-        host_python: a.host_python.clone(),
+        host_python: provision::host_python(a.host_python.as_deref(), &py),
         target: install_target,
     };
     let host_python = a.host_python.clone();
     let mut build = |path: &Utf8Path| -> Result<Utf8PathBuf> {
         let mut keep = None;
         let project = if path.is_dir() { path.to_path_buf() } else { unpack(path, &mut keep)? };
-        build_project(&project, &out, config.clone(), &host_python, false)
+        build_project(&project, &out, config.clone(), host_python.as_deref(), false)
     };
     let rows = wheelhouse::build_set(&req, &mut build)?;
     println!(
@@ -732,8 +773,8 @@ fn unpack(f: &Utf8Path, keep: &mut Option<tempfile::TempDir>) -> Result<Utf8Path
 
 /// The target CPython and SDK of `settings` for `target`, checked against the ABI rule.
 fn target_toolchain(settings: &Settings, target: WasiTarget) -> Result<(python::TargetPython, sdk::WasiSdk)> {
-    let py = python::resolve(settings.python_prefix.as_deref(), settings.python, target)?;
-    let sdk = sdk::resolve(settings.wasi_sdk.as_deref(), py.sdk().map(|s| s.major))?;
+    let py = provision::python(settings.python_prefix.as_deref(), settings.python, target)?;
+    let sdk = provision::sdk(settings.wasi_sdk.as_deref(), py.sdk().map(|s| s.major))?;
     if let Some(w) = python::check_abi(&py, &sdk.identity, settings.allow_sdk_mismatch, python::AbiContext::Build)? {
         crate::progress::status(&w);
     }
@@ -747,7 +788,7 @@ fn build_foreign(
     project: &Utf8Path,
     out: &Utf8Path,
     config: std::collections::BTreeMap<String, Vec<String>>,
-    host_python: &str,
+    host_python: Option<&str>,
 ) -> Result<Utf8PathBuf> {
     let (ours, inner) = split_settings(config);
     let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
@@ -772,7 +813,8 @@ fn build_foreign(
     };
     let tags = crossenv::ForeignTags { normal: tag_of(None), abi3: tag_of(Some(py.version)) };
     std::fs::create_dir_all(out).map_err(|e| Error::Io { context: format!("cannot create {out}"), source: e })?;
-    let self_command = SELF_COMMAND.get().cloned().unwrap_or_else(|| vec!["wasiwheel".into()]);
+    let self_command = provision::self_command();
+    let host_python = provision::host_python(host_python, &py);
     crossenv::build(&crossenv::ForeignBuild {
         project: project.to_path_buf(),
         out_dir: out.to_path_buf(),
@@ -780,7 +822,7 @@ fn build_foreign(
         sdk,
         target,
         inner_config: inner,
-        host_python: host_python.to_string(),
+        host_python,
         self_command,
         tags,
         verbose: settings.verbose,
@@ -790,7 +832,7 @@ fn build_foreign(
 
 #[cfg(feature = "run")]
 fn cmd_test(a: TestArgs) -> Result<i32> {
-    let py = python::resolve(a.python_prefix.as_deref(), a.python, WasiTarget::P1)?;
+    let py = provision::python(a.python_prefix.as_deref(), a.python, WasiTarget::P1)?;
     let sdk_major = py
         .sdk()
         .map(|s| s.major)
@@ -827,7 +869,7 @@ fn cmd_test(a: TestArgs) -> Result<i32> {
             requires: a.requires,
             tests,
             pytest_args: a.pytest_args,
-            host_python: a.host_python,
+            host_python: provision::host_python(a.host_python.as_deref(), &py),
             pip_args,
             env: a.env,
             verbose: a.verbose,
@@ -846,6 +888,45 @@ fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf> {
     Ok(cwd.join(p))
 }
 
+/// `wasiwheel setup`: the host packages the routes need, checked and named
+/// first; then [`provision::ensure_python`] (which provisions the SDK too).
+fn cmd_setup(a: SetupArgs) -> Result<i32> {
+    provision::check_host(a.python)?;
+    let py = provision::ensure_python(a.python, &a.host_python)?;
+    let sdk = provision::sdk(None, py.sdk().map(|s| s.major))?;
+    println!("CPython {} for {} at {}", py.full_version(), py.target(), py.prefix);
+    if let Some(host) = py.host_python() {
+        println!("host interpreter of its builds: {host}");
+    }
+    println!("{} at {}", sdk.identity, sdk.root);
+    Ok(0)
+}
+
+/// `wasiwheel cache`: the root and the size of each entry.
+fn cmd_cache() -> Result<i32> {
+    let root = crate::toolchain::cache::root()?;
+    println!("{root}");
+    let entries = crate::toolchain::cache::entries()?;
+    if entries.is_empty() {
+        println!("  (empty)");
+    }
+    for e in entries {
+        println!("  {:>9}  {}", human_size(e.bytes), e.path.strip_prefix(&root).unwrap_or(&e.path));
+    }
+    Ok(0)
+}
+
+/// `bytes` as `12.3 MB` (SI units, as pip and uv print sizes).
+fn human_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} kB", b / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", b / 1e6),
+        _ => format!("{:.2} GB", b / 1e9),
+    }
+}
+
 fn cmd_sdk(c: SdkCommand) -> Result<i32> {
     match c {
         SdkCommand::Install { major, mirror, from_debian, deb, debian_mirror } => match (major, from_debian) {
@@ -857,6 +938,16 @@ fn cmd_sdk(c: SdkCommand) -> Result<i32> {
             }
             (None, None) => unreachable!("clap requires one of them"),
         },
+        SdkCommand::Remove { major } => {
+            let all: Vec<sdk::WasiSdk> = sdk::installed()?.into_iter().filter(|s| s.identity.major == major).collect();
+            if all.is_empty() {
+                return Err(Error::SdkNotInstalled { want: Some(major) });
+            }
+            for s in all {
+                crate::toolchain::cache::remove_entry(&s.root)?;
+                println!("removed {} at {}", s.identity, s.root);
+            }
+        }
         SdkCommand::Find { major } => match sdk::installed()?.into_iter().find(|s| s.identity.major == major) {
             Some(s) => println!("{}", s.root),
             None => return Err(Error::SdkNotInstalled { want: Some(major) }),
@@ -922,7 +1013,7 @@ fn cmd_python(c: PythonCommand) -> Result<i32> {
             // Checked against the pins before anything is built.
             let deps = python::deps::choose_sources(&with_source, with_sources.as_deref())?;
             let sdk = pick_sdk(version, major, wasi_sdk.as_deref())?;
-            let self_command = SELF_COMMAND.get().cloned().unwrap_or_else(|| vec!["wasiwheel".into()]);
+            let self_command = provision::self_command();
             python::install_from_source(
                 version,
                 &python::InstallOptions { source: absolute(&source)?, sdk, host_python, self_command, verbose, deps },
@@ -934,6 +1025,28 @@ fn cmd_python(c: PythonCommand) -> Result<i32> {
                 version,
                 &python::AssembleOptions { headers: absolute(&headers)?, native_pyconfig, sdk, target },
             )?;
+        }
+        PythonCommand::Remove { version, target, prefix } => {
+            let all: Vec<python::TargetPython> = python::installed()?
+                .into_iter()
+                .filter(|p| match &prefix {
+                    Some(d) => p.prefix == *d || absolute(d).is_ok_and(|d| p.prefix == d),
+                    None => Some(p.version) == version && p.target() == target,
+                })
+                .collect();
+            if all.is_empty() {
+                return Err(Error::Other(match prefix {
+                    Some(d) => format!("{d} is not a target CPython in the cache (see `wasiwheel python list`)"),
+                    None => format!(
+                        "no target CPython {} for {target} is in the cache (see `wasiwheel python list`)",
+                        version.map(|v| v.to_string()).unwrap_or_default()
+                    ),
+                }));
+            }
+            for p in all {
+                crate::toolchain::cache::remove_entry(&p.prefix)?;
+                println!("removed CPython {} for {} at {}", p.full_version(), p.target(), p.prefix);
+            }
         }
         PythonCommand::Find { version, target } => println!("{}", python::resolve(None, version, target)?.prefix),
         PythonCommand::List => {
@@ -951,7 +1064,18 @@ fn cmd_python(c: PythonCommand) -> Result<i32> {
                     .map(|l| format!("+{} {} ({})", l.name, l.version, l.modules.join(" ")))
                     .collect();
                 let libs = if libs.is_empty() { String::new() } else { format!("  {}", libs.join(" ")) };
-                println!("CPython {:<8} {}  {}  {}{}{}", p.full_version(), p.target(), sdk, p.prefix, kind, libs);
+                // The native CPython kept with it (the host interpreter of its builds).
+                let host = p.host_python().map(|h| format!("  host: {h}")).unwrap_or_default();
+                println!(
+                    "CPython {:<8} {}  {}  {}{}{}{}",
+                    p.full_version(),
+                    p.target(),
+                    sdk,
+                    p.prefix,
+                    kind,
+                    libs,
+                    host
+                );
             }
         }
     }
@@ -971,7 +1095,7 @@ fn cmd_run(a: RunArgs) -> Result<i32> {
         let args: Vec<String> = std::iter::once(name).chain(a.args.iter().cloned()).collect();
         return crate::runtime::wasm::run_component(&c, &args, &a.env);
     }
-    let py = python::resolve(a.python_prefix.as_deref(), a.python, WasiTarget::P1)?;
+    let py = provision::python(a.python_prefix.as_deref(), a.python, WasiTarget::P1)?;
     let wheels = a.wheels.iter().map(|w| absolute(w)).collect::<Result<Vec<_>>>()?;
     for w in &wheels {
         if !w.is_file() {
@@ -1113,7 +1237,7 @@ fn cmd_index(a: IndexArgs) -> Result<i32> {
 
 fn cmd_install(a: InstallArgs) -> Result<i32> {
     use crate::registry::install::{InstallRequest, InstallTarget, MarkerEnvironment};
-    let py = python::resolve(a.python_prefix.as_deref(), a.python, WasiTarget::P1)?;
+    let py = provision::python(a.python_prefix.as_deref(), a.python, WasiTarget::P1)?;
     let sdk = match a.sdk.or_else(|| py.sdk().map(|s| s.major)) {
         Some(n) => n,
         None => {
@@ -1129,10 +1253,7 @@ fn cmd_install(a: InstallArgs) -> Result<i32> {
         platforms: crate::tags::wasi_platform_tags(py.target(), sdk, py.version),
         markers: MarkerEnvironment::wasi(py.version, &py.full_version()),
     };
-    let host_python = a.host_python.unwrap_or_else(|| match SELF_COMMAND.get() {
-        Some(c) if c.len() == 3 && c[1] == "-m" && c[2] == "wasiwheel" => c[0].clone(),
-        _ => "python3".to_string(),
-    });
+    let host_python = provision::host_python(a.host_python.as_deref(), &py);
     let req = InstallRequest {
         requirements: a.requirements,
         requirement_files: a.requirement_files.iter().map(|f| absolute(f)).collect::<Result<Vec<_>>>()?,
@@ -1163,7 +1284,7 @@ fn cmd_install(a: InstallArgs) -> Result<i32> {
 /// Returns the process exit status: 0 on success, 1 after printing an error,
 /// 2 for usage errors, or the exit status of a program run under `run`/`exec`.
 pub fn main(args: Vec<String>, self_command: Vec<String>) -> i32 {
-    let _ = SELF_COMMAND.set(self_command);
+    provision::set_self_command(self_command);
     // The cross environment's compiler, linker and archiver wrappers (hidden
     // commands; their arguments are the compiler's, not wasiwheel's).
     if let Some(tool) = args.get(1).map(String::as_str).filter(|t| ["cc", "c++", "ar", "ranlib"].contains(t)) {
@@ -1185,6 +1306,9 @@ pub fn main(args: Vec<String>, self_command: Vec<String>) -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    if cli.offline {
+        provision::set_offline();
+    }
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -1201,6 +1325,8 @@ pub fn main(args: Vec<String>, self_command: Vec<String>) -> i32 {
 fn run(command: Command) -> Result<i32> {
     match command {
         Command::Build(a) => cmd_build(a),
+        Command::Setup(a) => cmd_setup(a),
+        Command::Cache => cmd_cache(),
         Command::Sdk(c) => cmd_sdk(c),
         Command::Python(c) => cmd_python(c),
         #[cfg(feature = "run")]

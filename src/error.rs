@@ -72,14 +72,18 @@ pub enum Error {
     },
     /// No target CPython of the wanted version is installed for the target.
     #[error(
-        "no target CPython {version} for {target} is installed: run `wasiwheel python install {version} --source \
-         Python-{version}.X.tar.xz`, or give `-C python-prefix=DIR`"
+        "no target CPython {version} for {target} is installed{}: run `wasiwheel setup --python {version}` (it \
+         provisions the pinned one), or `wasiwheel python install {version} --source Python-{version}.X.tar.xz`, or \
+         give `-C python-prefix=DIR`",
+        if *provisioning_off { " (and provisioning is off: WASIWHEEL_NO_PROVISION or --offline)" } else { "" }
     )]
     PythonNotInstalled {
         /// The version asked for (or the default).
         version: String,
         /// The WASI target.
         target: String,
+        /// Whether provisioning on first use was off (`--offline`, `WASIWHEEL_NO_PROVISION`).
+        provisioning_off: bool,
     },
     /// A compile-only target CPython (headers, no interpreter) was asked to run.
     #[error(
@@ -160,7 +164,7 @@ pub enum Error {
 fn sdk_not_installed(want: Option<u32>) -> String {
     match want {
         Some(m) => format!(
-            "no WASI SDK is installed, and the target CPython was built with WASI SDK {m}: run `wasiwheel sdk \
+            "WASI SDK {m} is not installed (the target CPython needs it): run `wasiwheel setup` or `wasiwheel sdk \
              install {m}` (or `wasiwheel sdk install --from-debian {m}` where Debian has its equivalent), or point \
              `-C wasi-sdk=DIR` / WASI_SDK_PATH at an SDK"
         ),

@@ -13,8 +13,9 @@ use crate::model::target::{PyVersion, WasiTarget};
 use crate::pep517::config::{Artifact, Settings};
 use crate::pep517::pyproject::{Project, Pyproject};
 use crate::tags::{self, WheelTag};
+use crate::toolchain::provision;
 use crate::toolchain::python::{self, AbiContext, HostPython, TargetPython};
-use crate::toolchain::sdk::{self, WasiSdk};
+use crate::toolchain::sdk::WasiSdk;
 
 /// The interpreter and toolchain a wheel is built for.
 #[derive(Debug, Clone)]
@@ -379,7 +380,7 @@ pub fn component_entry(p: &Pyproject) -> Result<Entry> {
 /// The target CPython and SDK for a WASI build for `t`, checked against the
 /// ABI rule and the modules' needs (C++).
 pub fn plan_wasi(t: WasiTarget, settings: &Settings, extensions: &[ExtensionSpec]) -> Result<TargetPlan> {
-    let python = python::resolve(settings.python_prefix.as_deref(), settings.python, t)?;
+    let python = provision::python(settings.python_prefix.as_deref(), settings.python, t)?;
     if python.target() != t {
         return Err(Error::Toolchain(format!(
             "the target CPython at {} was built for {}, not {t}: choose a CPython built for {t}",
@@ -387,7 +388,7 @@ pub fn plan_wasi(t: WasiTarget, settings: &Settings, extensions: &[ExtensionSpec
             python.target()
         )));
     }
-    let sdk = sdk::resolve(settings.wasi_sdk.as_deref(), python.sdk().map(|s| s.major))?;
+    let sdk = provision::sdk(settings.wasi_sdk.as_deref(), python.sdk().map(|s| s.major))?;
     if let Some(warning) = python::check_abi(&python, &sdk.identity, settings.allow_sdk_mismatch, AbiContext::Build)? {
         crate::progress::status(&warning);
     }

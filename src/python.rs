@@ -108,6 +108,28 @@ fn tool_schema_json() -> String {
 
 #[pymodule]
 fn _wasiwheel(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // Provisioning a target CPython from the PEP 517 hooks runs wasiwheel
+    // again (as CPython's WASI host runner): this interpreter, `-m wasiwheel`.
+    let exe: String = m.py().import("sys")?.getattr("executable")?.extract()?;
+    crate::toolchain::provision::set_self_command(vec![exe, "-m".into(), "wasiwheel".into()]);
+    // Where this interpreter finds what the foreign-build driver imports
+    // (wasiwheel's own dependencies), for a host interpreter that lacks them.
+    let find_spec = m.py().import("importlib.util")?.getattr("find_spec")?;
+    let mut dirs: Vec<String> = Vec::new();
+    for name in ["build", "pyproject_hooks", "packaging"] {
+        let spec = find_spec.call1((name,))?;
+        if spec.is_none() {
+            continue;
+        }
+        let origin: Option<String> = spec.getattr("origin")?.extract().ok();
+        // origin is .../site-packages/NAME/__init__.py: the directory two levels up.
+        if let Some(dir) = origin.as_deref().map(camino::Utf8Path::new).and_then(|p| p.parent()?.parent()) {
+            if !dirs.iter().any(|d| d == dir.as_str()) {
+                dirs.push(dir.to_string());
+            }
+        }
+    }
+    crate::toolchain::provision::set_host_packages(dirs);
     m.add_function(wrap_pyfunction!(build_wheel, m)?)?;
     m.add_function(wrap_pyfunction!(build_sdist, m)?)?;
     m.add_function(wrap_pyfunction!(build_editable, m)?)?;

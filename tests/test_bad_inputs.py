@@ -79,8 +79,9 @@ def assert_clean_failure(proc, out: Path, *needles):
 
 def test_no_sdk_installed(tmp_path, build):
     out = tmp_path / "out"
-    proc = build(DEMO, out, "target=wasm32-wasi", env={**partial_cache(tmp_path, ["python"]), "WASI_SDK_PATH": ""})
-    assert_clean_failure(proc, out, "no WASI SDK is installed", "wasiwheel sdk install --from-debian 25")
+    env = {**partial_cache(tmp_path, ["python"]), "WASI_SDK_PATH": "", "WASIWHEEL_NO_PROVISION": "1"}
+    proc = build(DEMO, out, "target=wasm32-wasi", env=env)
+    assert_clean_failure(proc, out, "WASI SDK 25 is not installed", "wasiwheel setup", "sdk install --from-debian 25")
 
 
 def test_sdk_of_another_major(tmp_path, build):
@@ -92,8 +93,9 @@ def test_sdk_of_another_major(tmp_path, build):
 
 def test_no_target_cpython_installed(tmp_path, build):
     out = tmp_path / "out"
-    proc = build(DEMO, out, "target=wasm32-wasi", env=partial_cache(tmp_path, ["sdk"]))
-    assert_clean_failure(proc, out, "no target CPython", "wasiwheel python install")
+    env = {**partial_cache(tmp_path, ["sdk"]), "WASIWHEEL_NO_PROVISION": "1"}
+    proc = build(DEMO, out, "target=wasm32-wasi", env=env)
+    assert_clean_failure(proc, out, "no target CPython", "provisioning is off", "wasiwheel setup --python 3.13")
 
 
 def test_missing_source_file(tmp_path, build):

@@ -257,7 +257,7 @@ pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
     // --allow-sdk-mismatch, else the one that built the wheels, else the newest.
     let sdk = match (&req.wasi_sdk, built) {
         (Some(dir), _) => sdk::WasiSdk::open(dir)?,
-        (None, Some(m)) => sdk::resolve(None, Some(m))?,
+        (None, Some(m)) => crate::toolchain::provision::sdk(None, Some(m))?,
         (None, None) => sdk::resolve(None, found.first().map(|(_, m, _)| m.sdk.major))?,
     };
     if let Some(warning) = check_abi(python, &sdk.identity, req.allow_sdk_mismatch, AbiContext::Run)? {

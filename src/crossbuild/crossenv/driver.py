@@ -3,7 +3,9 @@
 Usage: python driver.py REQUEST.json
 
 REQUEST names the project (srcdir), the output directory, the backend's config
-settings, the cross environment's variables and its wrapper directory. The
+settings, the cross environment's variables and its wrapper directory, and
+where wasiwheel's own interpreter finds `build` (host_packages), for a host
+interpreter without it. The
 ``build`` package makes an isolated environment with the project's build
 requirements (PEP 517/518), installed for the host as usual; only the
 backend's hooks run with the cross environment (the target's sysconfig, the
@@ -24,8 +26,15 @@ def main() -> int:
         import build
         import build.env
     except ImportError:
-        print("wasiwheel: the host interpreter has no `build` package", file=sys.stderr)
-        return 3
+        # The packages of the interpreter wasiwheel runs in (its own
+        # dependencies), for this driver only: the backend never sees them.
+        sys.path.extend(p for p in req["host_packages"] if p not in sys.path)
+        try:
+            import build
+            import build.env
+        except ImportError:
+            print("wasiwheel: the host interpreter has no `build` package", file=sys.stderr)
+            return 3
 
     def runner(cmd, cwd=None, extra_environ=None):
         env = os.environ.copy()

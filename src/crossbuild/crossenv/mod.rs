@@ -199,6 +199,7 @@ struct DriverRequest<'a> {
     path: &'a Utf8Path,
     result: &'a Utf8Path,
     extra_requires: &'a [&'a str],
+    host_packages: &'a [String],
 }
 
 /// What the build environment gets besides the project's requirements:
@@ -253,16 +254,19 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
         config.entry("setup-args".into()).or_default().push(format!("--cross-file={}", env_files.meson_cross));
     }
     crate::progress::status(&format!(
-        "building {} with its backend `{backend}` in a cross environment for {} (CPython {}, {})",
+        "building {} with its backend `{backend}` in a cross environment for {} (CPython {}, {}; host \
+         interpreter {})",
         b.project.file_name().unwrap_or("the project"),
         b.target,
         b.python.full_version(),
-        b.sdk.identity
+        b.sdk.identity,
+        b.host_python
     ));
     let dist = work.join("dist");
     std::fs::create_dir_all(&dist).context(|| format!("cannot create {dist}"))?;
     let result = work.join("result.json");
     let request = work.join("request.json");
+    let host_packages = crate::toolchain::provision::host_packages();
     let req = DriverRequest {
         srcdir: &b.project,
         outdir: &dist,
@@ -271,6 +275,7 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
         path: &env_files.bin,
         result: &result,
         extra_requires: extra_requires(kind),
+        host_packages: &host_packages,
     };
     std::fs::write(&request, serde_json::to_vec_pretty(&req).expect("serialisable"))
         .context(|| format!("cannot write {request}"))?;
@@ -294,8 +299,9 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
     if !status.success() {
         if status.code() == Some(3) {
             return Err(Error::Toolchain(format!(
-                "the host interpreter `{}` has no `build` package, which drives foreign backends: `{} -m pip install \
-                 build`, or choose another interpreter with --host-python / WASIWHEEL_HOST_PYTHON",
+                "the host interpreter `{}` has no `build` package, which drives foreign backends (wasiwheel \
+                 installed with pip brings it along; the bare binary does not): `{} -m pip install build`, install \
+                 wasiwheel with pip, or choose another interpreter with --host-python / WASIWHEEL_HOST_PYTHON",
                 b.host_python, b.host_python
             )));
         }

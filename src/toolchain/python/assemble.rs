@@ -127,6 +127,7 @@ pub fn assemble(version: PyVersion, opts: &AssembleOptions) -> Result<TargetPyth
         link_args: Vec::new(),
         compile_only: true,
         libraries: Vec::new(),
+        host_python: None,
     };
     std::fs::write(prefix.join("wasiwheel-python.json"), serde_json::to_string_pretty(&record).expect("json"))
         .context(|| format!("cannot write {prefix}/wasiwheel-python.json"))?;

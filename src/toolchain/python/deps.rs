@@ -23,15 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{did_you_mean, Error, IoContext, Result};
 use crate::toolchain::sdk::WasiSdk;
-
-/// One pinned source archive: its file name (as Debian serves it) and sha256.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PinnedFile {
-    /// The file name, e.g. `zlib_1.3.dfsg+really1.3.1.orig.tar.gz`.
-    pub file: &'static str,
-    /// Its sha256 (hex).
-    pub sha256: &'static str,
-}
+use crate::toolchain::sources::PinnedFile;
+use crate::toolchain::sources::{self, DebianSource, Origin, Wanted};
 
 /// A C library that a standard-library module needs, with its pinned sources.
 #[derive(Debug)]
@@ -308,6 +301,37 @@ pub fn choose_sources(given: &[(String, Utf8PathBuf)], dir: Option<&Utf8Path>) -
         chosen.push((lib, paths));
     }
     Ok(DepSources { chosen })
+}
+
+/// The Debian suite the library pins come from.
+const SUITE: &str = "trixie";
+
+/// Fetch every library's pinned files (from Debian's source packages) into
+/// the cache's `sources/stdlib/` under their Debian names, the directory
+/// that [`choose_sources`] takes; returns it.
+///
+/// Errors: as [`sources::fetch`]: a file that cannot be fetched or whose
+/// sha256 is not the pin, naming it.
+pub fn fetch_pinned() -> Result<Utf8PathBuf> {
+    let wanted: Vec<Wanted> = LIBRARIES
+        .iter()
+        .flat_map(|lib| {
+            lib.files().into_iter().map(move |pin| Wanted {
+                what: format!("{} {} ({})", lib.name, lib.version, pin.file),
+                pin,
+                origin: Origin {
+                    urls: Vec::new(),
+                    debian: Some(DebianSource {
+                        spec: lib.debian_package.to_string(),
+                        suite: SUITE,
+                        file: pin.file.into(),
+                    }),
+                },
+            })
+        })
+        .collect();
+    sources::fetch("stdlib", &wanted)?;
+    sources::dir("stdlib")
 }
 
 /// The built libraries: the `configure` variables that point CPython at

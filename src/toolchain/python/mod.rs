@@ -47,6 +47,12 @@ pub struct PythonRecord {
     /// Their archives are in `link_libs`.
     #[serde(default)]
     pub libraries: Vec<deps::LibraryRecord>,
+    /// The native CPython of the same version kept with the target (the
+    /// build Python of CPython's WASI build, with `venv` and `pip`): its
+    /// interpreter, relative to the prefix (`host/bin/python3.13`). Builds for
+    /// this target run their host-side tools (PEP 517 backends) with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_python: Option<String>,
 }
 
 /// A target WASI CPython: an install prefix with `include/python3.X/`, the
@@ -228,6 +234,14 @@ impl TargetPython {
             return Err(Error::CompileOnly { python: self.full_version(), prefix: self.prefix.clone(), action });
         }
         Ok(())
+    }
+
+    /// The native CPython of this target's version kept with it
+    /// ([`PythonRecord::host_python`]), when it was installed with one and is
+    /// still there.
+    pub fn host_python(&self) -> Option<Utf8PathBuf> {
+        let rel = self.record.as_ref()?.host_python.as_ref()?;
+        Some(self.prefix.join(rel)).filter(|p| p.is_file())
     }
 
     /// `include/python3.X` (where `Python.h` and the WASI `pyconfig.h` are).
@@ -435,6 +449,7 @@ pub fn resolve(prefix: Option<&Utf8Path>, version: Option<PyVersion>, target: Wa
     pick.ok_or_else(|| Error::PythonNotInstalled {
         version: version.map(|v| v.to_string()).unwrap_or_else(|| "3.13".into()),
         target: target.to_string(),
+        provisioning_off: !crate::toolchain::provision::enabled(),
     })
 }
 

@@ -76,6 +76,7 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
                 && r.sdk.major == major
                 && r.target == target
                 && r.libraries == libraries
+                && p.host_python().is_some()
             {
                 crate::progress::status(&format!(
                     "CPython {} for {target} built with WASI SDK {major} is already installed at {}",
@@ -165,6 +166,11 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
             .current_dir(&checkout)
             .env("WASI_SDK_PATH", &opts.sdk.root)
             .env("MAKEFLAGS", format!("-j{jobs}"));
+        if sub == "configure-build-python" {
+            // The build Python is kept as the host interpreter of builds for
+            // this target; its tests and test modules are of no use there.
+            c.args(["--", "--disable-test-modules"]);
+        }
         if sub == "configure-host" {
             c.args(["--wasi-sdk", opts.sdk.root.as_str(), "--host-runner", &runner]);
             // Only the WASI configure sees the libraries: they are wasm32 archives.
@@ -189,6 +195,8 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
         opts.verbose,
         "make install",
     )?;
+    step.set("installing the native build Python (the host interpreter of builds for this target)");
+    let host_python = install_host_python(&checkout.join("cross-build/build"), &prefix, version, &log, opts.verbose)?;
     // The static libraries python.wasm was linked with besides libpython,
     // and the linker arguments CPython used (PY_CORE_LDFLAGS, LINKFORSHARED,
     // LIBS, MODLIBS, SYSLIBS; see the python.wasm rule of Makefile.pre.in).
@@ -227,6 +235,7 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
         link_args,
         compile_only: false,
         libraries,
+        host_python: Some(host_python),
     };
     std::fs::write(prefix.join("wasiwheel-python.json"), serde_json::to_string_pretty(&record).expect("serialisable"))
         .context(|| format!("cannot write {prefix}/wasiwheel-python.json"))?;
@@ -243,6 +252,99 @@ pub fn install_from_source(version: PyVersion, opts: &InstallOptions) -> Result<
         opts.sdk.identity
     ));
     Ok(p)
+}
+
+/// Install the native build Python of CPython's WASI build (configured and
+/// compiled by `Tools/wasm/wasi.py` in `build_dir`, `cross-build/build`) into
+/// `prefix/host` with pip (`ensurepip`, from the wheel bundled with the
+/// source: no download), and check that it can make virtual environments and
+/// reach an HTTPS index (`venv`, `ensurepip`, `ssl`, `zlib`). Returns its
+/// interpreter relative to `prefix` (`host/bin/python3.13`). The prefix is
+/// relocatable: CPython finds its standard library from the executable's
+/// location, so the later rename of the staging directory keeps it working.
+///
+/// Errors: [`Error::Toolchain`] with the build log's tail when `make install`
+/// or `ensurepip` fails, or naming the Debian packages to install when a
+/// module the host interpreter needs was not built (its headers were missing).
+fn install_host_python(
+    build_dir: &Utf8Path,
+    prefix: &Utf8Path,
+    version: PyVersion,
+    log: &Utf8Path,
+    verbose: bool,
+) -> Result<String> {
+    let host = prefix.join("host");
+    build_step(
+        {
+            let mut c = Command::new("make");
+            c.arg("install")
+                .arg(format!("prefix={host}"))
+                .args(["ENSUREPIP=no", "COMPILEALL_OPTS=-j0"])
+                .current_dir(build_dir);
+            c
+        },
+        log,
+        verbose,
+        "make install (the native build Python)",
+    )?;
+    let rel = format!("host/bin/python{version}");
+    let python = prefix.join(&rel);
+    slim_host_python(&host, &python)?;
+    let missing: Vec<&str> = [("ssl", "libssl-dev"), ("zlib", "zlib1g-dev"), ("_ctypes", "libffi-dev")]
+        .into_iter()
+        .filter(|(module, _)| {
+            !Command::new(&python).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
+        })
+        .map(|(_, package)| package)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::Toolchain(format!(
+            "the native build Python of CPython {version} was built without modules the host interpreter needs, \
+             for want of their headers: install {} (`apt-get install {}`) and run again",
+            missing.join(", "),
+            missing.join(" ")
+        )));
+    }
+    build_step(
+        {
+            let mut c = Command::new(&python);
+            c.args(["-m", "ensurepip", "--default-pip"]);
+            c
+        },
+        log,
+        verbose,
+        &format!("{python} -m ensurepip"),
+    )?;
+    Ok(rel)
+}
+
+/// Make the installed native CPython at `host` smaller without changing what
+/// it runs: its static `libpython3.X.a` copies go (only programs embedding
+/// CPython link them; extension modules on Linux do not), and the debug
+/// information of its interpreter `python` and `lib-dynload` modules is
+/// stripped when binutils' `strip` is there (about 250 MB become 80 MB).
+///
+/// Errors: [`Error::Io`] when an archive cannot be removed.
+fn slim_host_python(host: &Utf8Path, python: &Utf8Path) -> Result<()> {
+    let mut stack = vec![host.join("lib")];
+    let mut objects = vec![python.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = dir.read_dir_utf8() else { continue };
+        for e in entries.flatten() {
+            let path = e.path().to_path_buf();
+            let name = e.file_name();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(path);
+            } else if name.starts_with("libpython") && name.ends_with(".a") {
+                std::fs::remove_file(&path).context(|| format!("cannot remove {path}"))?;
+            } else if name.ends_with(".so") && dir.file_name() == Some("lib-dynload") {
+                objects.push(path);
+            }
+        }
+    }
+    // Best effort: without `strip`, the files keep their debug information.
+    let _ = Command::new("strip").arg("--strip-debug").args(&objects).output();
+    Ok(())
 }
 
 /// Check that CPython's `configure` enabled every module whose library was

@@ -10,8 +10,8 @@ use crate::error::{Error, IoContext, Result};
 use crate::model::sdk::wasi_libc_of;
 use crate::model::target::WasiTarget;
 use crate::progress::{self, Step};
-use crate::toolchain::cache;
 use crate::toolchain::sdk::WasiSdk;
+use crate::toolchain::{apt, cache};
 
 /// How to assemble SDK `major` from Debian packages.
 #[derive(Debug, Clone, Copy)]
@@ -51,41 +51,6 @@ pub fn debian_llvm_packages(llvm: u32) -> String {
     format!("clang-{llvm} lld-{llvm} libclang-rt-{llvm}-dev-wasm32")
 }
 
-/// The Debian archive URI this machine's apt uses, read from
-/// `/etc/apt/sources.list` and `/etc/apt/sources.list.d/` (the first entry
-/// whose URI path ends in `/debian`).
-pub fn debian_archive_uri() -> Option<String> {
-    let mut files = vec![Utf8PathBuf::from("/etc/apt/sources.list")];
-    if let Ok(rd) = std::fs::read_dir("/etc/apt/sources.list.d") {
-        let mut more: Vec<Utf8PathBuf> =
-            rd.flatten().filter_map(|e| Utf8PathBuf::from_path_buf(e.path()).ok()).collect();
-        more.sort();
-        files.extend(more);
-    }
-    for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
-        for line in text.lines() {
-            let line = line.trim();
-            let uris: Vec<&str> = if let Some(rest) = line.strip_prefix("URIs:") {
-                rest.split_whitespace().collect()
-            } else if let Some(rest) = line.strip_prefix("deb ") {
-                // deb [options] URI suite components
-                let rest = rest.trim();
-                let rest = if rest.starts_with('[') { rest.split_once(']').map(|x| x.1).unwrap_or("") } else { rest };
-                rest.split_whitespace().take(1).collect()
-            } else {
-                continue;
-            };
-            for u in uris {
-                if u.trim_end_matches('/').ends_with("/debian") {
-                    return Some(u.trim_end_matches('/').to_string());
-                }
-            }
-        }
-    }
-    None
-}
-
 /// Options of [`install_from_debian`].
 #[derive(Debug, Clone, Default)]
 pub struct DebianInstallOptions {
@@ -93,61 +58,6 @@ pub struct DebianInstallOptions {
     pub deb: Option<Utf8PathBuf>,
     /// The Debian archive URI to use instead of this machine's.
     pub mirror: Option<String>,
-}
-
-fn run_checked(cmd: &mut Command, what: &str) -> Result<()> {
-    let out = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {what}: {e}")))?;
-    if !out.status.success() {
-        return Err(Error::Toolchain(format!(
-            "{what} failed ({}):\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )));
-    }
-    Ok(())
-}
-
-/// Download `wasi-libc={version}` from `suite` with a private apt
-/// configuration (the machine's apt state is not touched) into `dir`.
-fn apt_download(recipe: &DebianRecipe, mirror: &str, dir: &Utf8Path) -> Result<Utf8PathBuf> {
-    let apt = dir.join("apt");
-    for sub in ["lists/partial", "cache/archives/partial", "etc"] {
-        std::fs::create_dir_all(apt.join(sub)).context(|| format!("cannot create {apt}/{sub}"))?;
-    }
-    let sources = apt.join("etc/sources.list");
-    std::fs::write(
-        &sources,
-        format!("deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] {mirror} {} main\n", recipe.suite),
-    )
-    .context(|| format!("cannot write {sources}"))?;
-    let status = apt.join("etc/status");
-    std::fs::write(&status, "").context(|| format!("cannot write {status}"))?;
-    let opts = [
-        format!("-oDir::Etc::SourceList={sources}"),
-        "-oDir::Etc::SourceParts=/dev/null".to_string(),
-        format!("-oDir::State::Lists={apt}/lists"),
-        format!("-oDir::Cache={apt}/cache"),
-        format!("-oDir::State::status={status}"),
-        "-oDebug::NoLocking=1".to_string(),
-        "-oAPT::Sandbox::User=root".to_string(),
-    ];
-    run_checked(
-        Command::new("apt-get").args(&opts).args(["-q", "update"]),
-        &format!("apt-get update (Debian {} index from {mirror})", recipe.suite),
-    )?;
-    run_checked(
-        Command::new("apt-get")
-            .args(&opts)
-            .args(["-q", "download", &format!("wasi-libc={}", recipe.wasi_libc_version)])
-            .current_dir(dir),
-        &format!("apt-get download wasi-libc={}", recipe.wasi_libc_version),
-    )?;
-    let deb = dir.join(format!("wasi-libc_{}_all.deb", recipe.wasi_libc_version.replace(':', "%3a")));
-    if !deb.exists() {
-        return Err(Error::Toolchain(format!("apt-get download did not produce {deb}")));
-    }
-    Ok(deb)
 }
 
 fn symlink(target: impl AsRef<std::path::Path>, link: &Utf8Path) -> Result<()> {
@@ -238,7 +148,7 @@ pub fn install_from_debian(major: u32, opts: &DebianInstallOptions) -> Result<Wa
     let deb = fetch_wasi_libc(recipe, opts, &work, &step)?;
     step.set("unpacking wasi-libc");
     let x = work.join("x");
-    run_checked(Command::new("dpkg").args(["-x", deb.as_str(), x.as_str()]), &format!("dpkg -x {deb}"))?;
+    apt::run_checked(Command::new("dpkg").args(["-x", deb.as_str(), x.as_str()]), &format!("dpkg -x {deb}"))?;
 
     step.set("laying out the SDK");
     lay_out_sysroot(&x, &s, &llvm_root, llvm, libcxx_available)?;
@@ -276,20 +186,15 @@ fn fetch_wasi_libc(
     let deb = match &opts.deb {
         Some(d) => d.clone(),
         None => {
-            let mirror = opts
-                .mirror
-                .clone()
-                .or_else(|| std::env::var("WASIWHEEL_DEBIAN_MIRROR").ok())
-                .or_else(debian_archive_uri)
-                .ok_or_else(|| {
-                    Error::Toolchain(
-                        "cannot find this machine's Debian archive URI in /etc/apt: pass --debian-mirror URI \
-                    or --deb FILE"
-                            .into(),
-                    )
-                })?;
+            if opts.mirror.is_none() && apt::archive_uri().is_none() {
+                return Err(Error::Toolchain(
+                    "cannot find this machine's Debian archive URI in /etc/apt: pass --debian-mirror URI or --deb FILE"
+                        .into(),
+                ));
+            }
             step.set(&format!("downloading wasi-libc {} from Debian {}", recipe.wasi_libc_version, recipe.suite));
-            apt_download(recipe, &mirror, work)?
+            let apt = apt::PrivateApt::open(work, recipe.suite, apt::Index::Binary, opts.mirror.as_deref())?;
+            apt.download("wasi-libc", recipe.wasi_libc_version, work)?
         }
     };
     let sum = crate::files::sha256_file(&deb)?;
