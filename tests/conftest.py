@@ -159,31 +159,6 @@ RESULTS_SNIPPET = (
 )
 
 
-def wasm_custom_sections(data: bytes):
-    """Names of the custom sections of a WebAssembly binary (binary format §5.5.3)."""
-    assert data[:4] == b"\0asm", "not a WebAssembly binary"
-
-    def leb(i):
-        result = shift = 0
-        while True:
-            b = data[i]
-            i += 1
-            result |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return result, i
-            shift += 7
-
-    names, i = [], 8
-    while i < len(data):
-        sid = data[i]
-        size, j = leb(i + 1)
-        if sid == 0:
-            n, k = leb(j)
-            names.append(data[k : k + n].decode())
-        i = j + size
-    return names
-
-
 def wheel_names(path):
     with zipfile.ZipFile(path) as z:
         return z.namelist()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SDISTS, pip_wheel, sdk_dir, sh, target_python_prefix
+from wasm_binary import export_names
 
 SAMPLES = ["speedups-alpha", "speedups-beta", "json-shadow", "speedups-twin"]
 
@@ -33,36 +34,6 @@ def manifest(wheel):
     with zipfile.ZipFile(wheel) as z:
         (name,) = [n for n in z.namelist() if n.endswith("static-extensions/manifest.json")]
         return json.loads(z.read(name)), z
-
-
-def wasm_exports(data: bytes):
-    """Export names of a WebAssembly binary (binary format §5.5.10)."""
-    assert data[:4] == b"\0asm"
-
-    def leb(i):
-        result = shift = 0
-        while True:
-            b = data[i]
-            i += 1
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                return result, i
-
-    i, names = 8, []
-    while i < len(data):
-        sid = data[i]
-        size, i = leb(i + 1)
-        end = i + size
-        if sid == 7:
-            count, j = leb(i)
-            for _ in range(count):
-                n, j = leb(j)
-                names.append(data[j : j + n].decode())
-                j += n + 1  # kind
-                _, j = leb(j)  # index
-        i = end
-    return names
 
 
 def run(cli, *wheels, code, check=True):
@@ -86,7 +57,7 @@ def test_manifest_names_unique_init_and_dylib_keeps_standard(wheels):
     so = [n for n in z.namelist() if n.startswith("alpha/_speedups.") and n.endswith(".so")]
     assert len(so) == 1, z.namelist()
     with zipfile.ZipFile(wheels["speedups-alpha"]) as zz:
-        assert "PyInit__speedups" in wasm_exports(zz.read(so[0]))
+        assert "PyInit__speedups" in export_names(zz.read(so[0]))
     m, _ = manifest(wheels["json-shadow"])
     assert m["modules"][0]["init"] == "PyInit_9shadowpkg5_json"
 
