@@ -3,11 +3,9 @@ pre-initialized wasi:cli/command component of the project (CPython, the
 project, its extensions, the standard library), run here by the wasmtime
 PyPI package with no directories preopened, and by `wasiwheel run --component`."""
 
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 import zipfile
@@ -16,51 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DEMO, SDISTS, real_cache, sdk_dir, sh
-
-RUNNER = r"""
-import json, sys, time
-from wasmtime import Engine, Store, WasiConfig, component, ExitTrap
-path, preopen, runs, args = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
-engine = Engine()
-comp = component.Component.from_file(engine, path)
-linker = component.Linker(engine)
-linker.add_wasip2()
-times, code = [], None
-for _ in range(runs):
-    store = Store(engine)
-    wasi = WasiConfig()
-    wasi.argv = ["app", *args]
-    wasi.inherit_stdout()
-    wasi.inherit_stderr()
-    if preopen:
-        wasi.preopen_dir(preopen, "/wasiwheel-bundle")
-    store.set_wasi(wasi)
-    t = time.perf_counter()
-    inst = linker.instantiate(store, comp)
-    exports = (inst.get_export_index(store, f"wasi:cli/run@0.2.{v}") for v in range(10))
-    run_iface = next(i for i in exports if i is not None)
-    run = inst.get_func(store, inst.get_export_index(store, "run", run_iface))
-    try:
-        r = run(store)
-        code = 0 if r is None or r.tag == "ok" else 1
-    except ExitTrap as e:
-        code = e.code
-    times.append(time.perf_counter() - t)
-sys.stdout.flush()
-print(json.dumps({"code": code, "times": times}), file=sys.stderr)
-"""
-
-
-def run_component(wasm, *args, preopen="", runs=1):
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(wasm), str(preopen), str(runs), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    lines = proc.stderr.strip().splitlines()
-    info = json.loads(lines[-1])
-    return info["code"], proc.stdout, "\n".join(lines[:-1]), info["times"]
+from wasm_host import bundle, run_command
 
 
 @pytest.fixture(scope="module")
@@ -101,13 +55,13 @@ def test_build_writes_component_beside_and_inside_the_wheel(built, tmp_path):
 def test_runs_with_no_preopens_and_passes_arguments_and_status(built):
     out, _, _ = built
     wasm = out / "wasidemo-0.3.0.wasm"
-    code, stdout, stderr, _ = run_component(wasm)
-    assert code == 0, stderr
-    assert "all results match the pure-Python reference" in stdout
-    assert "platform   wasi cpython 3.13.5" in stdout
-    code, stdout, stderr, _ = run_component(wasm, "--fail")
-    assert code != 0
-    assert "Traceback (most recent call last)" in stderr and "RuntimeError: failure requested with --fail" in stderr
+    r = run_command(wasm)
+    assert r.code == 0, r.stderr
+    assert "all results match the pure-Python reference" in r.stdout
+    assert "platform   wasi cpython 3.13.5" in r.stdout
+    r = run_command(wasm, "--fail")
+    assert r.code != 0
+    assert "Traceback (most recent call last)" in r.stderr and "RuntimeError: failure requested with --fail" in r.stderr
 
 
 def test_preinitialization_is_real(built, tmp_path, wasiwheel_cli):
@@ -119,20 +73,19 @@ def test_preinitialization_is_real(built, tmp_path, wasiwheel_cli):
     out, started, _ = built
     wasm = out / "wasidemo-0.3.0.wasm"
     before_run = time.time()
-    code, stdout, _, fast = run_component(wasm, "--imported-at", runs=3)
-    assert code == 0
-    imported_at = float(stdout.split()[0])
+    fast = run_command(wasm, "--imported-at", runs=3)
+    assert fast.code == 0
+    imported_at = float(fast.stdout.split()[0])
     assert imported_at == float(os.environ.get("SOURCE_DATE_EPOCH", 315532800)) < started < before_run
     plain = tmp_path / "plain.wasm"
     sh([wasiwheel_cli, "component", DEMO, "-o", plain, "-C", "component-preinit=false"])
-    bundle = Path(f"{plain}.bundle")
     before_run = time.time()
-    code, stdout, stderr, slow = run_component(plain, "--imported-at", preopen=bundle, runs=3)
-    assert code == 0, stderr
-    assert float(stdout.split()[0]) >= before_run
+    slow = run_command(plain, "--imported-at", dirs=[bundle(plain)], runs=3)
+    assert slow.code == 0, slow.stderr
+    assert float(slow.stdout.split()[0]) >= before_run
     # Startup (instantiate + a trivial entry): the pre-initialized component
     # skips CPython's initialization and the imports.
-    assert statistics.median(fast) * 2 < statistics.median(slow), (fast, slow)
+    assert statistics.median(fast.times) * 2 < statistics.median(slow.times), (fast.times, slow.times)
 
 
 def test_wasiwheel_run_component(built, wasiwheel_cli):

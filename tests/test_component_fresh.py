@@ -6,13 +6,12 @@ so rebuilds of one tree are byte-identical. Run with the wasmtime package."""
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import sh
+from wasm_host import bundle, run_command
 
 PROBE = '''
 import json, os, random, sys, tempfile
@@ -42,47 +41,13 @@ def main():
     return 0
 '''
 
-RUNNER = r"""
-import json, sys
-from wasmtime import Engine, Store, WasiConfig, component, ExitTrap
-path, preopen, runs, env, args = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5:]
-engine = Engine()
-comp = component.Component.from_file(engine, path)
-linker = component.Linker(engine)
-linker.add_wasip2()
-for _ in range(runs):
-    store = Store(engine)
-    wasi = WasiConfig()
-    wasi.argv = args
-    wasi.env = env
-    wasi.inherit_stdout()
-    wasi.inherit_stderr()
-    if preopen:
-        wasi.preopen_dir(preopen, "/wasiwheel-bundle")
-    store.set_wasi(wasi)
-    inst = linker.instantiate(store, comp)
-    exports = (inst.get_export_index(store, f"wasi:cli/run@0.2.{v}") for v in range(10))
-    run_iface = next(i for i in exports if i is not None)
-    run = inst.get_func(store, inst.get_export_index(store, "run", run_iface))
-    try:
-        r = run(store)
-        assert r is None or r.tag == "ok", r
-    except ExitTrap as e:
-        assert e.code == 0, e.code
-"""
 
-
-def instances(wasm, runs=2, env=(), args=("app",), preopen=""):
-    """Run `runs` instances of the component in one process; the probe's report of each."""
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(wasm), str(preopen), str(runs), json.dumps([list(e) for e in env]), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    reports = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert len(reports) == runs, proc.stdout
+def instances(wasm, runs=2, env=(), args=(), dirs=()):
+    """Run `runs` instances of the component in one host process; the probe's report of each."""
+    r = run_command(wasm, *args, env=env, dirs=dirs, runs=runs)
+    assert r.codes == [0] * runs, r.stderr
+    reports = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(reports) == runs, r.stdout
     return reports
 
 
@@ -134,7 +99,7 @@ def test_each_instance_draws_its_own_randomness(probe):
 def test_environment_is_exactly_the_hosts(probe):
     _, _, wasm = probe
     env = [("FRESH_A", "1"), ("WITH_EQUALS", "x=y=z"), ("EMPTY", ""), ("UNICODE", "grüße")]
-    (r,) = instances(wasm, runs=1, env=env, args=("app", "one", "two words", "ünï"))
+    (r,) = instances(wasm, runs=1, env=env, args=("one", "two words", "ünï"))
     assert r["environ"] == dict(env)
     assert r["environb"] == {k.encode().hex(): v.encode().hex() for k, v in env}
     assert r["getenv"] == "1"
@@ -182,7 +147,7 @@ def test_hash_secret_is_per_build(probe, wasiwheel_cli):
 def test_without_preinit_each_instance_has_its_own_secret(probe, wasiwheel_cli):
     base, project, _ = probe
     plain = build(wasiwheel_cli, project, base / "plain" / "probe.wasm", "component-preinit=false")
-    a, b = instances(plain, runs=2, env=[("FRESH_A", "2")], preopen=f"{plain}.bundle")
+    a, b = instances(plain, runs=2, env=[("FRESH_A", "2")], dirs=[bundle(plain)])
     assert a["hash"] != b["hash"]
     assert a["random"] != b["random"] and a["bits"] != b["bits"]
     assert a["environ"] == b["environ"] == {"FRESH_A": "2"}

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DEMO, SDISTS, pip_wheel, real_cache, reference_results, sh
+from wasm_host import call_export
 
 WIT = """package wasiwheel:test;
 
@@ -24,20 +25,6 @@ world app {
   export run: func(arg: string) -> string;
 }
 """
-
-RUNNER = r"""
-import sys, time
-from wasmtime import Engine, Store, WasiConfig, component
-engine = Engine()
-c = component.Component.from_file(engine, sys.argv[1])
-linker = component.Linker(engine)
-linker.add_wasip2()
-store = Store(engine)
-store.set_wasi(WasiConfig())
-inst = linker.instantiate(store, c)
-print(inst.get_func(store, "run")(store, sys.argv[2]))
-"""
-
 
 @pytest.fixture(scope="module")
 def headers314() -> Path:
@@ -99,10 +86,6 @@ def componentize(tmp_path, site, app_code, wasiwheel_cli):
     return out
 
 
-def run_component(wasm, arg):
-    return sh([sys.executable, "-c", RUNNER, wasm, arg]).stdout.strip()
-
-
 def install_with_tags_line(wasiwheel_cli, python, sdk, site, wheels, *extra):
     out = sh(
         [wasiwheel_cli, "tags", "--python", python, "--sdk", sdk, "--target", "wasm32-wasip2", "--install-dir", site]
@@ -143,7 +126,9 @@ def test_c_extension_in_componentize_py(tmp_path, isolated_env, prefix314, wasiw
                 return json.dumps({"results": results(wasidemo), "error": error, "origin": wasidemo._checksum.__file__})
     """
     wasm = componentize(tmp_path, site, app, wasiwheel_cli)
-    got = json.loads(run_component(wasm, "1.5, 2, oops"))
+    r = call_export(wasm, "run", "1.5, 2, oops")
+    assert r.code == 0, r.stderr
+    got = json.loads(r.result)
     assert got["results"] == reference_results()
     assert got["error"] == "not a number: 'oops' at offset 8"
     assert got["origin"].endswith("_checksum.cpython-314-wasm32-wasi.so")
@@ -168,7 +153,9 @@ def test_abi3_extension_in_componentize_py(tmp_path, isolated_env, prefix314, wa
                 return json.dumps(abi3demo.check())
     """
     wasm = componentize(tmp_path, site, app, wasiwheel_cli)
-    got = json.loads(run_component(wasm, ""))
+    r = call_export(wasm, "run", "")
+    assert r.code == 0, r.stderr
+    got = json.loads(r.result)
     assert set(got) == {"dot", "djb2"}, got
     for key, (c_result, py_result) in got.items():
         assert c_result == py_result, key

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DEMO, ROOT, pip_wheel, real_cache, sh
+from wasm_host import run_command
 
 VERSIONS = {"zlib": "1.3.1", "bzip2": "1.0.8", "xz": "5.8.1", "sqlite3": "3.46.1"}
 MODULES = {"zlib": "zlib", "bzip2": "_bz2", "xz": "_lzma", "sqlite3": "_sqlite3"}
@@ -173,33 +174,6 @@ def test_round_trips_in_a_relinked_interpreter(wasiwheel_cli, isolated_env, tmp_
     check_results(proc.stdout.strip().splitlines()[-1])
 
 
-COMPONENT_RUNNER = r"""
-import sys
-from wasmtime import Engine, Store, WasiConfig, component, ExitTrap
-path, tmp = sys.argv[1], sys.argv[2]
-engine = Engine()
-comp = component.Component.from_file(engine, path)
-linker = component.Linker(engine)
-linker.add_wasip2()
-store = Store(engine)
-wasi = WasiConfig()
-wasi.argv = ["app"]
-wasi.inherit_stdout()
-wasi.inherit_stderr()
-wasi.preopen_dir(tmp, "/tmp")
-store.set_wasi(wasi)
-inst = linker.instantiate(store, comp)
-exports = (inst.get_export_index(store, f"wasi:cli/run@0.2.{v}") for v in range(10))
-run_iface = next(i for i in exports if i is not None)
-run = inst.get_func(store, inst.get_export_index(store, "run", run_iface))
-try:
-    r = run(store)
-    sys.exit(0 if r is None or r.tag == "ok" else 1)
-except ExitTrap as e:
-    sys.exit(e.code)
-"""
-
-
 def test_round_trips_in_a_component(wasiwheel_cli, tmp_path):
     """A pure-Python project whose entry imports the four modules (at build
     time: the component is pre-initialized) and runs the round trips, with a
@@ -231,11 +205,9 @@ def test_round_trips_in_a_component(wasiwheel_cli, tmp_path):
     sh([wasiwheel_cli, "component", project, "-o", out])
     guest_tmp = tmp_path / "guest-tmp"
     guest_tmp.mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-c", COMPONENT_RUNNER, str(out), str(guest_tmp)], capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stderr
-    check_results(proc.stdout.strip().splitlines()[-1])
+    r = run_command(out, dirs=[(guest_tmp, "/tmp")])
+    assert r.code == 0, r.stderr
+    check_results(r.stdout.strip().splitlines()[-1])
     assert list(guest_tmp.iterdir()) == []  # the round trips cleaned up after themselves
 
 
