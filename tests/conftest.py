@@ -60,6 +60,16 @@ def real_cache() -> Path:
     return Path(d) if d else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wasiwheel"
 
 
+def private_cache(tmp_path: Path, keep=("sdk",)) -> Path:
+    """A cache directory of a test's own, holding only the `keep` parts
+    (``sdk``, ``python``) of the real one, linked."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for part in keep:
+        (cache / part).symlink_to(real_cache() / part, target_is_directory=True)
+    return cache
+
+
 def installed_wasiwheel() -> str:
     """The ``wasiwheel`` command of the test environment (beside its python)."""
     exe = shutil.which("wasiwheel", path=str(Path(sys.executable).parent)) or shutil.which("wasiwheel")
@@ -132,6 +142,50 @@ def pip_wheel(project, out, isolated_env, *config, check=True, env=None):
     for c in config:
         args += ["-C", c]
     return sh(args, env={**isolated_env, **(env or {})}, check=check)
+
+
+def run_python(cli, code, wheels=(), check=True):
+    """``wasiwheel run --python 3.13 --wheel W… -- -c CODE``: CODE in the
+    target CPython 3.13 relinked with the extensions of `wheels`."""
+    wheel_args = [a for w in wheels for a in ("--wheel", w)]
+    return sh([cli, "run", "--python", "3.13", *wheel_args, "--", "-c", code], check=check)
+
+
+def component(cli, project, out, *args, env=None, check=True):
+    """``wasiwheel component PROJECT -o OUT ARGS…`` (a project, or an app
+    directory as componentize-py takes one)."""
+    return sh([cli, "component", project, "-o", out, *args], env=env, check=check)
+
+
+def write_project(root: Path, name: str, files: dict, *, version: str = "1.0", tables: str = "") -> Path:
+    """A project built by wasiwheel at `root`: `files` (path under root →
+    text) and a pyproject.toml with `name`, `version` and the TOML `tables`."""
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["wasiwheel"]\nbuild-backend = "wasiwheel"\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\n\n{tables}'
+    )
+    return root
+
+
+def assert_refused(proc, *needles, status=None, absent=(), out=None):
+    """A command that refused cleanly: exit status `status` (any but 0 when
+    None), each of `needles` in its output and none of `absent`, and nothing
+    left at `out` (no file there, or an empty directory)."""
+    text = proc.stdout + proc.stderr
+    if status is None:
+        assert proc.returncode != 0, text
+    else:
+        assert proc.returncode == status, text
+    for n in needles:
+        assert n in text, f"{n!r} not in:\n{text}"
+    for n in absent:
+        assert n not in text, text
+    if out is not None:
+        left = list(out.iterdir()) if out.is_dir() else [out] if out.exists() else []
+        assert left == [], f"left behind: {left}"
 
 
 def _load(path, name):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, SDISTS, real_cache, sdk_dir, sh
+from conftest import DEMO, SDISTS, assert_refused, component, pip_wheel, private_cache, sh
 from wasm_host import bundle, run_command
 
 
@@ -78,7 +78,7 @@ def test_preinitialization_is_real(built, tmp_path, wasiwheel_cli):
     imported_at = float(fast.stdout.split()[0])
     assert imported_at == float(os.environ.get("SOURCE_DATE_EPOCH", 315532800)) < started < before_run
     plain = tmp_path / "plain.wasm"
-    sh([wasiwheel_cli, "component", DEMO, "-o", plain, "-C", "component-preinit=false"])
+    component(wasiwheel_cli, DEMO, plain, "-C", "component-preinit=false")
     before_run = time.time()
     slow = run_command(plain, "--imported-at", dirs=[bundle(plain)], runs=3)
     assert slow.code == 0, slow.stderr
@@ -100,15 +100,6 @@ def test_wasiwheel_run_component(built, wasiwheel_cli):
     assert proc.returncode == 1 and "RuntimeError: failure requested with --fail" in proc.stderr
 
 
-def assert_clean_failure(proc, out, *needles):
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0, text
-    for n in needles:
-        assert n in text, f"{n!r} not in:\n{text}"
-    assert "panicked" not in text
-    assert not out.exists() or list(out.iterdir()) == []
-
-
 def test_no_entry_point(tmp_path, wasiwheel_cli):
     out = tmp_path / "out"
     proc = sh(
@@ -125,7 +116,7 @@ def test_no_entry_point(tmp_path, wasiwheel_cli):
         ],
         check=False,
     )
-    assert_clean_failure(proc, out, "needs an entry point", "tool.wasiwheel.component.entry")
+    assert_refused(proc, "needs an entry point", "tool.wasiwheel.component.entry", absent=["panicked"], out=out)
 
 
 def test_entry_that_does_not_import(tmp_path, wasiwheel_cli):
@@ -138,16 +129,18 @@ def test_entry_that_does_not_import(tmp_path, wasiwheel_cli):
         [wasiwheel_cli, "build", project, "-o", out, "-C", "target=wasm32-wasi", "-C", "artifact=component"],
         check=False,
     )
-    assert_clean_failure(
-        proc, out, "importing the entry module failed", "ModuleNotFoundError", "pre-initializing the component failed"
+    assert_refused(
+        proc,
+        "importing the entry module failed",
+        "ModuleNotFoundError",
+        "pre-initializing the component failed",
+        absent=["panicked"],
+        out=out,
     )
 
 
 def test_component_for_a_compile_only_target(tmp_path, wasiwheel_cli):
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "sdk").symlink_to(real_cache() / "sdk", target_is_directory=True)
-    env = {"WASIWHEEL_CACHE_DIR": str(cache)}
+    env = {"WASIWHEEL_CACHE_DIR": str(private_cache(tmp_path))}
     headers = Path(os.environ["WASIWHEEL_TEST_PY313_HEADERS"])
     sh(
         [wasiwheel_cli, "python", "assemble", "3.13", "--headers", headers, "--sdk", "25", "--target", "wasm32-wasip1"],
@@ -159,14 +152,14 @@ def test_component_for_a_compile_only_target(tmp_path, wasiwheel_cli):
         env=env,
         check=False,
     )
-    assert_clean_failure(proc, out, "compile-only", "component")
+    assert_refused(proc, "compile-only", "component", absent=["panicked"], out=out)
 
 
 def test_component_wheels_go_inside(tmp_path, isolated_env, wasiwheel_cli):
     """`--wheel` (and -C component-wheels=DIR) put other wheels' pure-Python files in the component's bundle
     (a pre-initialized component keeps those its entry can import: see test_component_size.py)."""
     wheels = tmp_path / "wheels"
-    sh([sys.executable, "-m", "pip", "wheel", "--no-deps", SDISTS / "pure-src", "-w", wheels], env=isolated_env)
+    pip_wheel(SDISTS / "pure-src", wheels, isolated_env)
 
     def bundled(out):
         with zipfile.ZipFile(f"{out}.bundle/bundle.zip") as z:
@@ -174,8 +167,8 @@ def test_component_wheels_go_inside(tmp_path, isolated_env, wasiwheel_cli):
 
     out = tmp_path / "demo.wasm"
     plain = ["-C", "component-preinit=false"]
-    sh([wasiwheel_cli, "component", DEMO, "-o", out, "--wheel", next(wheels.glob("*.whl")), *plain])
+    component(wasiwheel_cli, DEMO, out, "--wheel", next(wheels.glob("*.whl")), *plain)
     assert bundled(out)
     out2 = tmp_path / "demo2.wasm"
-    sh([wasiwheel_cli, "component", DEMO, "-o", out2, "-C", f"component-wheels={wheels}", *plain])
+    component(wasiwheel_cli, DEMO, out2, "-C", f"component-wheels={wheels}", *plain)
     assert bundled(out2)

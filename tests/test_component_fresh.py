@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import sh
+from conftest import assert_refused, component, write_project
 from wasm_host import bundle, run_command
 
 PROBE = '''
@@ -54,22 +54,8 @@ def instances(wasm, runs=2, env=(), args=(), dirs=()):
 def make_probe(root: Path, name="fresh-probe", version="1.0"):
     """A pure-Python project whose component entry reports what its instance sees."""
     shutil.rmtree(root, ignore_errors=True)
-    (root / "freshprobe").mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["wasiwheel"]\nbuild-backend = "wasiwheel"\n\n'
-        f'[project]\nname = "{name}"\nversion = "{version}"\n\n'
-        '[tool.wasiwheel.component]\nentry = "freshprobe:main"\n'
-    )
-    (root / "freshprobe" / "__init__.py").write_text(PROBE)
-    return root
-
-
-def build(cli, project, out, *settings, env=None):
-    args = [cli, "component", project, "-o", out]
-    for s in settings:
-        args += ["-C", s]
-    sh(args, env=env)
-    return out
+    tables = '[tool.wasiwheel.component]\nentry = "freshprobe:main"\n'
+    return write_project(root, name, {"freshprobe/__init__.py": PROBE}, version=version, tables=tables)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +63,8 @@ def probe(tmp_path_factory, wasiwheel_cli):
     """The probe project built once, with a variable in the build's environment."""
     base = tmp_path_factory.mktemp("fresh")
     project = make_probe(base / "probe")
-    wasm = build(wasiwheel_cli, project, base / "a" / "probe.wasm", env={"FRESH_BUILD_ONLY": "from-the-build"})
+    wasm = base / "a" / "probe.wasm"
+    component(wasiwheel_cli, project, wasm, env={"FRESH_BUILD_ONLY": "from-the-build"})
     return base, project, wasm
 
 
@@ -117,7 +104,8 @@ def test_environment_is_exactly_the_hosts(probe):
 
 def test_rebuilds_are_byte_identical(probe, wasiwheel_cli):
     base, project, wasm = probe
-    again = build(wasiwheel_cli, project, base / "b" / "probe.wasm")
+    again = base / "b" / "probe.wasm"
+    component(wasiwheel_cli, project, again)
     assert again.read_bytes() == wasm.read_bytes()
 
 
@@ -130,14 +118,15 @@ def test_hash_secret_is_per_build(probe, wasiwheel_cli):
     def hash_of(wasm):
         return instances(wasm, runs=1)[0]["hash"]
 
+    v2, other, s1, s1b, s2 = (base / f"{n}.wasm" for n in ("v2", "other", "s1", "s1b", "s2"))
     # Another release of the project, another project: another secret.
-    v2 = build(wasiwheel_cli, make_probe(base / "probe-v2", version="1.1"), base / "v2.wasm")
-    other = build(wasiwheel_cli, make_probe(base / "other", name="other-probe"), base / "other.wasm")
+    component(wasiwheel_cli, make_probe(base / "probe-v2", version="1.1"), v2)
+    component(wasiwheel_cli, make_probe(base / "other", name="other-probe"), other)
     # A secret value given per build: another secret again, and the same
     # value rebuilds identically.
-    s1 = build(wasiwheel_cli, project, base / "s1.wasm", "component-hash-seed=first secret")
-    s1b = build(wasiwheel_cli, project, base / "s1b.wasm", env={"WASIWHEEL_COMPONENT_HASH_SEED": "first secret"})
-    s2 = build(wasiwheel_cli, project, base / "s2.wasm", "component-hash-seed=second secret")
+    component(wasiwheel_cli, project, s1, "-C", "component-hash-seed=first secret")
+    component(wasiwheel_cli, project, s1b, env={"WASIWHEEL_COMPONENT_HASH_SEED": "first secret"})
+    component(wasiwheel_cli, project, s2, "-C", "component-hash-seed=second secret")
     # The setting and its environment form give the same secret.
     assert hash_of(s1) == hash_of(s1b)
     hashes = {p.name: hash_of(p) for p in (wasm, v2, other, s1, s2)}
@@ -146,7 +135,8 @@ def test_hash_secret_is_per_build(probe, wasiwheel_cli):
 
 def test_without_preinit_each_instance_has_its_own_secret(probe, wasiwheel_cli):
     base, project, _ = probe
-    plain = build(wasiwheel_cli, project, base / "plain" / "probe.wasm", "component-preinit=false")
+    plain = base / "plain" / "probe.wasm"
+    component(wasiwheel_cli, project, plain, "-C", "component-preinit=false")
     a, b = instances(plain, runs=2, env=[("FRESH_A", "2")], dirs=[bundle(plain)])
     assert a["hash"] != b["hash"]
     assert a["random"] != b["random"] and a["bits"] != b["bits"]
@@ -156,7 +146,5 @@ def test_without_preinit_each_instance_has_its_own_secret(probe, wasiwheel_cli):
 def test_misspelt_hash_seed_key(tmp_path, wasiwheel_cli):
     project = make_probe(tmp_path / "p")
     out = tmp_path / "out.wasm"
-    proc = sh([wasiwheel_cli, "component", project, "-o", out, "-C", "component-hash-sed=x"], check=False)
-    assert proc.returncode != 0
-    assert "did you mean `component-hash-seed`?" in proc.stderr + proc.stdout
-    assert "panicked" not in proc.stderr and not out.exists()
+    proc = component(wasiwheel_cli, project, out, "-C", "component-hash-sed=x", check=False)
+    assert_refused(proc, "did you mean `component-hash-seed`?", absent=["panicked"], out=out)

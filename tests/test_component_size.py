@@ -6,7 +6,7 @@ out with an ImportError that says how to keep it."""
 
 import pytest
 
-from conftest import sh
+from conftest import assert_refused, component, write_project
 from wasm_host import run_command
 
 APP = '''
@@ -29,22 +29,16 @@ def main():
 
 
 def make_app(root, include=None):
-    (root / "hello").mkdir(parents=True)
     extra = f"include-modules = {include!r}\n".replace("'", '"') if include else ""
-    (root / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["wasiwheel"]\nbuild-backend = "wasiwheel"\n\n'
-        '[project]\nname = "hello"\nversion = "1.0"\n\n'
-        f'[tool.wasiwheel.component]\nentry = "hello:main"\n{extra}'
-    )
-    (root / "hello" / "__init__.py").write_text(APP)
-    return root
+    tables = f'[tool.wasiwheel.component]\nentry = "hello:main"\n{extra}'
+    return write_project(root, "hello", {"hello/__init__.py": APP}, tables=tables)
 
 
 @pytest.fixture(scope="module")
 def hello(tmp_path_factory, wasiwheel_cli):
     base = tmp_path_factory.mktemp("size")
     wasm = base / "hello.wasm"
-    sh([wasiwheel_cli, "component", make_app(base / "p"), "-o", wasm])
+    component(wasiwheel_cli, make_app(base / "p"), wasm)
     return wasm
 
 
@@ -72,7 +66,7 @@ def test_dynamic_import_needs_include_modules(hello, tmp_path, wasiwheel_cli):
     assert r.code == 1
     assert "ModuleNotFoundError" in r.stderr and "include-modules" in r.stderr, r.stderr
     wasm = tmp_path / "included.wasm"
-    sh([wasiwheel_cli, "component", make_app(tmp_path / "p", include=["colorsys"]), "-o", wasm])
+    component(wasiwheel_cli, make_app(tmp_path / "p", include=["colorsys"]), wasm)
     r = run_command(wasm, "dynamic")
     assert r.code == 0, r.stderr
     assert r.stdout.splitlines() == ["hello, world", "(0.0, 1.0, 1.0)"]
@@ -80,6 +74,5 @@ def test_dynamic_import_needs_include_modules(hello, tmp_path, wasiwheel_cli):
 
 def test_include_modules_must_be_module_names(tmp_path, wasiwheel_cli):
     project = make_app(tmp_path / "p", include=["not a module"])
-    proc = sh([wasiwheel_cli, "component", project, "-o", tmp_path / "x.wasm"], check=False)
-    assert proc.returncode != 0
-    assert "include-modules" in proc.stderr + proc.stdout and "not a dotted module name" in proc.stderr + proc.stdout
+    proc = component(wasiwheel_cli, project, tmp_path / "x.wasm", check=False)
+    assert_refused(proc, "include-modules", "not a dotted module name")
