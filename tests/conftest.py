@@ -11,7 +11,9 @@ provisions the WASI SDK 25 equivalent and CPython 3.13 into the cache.
 import json
 import os
 import re
+import shlex
 import tarfile
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -211,6 +213,64 @@ RESULTS_SNIPPET = (
     "print(json.dumps({'results': w.results(wasidemo), "
     "'origins': [k.__spec__.origin, s.__spec__.origin], 'platform': sys.platform}))"
 )
+
+
+def install_with_tags_line(cli, python, sdk, site, wheels, *packages, target=None) -> list[str]:
+    """Install `packages` from the directory `wheels` into `site` with the
+    exact line ``wasiwheel tags … --install-dir SITE`` prints (the package
+    coming from `wheels`); that line's arguments."""
+    targets = ["--target", target] if target else []
+    out = sh([cli, "tags", "--python", python, "--sdk", sdk, *targets, "--install-dir", site]).stdout
+    line = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("install with:"))
+    args = shlex.split(line)
+    sh([sys.executable, "-m", *args[:-1], "--no-index", "--find-links", wheels, *packages])
+    return args
+
+
+@pytest.fixture(scope="module")
+def headers314() -> Path:
+    """Debian's usr/include of libpython3.14-dev (.ci/test names it)."""
+    d = os.environ.get("WASIWHEEL_TEST_PY314_HEADERS")
+    if not d or not (Path(d) / "python3.14" / "Python.h").exists():
+        pytest.fail(
+            "WASIWHEEL_TEST_PY314_HEADERS must name Debian's usr/include of libpython3.14-dev (.ci/test sets it)"
+        )
+    return Path(d)
+
+
+@pytest.fixture(scope="module")
+def prefix314(headers314, wasiwheel_cli) -> Path:
+    """The compile-only CPython 3.14 for wasm32-wasip2 (SDK 33) assembled from those headers."""
+    assemble = ["python", "assemble", "3.14", "--headers", headers314, "--sdk", "33", "--target", "wasm32-wasip2"]
+    sh([wasiwheel_cli, *assemble])
+    listing = sh([wasiwheel_cli, "python", "list"]).stdout
+    line = next(l for l in listing.splitlines() if l.startswith("CPython 3.14") and "wasm32-wasip2" in l)
+    assert "(compile-only)" in line
+    return Path(next(w for w in line.split() if w.endswith("-headers")))
+
+
+#: The world of `componentize`'s apps: one export taking and returning a string.
+APP_WIT = """package wasiwheel:test;
+
+world app {
+  export run: func(arg: string) -> string;
+}
+"""
+
+
+def componentize(tmp_path, site, app_code, wasiwheel_cli):
+    """componentize-py's component of the app `app_code` (its `app` module, of
+    the world APP_WIT) with the packages installed in `site`."""
+    (tmp_path / "wit").mkdir()
+    (tmp_path / "wit" / "app.wit").write_text(APP_WIT)
+    (tmp_path / "appdir").mkdir()
+    (tmp_path / "appdir" / "app.py").write_text(textwrap.dedent(app_code))
+    cpy = shutil.which("componentize-py", path=str(Path(sys.executable).parent))
+    assert cpy, "componentize-py is installed by .ci/setup"
+    out = tmp_path / "app.wasm"
+    sh([cpy, "-d", tmp_path / "wit", "-w", "app", "componentize", "app", "-p", tmp_path / "appdir", "-p", site,
+        "-o", out])
+    return out
 
 
 def wheel_names(path):

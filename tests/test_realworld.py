@@ -23,13 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, pip_wheel, sh, wasi_limits
-from test_componentize import (  # noqa: F401 (fixtures)
-    componentize,
-    headers314,
-    install_with_tags_line,
-    prefix314,
-)
+from conftest import ROOT, componentize, install_with_tags_line, pip_wheel, sh, wasi_limits
 from wasm_host import call_export
 
 REALWORLD = ROOT / "tests" / "realworld"
@@ -194,7 +188,8 @@ def test_wasip2_builds_load_in_componentize_py(tmp_path, isolated_env, prefix314
     names = sorted(p.name for p in wheels.iterdir())
     assert len(names) == 3 and all(n.endswith("-cp314-cp314-wasi_0_2_sdk_33_wasm32.whl") for n in names), names
     site = tmp_path / "site"
-    install_with_tags_line(wasiwheel_cli, "3.14", "33", site, wheels, "bitarray", "wrapt", "brotli")
+    packages = ("bitarray", "wrapt", "brotli")
+    install_with_tags_line(wasiwheel_cli, "3.14", "33", site, wheels, *packages, target="wasm32-wasip2")
     wasm = componentize(tmp_path, site, TRAPPED_CALLS, wasiwheel_cli)
     r = call_export(wasm, "run", "")
     if not repair:

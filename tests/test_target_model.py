@@ -4,7 +4,6 @@ wheels with the exact line `wasiwheel tags` prints."""
 
 import json
 import os
-import shlex
 import sys
 import zipfile
 from pathlib import Path
@@ -16,6 +15,7 @@ from conftest import (
     RESULTS_SNIPPET,
     SDISTS,
     assert_refused,
+    install_with_tags_line,
     pip_wheel,
     reference_results,
     run_python,
@@ -129,12 +129,9 @@ def test_tags_install_line_lands_where_run_finds_it(tmp_path, isolated_env, wasi
     wheels = tmp_path / "wheels"
     pip_wheel(DEMO, wheels, isolated_env, "target=wasm32-wasi")
     site = tmp_path / "wasi-site"
-    out = sh([wasiwheel_cli, "tags", "--python", "3.13", "--sdk", "25", "--install-dir", site]).stdout
-    line = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("install with:"))
-    args = shlex.split(line)
-    assert args[:2] == ["pip", "install"] and args[-1] == "PACKAGE"
     # The exact arguments, with the package from the local wheel directory.
-    sh([sys.executable, "-m", *args[:-1], "--no-index", "--find-links", wheels, "wasidemo"])
+    args = install_with_tags_line(wasiwheel_cli, "3.13", "25", site, wheels, "wasidemo")
+    assert args[:2] == ["pip", "install"] and args[-1] == "PACKAGE"
     assert (site / "wasidemo" / "__init__.py").exists()
     proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--site", site, "--", "-c", RESULTS_SNIPPET])
     got = json.loads(proc.stdout.strip().splitlines()[-1])
