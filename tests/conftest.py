@@ -11,7 +11,9 @@ provisions the WASI SDK 25 equivalent and CPython 3.13 into the cache.
 import json
 import os
 import re
+import shlex
 import tarfile
+import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -58,6 +60,16 @@ def real_cache() -> Path:
     """wasiwheel's cache directory (as the CLI computes it)."""
     d = os.environ.get("WASIWHEEL_CACHE_DIR")
     return Path(d) if d else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wasiwheel"
+
+
+def private_cache(tmp_path: Path, keep=("sdk",)) -> Path:
+    """A cache directory of a test's own, holding only the `keep` parts
+    (``sdk``, ``python``) of the real one, linked."""
+    cache = tmp_path / "cache"
+    cache.mkdir(parents=True)
+    for part in keep:
+        (cache / part).symlink_to(real_cache() / part, target_is_directory=True)
+    return cache
 
 
 def installed_wasiwheel() -> str:
@@ -134,6 +146,50 @@ def pip_wheel(project, out, isolated_env, *config, check=True, env=None):
     return sh(args, env={**isolated_env, **(env or {})}, check=check)
 
 
+def run_python(cli, code, wheels=(), check=True):
+    """``wasiwheel run --python 3.13 --wheel W… -- -c CODE``: CODE in the
+    target CPython 3.13 relinked with the extensions of `wheels`."""
+    wheel_args = [a for w in wheels for a in ("--wheel", w)]
+    return sh([cli, "run", "--python", "3.13", *wheel_args, "--", "-c", code], check=check)
+
+
+def component(cli, project, out, *args, env=None, check=True):
+    """``wasiwheel component PROJECT -o OUT ARGS…`` (a project, or an app
+    directory as componentize-py takes one)."""
+    return sh([cli, "component", project, "-o", out, *args], env=env, check=check)
+
+
+def write_project(root: Path, name: str, files: dict, *, version: str = "1.0", tables: str = "") -> Path:
+    """A project built by wasiwheel at `root`: `files` (path under root →
+    text) and a pyproject.toml with `name`, `version` and the TOML `tables`."""
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["wasiwheel"]\nbuild-backend = "wasiwheel"\n\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\n\n{tables}'
+    )
+    return root
+
+
+def assert_refused(proc, *needles, status=None, absent=(), out=None):
+    """A command that refused cleanly: exit status `status` (any but 0 when
+    None), each of `needles` in its output and none of `absent`, and nothing
+    left at `out` (no file there, or an empty directory)."""
+    text = proc.stdout + proc.stderr
+    if status is None:
+        assert proc.returncode != 0, text
+    else:
+        assert proc.returncode == status, text
+    for n in needles:
+        assert n in text, f"{n!r} not in:\n{text}"
+    for n in absent:
+        assert n not in text, text
+    if out is not None:
+        left = list(out.iterdir()) if out.is_dir() else [out] if out.exists() else []
+        assert left == [], f"left behind: {left}"
+
+
 def _load(path, name):
     import importlib.util
 
@@ -159,29 +215,62 @@ RESULTS_SNIPPET = (
 )
 
 
-def wasm_custom_sections(data: bytes):
-    """Names of the custom sections of a WebAssembly binary (binary format §5.5.3)."""
-    assert data[:4] == b"\0asm", "not a WebAssembly binary"
+def install_with_tags_line(cli, python, sdk, site, wheels, *packages, target=None) -> list[str]:
+    """Install `packages` from the directory `wheels` into `site` with the
+    exact line ``wasiwheel tags … --install-dir SITE`` prints (the package
+    coming from `wheels`); that line's arguments."""
+    targets = ["--target", target] if target else []
+    out = sh([cli, "tags", "--python", python, "--sdk", sdk, *targets, "--install-dir", site]).stdout
+    line = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("install with:"))
+    args = shlex.split(line)
+    sh([sys.executable, "-m", *args[:-1], "--no-index", "--find-links", wheels, *packages])
+    return args
 
-    def leb(i):
-        result = shift = 0
-        while True:
-            b = data[i]
-            i += 1
-            result |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return result, i
-            shift += 7
 
-    names, i = [], 8
-    while i < len(data):
-        sid = data[i]
-        size, j = leb(i + 1)
-        if sid == 0:
-            n, k = leb(j)
-            names.append(data[k : k + n].decode())
-        i = j + size
-    return names
+@pytest.fixture(scope="module")
+def headers314() -> Path:
+    """Debian's usr/include of libpython3.14-dev (.ci/test names it)."""
+    d = os.environ.get("WASIWHEEL_TEST_PY314_HEADERS")
+    if not d or not (Path(d) / "python3.14" / "Python.h").exists():
+        pytest.fail(
+            "WASIWHEEL_TEST_PY314_HEADERS must name Debian's usr/include of libpython3.14-dev (.ci/test sets it)"
+        )
+    return Path(d)
+
+
+@pytest.fixture(scope="module")
+def prefix314(headers314, wasiwheel_cli) -> Path:
+    """The compile-only CPython 3.14 for wasm32-wasip2 (SDK 33) assembled from those headers."""
+    assemble = ["python", "assemble", "3.14", "--headers", headers314, "--sdk", "33", "--target", "wasm32-wasip2"]
+    sh([wasiwheel_cli, *assemble])
+    listing = sh([wasiwheel_cli, "python", "list"]).stdout
+    line = next(l for l in listing.splitlines() if l.startswith("CPython 3.14") and "wasm32-wasip2" in l)
+    assert "(compile-only)" in line
+    return Path(next(w for w in line.split() if w.endswith("-headers")))
+
+
+#: The world of `componentize`'s apps: one export taking and returning a string.
+APP_WIT = """package wasiwheel:test;
+
+world app {
+  export run: func(arg: string) -> string;
+}
+"""
+
+
+def componentize(tmp_path, site, app_code, wasiwheel_cli):
+    """componentize-py's component of the app `app_code` (its `app` module, of
+    the world APP_WIT) with the packages installed in `site`."""
+    (tmp_path / "wit").mkdir()
+    (tmp_path / "wit" / "app.wit").write_text(APP_WIT)
+    (tmp_path / "appdir").mkdir()
+    (tmp_path / "appdir" / "app.py").write_text(textwrap.dedent(app_code))
+    cpy = shutil.which("componentize-py", path=str(Path(sys.executable).parent))
+    assert cpy, "componentize-py is installed by .ci/setup"
+    out = tmp_path / "app.wasm"
+    sh([cpy, "-d", tmp_path / "wit", "-w", "app", "componentize", "app", "-p", tmp_path / "appdir", "-p", site,
+        "-o", out])
+    return out
 
 
 def wheel_names(path):
@@ -241,3 +330,40 @@ class Server:
                 self.proc.wait()
         self.err.close()
         return self.log.read_text()
+
+
+# --- long jobs that run beside the other tests -----------------------------
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "early: the test's module has start_early(), a slow job started when the session has collected; "
+        "the test runs last and gets the job as the `early_job` fixture",
+    )
+
+
+_EARLY_JOBS = {}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Start the job of every selected test marked ``early`` (its module's
+    ``start_early()``, which must not block) and move those tests to the end,
+    so that the job (a CPython build from nothing, say) runs beside the
+    other tests instead of before or after them."""
+    early = [item for item in items if item.get_closest_marker("early")]
+    for item in early:
+        if item.module.__name__ not in _EARLY_JOBS:
+            _EARLY_JOBS[item.module.__name__] = item.module.start_early()
+    items[:] = [item for item in items if item not in early] + early
+
+
+def pytest_sessionfinish(session, exitstatus):
+    for job in _EARLY_JOBS.values():
+        job.close()
+
+
+@pytest.fixture
+def early_job(request):
+    """The job that the test's module started early (see pytest_collection_modifyitems)."""
+    return _EARLY_JOBS[request.module.__name__]

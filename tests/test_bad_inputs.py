@@ -14,16 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, SDISTS, pip_wheel, real_cache, sdk_dir, sh
+from conftest import DEMO, SDISTS, assert_refused, pip_wheel, private_cache, sdk_dir, sh
 
 
 def partial_cache(tmp_path, keep):
-    """A cache dir holding only the `keep` parts (sdk, python) of the real one."""
-    c = tmp_path / "cache"
-    c.mkdir()
-    for part in keep:
-        (c / part).symlink_to(real_cache() / part, target_is_directory=True)
-    return {"WASIWHEEL_CACHE_DIR": str(c)}
+    """The environment of a cache holding only the `keep` parts (sdk, python) of the real one."""
+    return {"WASIWHEEL_CACHE_DIR": str(private_cache(tmp_path, keep))}
 
 
 def installed_sdk25() -> Path:
@@ -67,14 +63,7 @@ def build(request, isolated_env):
 
 
 def assert_clean_failure(proc, out: Path, *needles):
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0, text
-    for n in needles:
-        assert n in text, f"{n!r} not in:\n{text}"
-    assert "Traceback" not in text, text
-    assert "panicked" not in text and "RUST_BACKTRACE" not in text, text
-    leftovers = list(out.iterdir()) if out.exists() else []
-    assert leftovers == [], f"left in the output directory: {leftovers}"
+    assert_refused(proc, *needles, absent=["Traceback", "panicked", "RUST_BACKTRACE"], out=out)
 
 
 def test_no_sdk_installed(tmp_path, build):

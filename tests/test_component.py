@@ -3,11 +3,9 @@ pre-initialized wasi:cli/command component of the project (CPython, the
 project, its extensions, the standard library), run here by the wasmtime
 PyPI package with no directories preopened, and by `wasiwheel run --component`."""
 
-import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 import zipfile
@@ -15,52 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, SDISTS, real_cache, sdk_dir, sh
-
-RUNNER = r"""
-import json, sys, time
-from wasmtime import Engine, Store, WasiConfig, component, ExitTrap
-path, preopen, runs, args = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
-engine = Engine()
-comp = component.Component.from_file(engine, path)
-linker = component.Linker(engine)
-linker.add_wasip2()
-times, code = [], None
-for _ in range(runs):
-    store = Store(engine)
-    wasi = WasiConfig()
-    wasi.argv = ["app", *args]
-    wasi.inherit_stdout()
-    wasi.inherit_stderr()
-    if preopen:
-        wasi.preopen_dir(preopen, "/wasiwheel-bundle")
-    store.set_wasi(wasi)
-    t = time.perf_counter()
-    inst = linker.instantiate(store, comp)
-    exports = (inst.get_export_index(store, f"wasi:cli/run@0.2.{v}") for v in range(10))
-    run_iface = next(i for i in exports if i is not None)
-    run = inst.get_func(store, inst.get_export_index(store, "run", run_iface))
-    try:
-        r = run(store)
-        code = 0 if r is None or r.tag == "ok" else 1
-    except ExitTrap as e:
-        code = e.code
-    times.append(time.perf_counter() - t)
-sys.stdout.flush()
-print(json.dumps({"code": code, "times": times}), file=sys.stderr)
-"""
-
-
-def run_component(wasm, *args, preopen="", runs=1):
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(wasm), str(preopen), str(runs), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    lines = proc.stderr.strip().splitlines()
-    info = json.loads(lines[-1])
-    return info["code"], proc.stdout, "\n".join(lines[:-1]), info["times"]
+from conftest import DEMO, SDISTS, assert_refused, component, pip_wheel, private_cache, sh
+from wasm_host import bundle, run_command
 
 
 @pytest.fixture(scope="module")
@@ -101,13 +55,13 @@ def test_build_writes_component_beside_and_inside_the_wheel(built, tmp_path):
 def test_runs_with_no_preopens_and_passes_arguments_and_status(built):
     out, _, _ = built
     wasm = out / "wasidemo-0.3.0.wasm"
-    code, stdout, stderr, _ = run_component(wasm)
-    assert code == 0, stderr
-    assert "all results match the pure-Python reference" in stdout
-    assert "platform   wasi cpython 3.13.5" in stdout
-    code, stdout, stderr, _ = run_component(wasm, "--fail")
-    assert code != 0
-    assert "Traceback (most recent call last)" in stderr and "RuntimeError: failure requested with --fail" in stderr
+    r = run_command(wasm)
+    assert r.code == 0, r.stderr
+    assert "all results match the pure-Python reference" in r.stdout
+    assert "platform   wasi cpython 3.13.5" in r.stdout
+    r = run_command(wasm, "--fail")
+    assert r.code != 0
+    assert "Traceback (most recent call last)" in r.stderr and "RuntimeError: failure requested with --fail" in r.stderr
 
 
 def test_preinitialization_is_real(built, tmp_path, wasiwheel_cli):
@@ -119,20 +73,19 @@ def test_preinitialization_is_real(built, tmp_path, wasiwheel_cli):
     out, started, _ = built
     wasm = out / "wasidemo-0.3.0.wasm"
     before_run = time.time()
-    code, stdout, _, fast = run_component(wasm, "--imported-at", runs=3)
-    assert code == 0
-    imported_at = float(stdout.split()[0])
+    fast = run_command(wasm, "--imported-at", runs=3)
+    assert fast.code == 0
+    imported_at = float(fast.stdout.split()[0])
     assert imported_at == float(os.environ.get("SOURCE_DATE_EPOCH", 315532800)) < started < before_run
     plain = tmp_path / "plain.wasm"
-    sh([wasiwheel_cli, "component", DEMO, "-o", plain, "-C", "component-preinit=false"])
-    bundle = Path(f"{plain}.bundle")
+    component(wasiwheel_cli, DEMO, plain, "-C", "component-preinit=false")
     before_run = time.time()
-    code, stdout, stderr, slow = run_component(plain, "--imported-at", preopen=bundle, runs=3)
-    assert code == 0, stderr
-    assert float(stdout.split()[0]) >= before_run
+    slow = run_command(plain, "--imported-at", dirs=[bundle(plain)], runs=3)
+    assert slow.code == 0, slow.stderr
+    assert float(slow.stdout.split()[0]) >= before_run
     # Startup (instantiate + a trivial entry): the pre-initialized component
     # skips CPython's initialization and the imports.
-    assert statistics.median(fast) * 2 < statistics.median(slow), (fast, slow)
+    assert statistics.median(fast.times) * 2 < statistics.median(slow.times), (fast.times, slow.times)
 
 
 def test_wasiwheel_run_component(built, wasiwheel_cli):
@@ -145,15 +98,6 @@ def test_wasiwheel_run_component(built, wasiwheel_cli):
     assert 0 < imported_at <= built_at + 1, (imported_at, built_at)
     proc = sh([wasiwheel_cli, "run", "--component", out / "wasidemo-0.3.0.wasm", "--", "--fail"], check=False)
     assert proc.returncode == 1 and "RuntimeError: failure requested with --fail" in proc.stderr
-
-
-def assert_clean_failure(proc, out, *needles):
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0, text
-    for n in needles:
-        assert n in text, f"{n!r} not in:\n{text}"
-    assert "panicked" not in text
-    assert not out.exists() or list(out.iterdir()) == []
 
 
 def test_no_entry_point(tmp_path, wasiwheel_cli):
@@ -172,7 +116,7 @@ def test_no_entry_point(tmp_path, wasiwheel_cli):
         ],
         check=False,
     )
-    assert_clean_failure(proc, out, "needs an entry point", "tool.wasiwheel.component.entry")
+    assert_refused(proc, "needs an entry point", "tool.wasiwheel.component.entry", absent=["panicked"], out=out)
 
 
 def test_entry_that_does_not_import(tmp_path, wasiwheel_cli):
@@ -185,16 +129,18 @@ def test_entry_that_does_not_import(tmp_path, wasiwheel_cli):
         [wasiwheel_cli, "build", project, "-o", out, "-C", "target=wasm32-wasi", "-C", "artifact=component"],
         check=False,
     )
-    assert_clean_failure(
-        proc, out, "importing the entry module failed", "ModuleNotFoundError", "pre-initializing the component failed"
+    assert_refused(
+        proc,
+        "importing the entry module failed",
+        "ModuleNotFoundError",
+        "pre-initializing the component failed",
+        absent=["panicked"],
+        out=out,
     )
 
 
 def test_component_for_a_compile_only_target(tmp_path, wasiwheel_cli):
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "sdk").symlink_to(real_cache() / "sdk", target_is_directory=True)
-    env = {"WASIWHEEL_CACHE_DIR": str(cache)}
+    env = {"WASIWHEEL_CACHE_DIR": str(private_cache(tmp_path))}
     headers = Path(os.environ["WASIWHEEL_TEST_PY313_HEADERS"])
     sh(
         [wasiwheel_cli, "python", "assemble", "3.13", "--headers", headers, "--sdk", "25", "--target", "wasm32-wasip1"],
@@ -206,14 +152,14 @@ def test_component_for_a_compile_only_target(tmp_path, wasiwheel_cli):
         env=env,
         check=False,
     )
-    assert_clean_failure(proc, out, "compile-only", "component")
+    assert_refused(proc, "compile-only", "component", absent=["panicked"], out=out)
 
 
 def test_component_wheels_go_inside(tmp_path, isolated_env, wasiwheel_cli):
     """`--wheel` (and -C component-wheels=DIR) put other wheels' pure-Python files in the component's bundle
     (a pre-initialized component keeps those its entry can import: see test_component_size.py)."""
     wheels = tmp_path / "wheels"
-    sh([sys.executable, "-m", "pip", "wheel", "--no-deps", SDISTS / "pure-src", "-w", wheels], env=isolated_env)
+    pip_wheel(SDISTS / "pure-src", wheels, isolated_env)
 
     def bundled(out):
         with zipfile.ZipFile(f"{out}.bundle/bundle.zip") as z:
@@ -221,8 +167,8 @@ def test_component_wheels_go_inside(tmp_path, isolated_env, wasiwheel_cli):
 
     out = tmp_path / "demo.wasm"
     plain = ["-C", "component-preinit=false"]
-    sh([wasiwheel_cli, "component", DEMO, "-o", out, "--wheel", next(wheels.glob("*.whl")), *plain])
+    component(wasiwheel_cli, DEMO, out, "--wheel", next(wheels.glob("*.whl")), *plain)
     assert bundled(out)
     out2 = tmp_path / "demo2.wasm"
-    sh([wasiwheel_cli, "component", DEMO, "-o", out2, "-C", f"component-wheels={wheels}", *plain])
+    component(wasiwheel_cli, DEMO, out2, "-C", f"component-wheels={wheels}", *plain)
     assert bundled(out2)

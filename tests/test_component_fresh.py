@@ -6,13 +6,12 @@ so rebuilds of one tree are byte-identical. Run with the wasmtime package."""
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import sh
+from conftest import assert_refused, component, write_project
+from wasm_host import bundle, run_command
 
 PROBE = '''
 import json, os, random, sys, tempfile
@@ -42,69 +41,21 @@ def main():
     return 0
 '''
 
-RUNNER = r"""
-import json, sys
-from wasmtime import Engine, Store, WasiConfig, component, ExitTrap
-path, preopen, runs, env, args = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5:]
-engine = Engine()
-comp = component.Component.from_file(engine, path)
-linker = component.Linker(engine)
-linker.add_wasip2()
-for _ in range(runs):
-    store = Store(engine)
-    wasi = WasiConfig()
-    wasi.argv = args
-    wasi.env = env
-    wasi.inherit_stdout()
-    wasi.inherit_stderr()
-    if preopen:
-        wasi.preopen_dir(preopen, "/wasiwheel-bundle")
-    store.set_wasi(wasi)
-    inst = linker.instantiate(store, comp)
-    exports = (inst.get_export_index(store, f"wasi:cli/run@0.2.{v}") for v in range(10))
-    run_iface = next(i for i in exports if i is not None)
-    run = inst.get_func(store, inst.get_export_index(store, "run", run_iface))
-    try:
-        r = run(store)
-        assert r is None or r.tag == "ok", r
-    except ExitTrap as e:
-        assert e.code == 0, e.code
-"""
 
-
-def instances(wasm, runs=2, env=(), args=("app",), preopen=""):
-    """Run `runs` instances of the component in one process; the probe's report of each."""
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(wasm), str(preopen), str(runs), json.dumps([list(e) for e in env]), *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr
-    reports = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert len(reports) == runs, proc.stdout
+def instances(wasm, runs=2, env=(), args=(), dirs=()):
+    """Run `runs` instances of the component in one host process; the probe's report of each."""
+    r = run_command(wasm, *args, env=env, dirs=dirs, runs=runs)
+    assert r.codes == [0] * runs, r.stderr
+    reports = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(reports) == runs, r.stdout
     return reports
 
 
 def make_probe(root: Path, name="fresh-probe", version="1.0"):
     """A pure-Python project whose component entry reports what its instance sees."""
     shutil.rmtree(root, ignore_errors=True)
-    (root / "freshprobe").mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["wasiwheel"]\nbuild-backend = "wasiwheel"\n\n'
-        f'[project]\nname = "{name}"\nversion = "{version}"\n\n'
-        '[tool.wasiwheel.component]\nentry = "freshprobe:main"\n'
-    )
-    (root / "freshprobe" / "__init__.py").write_text(PROBE)
-    return root
-
-
-def build(cli, project, out, *settings, env=None):
-    args = [cli, "component", project, "-o", out]
-    for s in settings:
-        args += ["-C", s]
-    sh(args, env=env)
-    return out
+    tables = '[tool.wasiwheel.component]\nentry = "freshprobe:main"\n'
+    return write_project(root, name, {"freshprobe/__init__.py": PROBE}, version=version, tables=tables)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +63,8 @@ def probe(tmp_path_factory, wasiwheel_cli):
     """The probe project built once, with a variable in the build's environment."""
     base = tmp_path_factory.mktemp("fresh")
     project = make_probe(base / "probe")
-    wasm = build(wasiwheel_cli, project, base / "a" / "probe.wasm", env={"FRESH_BUILD_ONLY": "from-the-build"})
+    wasm = base / "a" / "probe.wasm"
+    component(wasiwheel_cli, project, wasm, env={"FRESH_BUILD_ONLY": "from-the-build"})
     return base, project, wasm
 
 
@@ -134,7 +86,7 @@ def test_each_instance_draws_its_own_randomness(probe):
 def test_environment_is_exactly_the_hosts(probe):
     _, _, wasm = probe
     env = [("FRESH_A", "1"), ("WITH_EQUALS", "x=y=z"), ("EMPTY", ""), ("UNICODE", "grüße")]
-    (r,) = instances(wasm, runs=1, env=env, args=("app", "one", "two words", "ünï"))
+    (r,) = instances(wasm, runs=1, env=env, args=("one", "two words", "ünï"))
     assert r["environ"] == dict(env)
     assert r["environb"] == {k.encode().hex(): v.encode().hex() for k, v in env}
     assert r["getenv"] == "1"
@@ -152,7 +104,8 @@ def test_environment_is_exactly_the_hosts(probe):
 
 def test_rebuilds_are_byte_identical(probe, wasiwheel_cli):
     base, project, wasm = probe
-    again = build(wasiwheel_cli, project, base / "b" / "probe.wasm")
+    again = base / "b" / "probe.wasm"
+    component(wasiwheel_cli, project, again)
     assert again.read_bytes() == wasm.read_bytes()
 
 
@@ -165,14 +118,15 @@ def test_hash_secret_is_per_build(probe, wasiwheel_cli):
     def hash_of(wasm):
         return instances(wasm, runs=1)[0]["hash"]
 
+    v2, other, s1, s1b, s2 = (base / f"{n}.wasm" for n in ("v2", "other", "s1", "s1b", "s2"))
     # Another release of the project, another project: another secret.
-    v2 = build(wasiwheel_cli, make_probe(base / "probe-v2", version="1.1"), base / "v2.wasm")
-    other = build(wasiwheel_cli, make_probe(base / "other", name="other-probe"), base / "other.wasm")
+    component(wasiwheel_cli, make_probe(base / "probe-v2", version="1.1"), v2)
+    component(wasiwheel_cli, make_probe(base / "other", name="other-probe"), other)
     # A secret value given per build: another secret again, and the same
     # value rebuilds identically.
-    s1 = build(wasiwheel_cli, project, base / "s1.wasm", "component-hash-seed=first secret")
-    s1b = build(wasiwheel_cli, project, base / "s1b.wasm", env={"WASIWHEEL_COMPONENT_HASH_SEED": "first secret"})
-    s2 = build(wasiwheel_cli, project, base / "s2.wasm", "component-hash-seed=second secret")
+    component(wasiwheel_cli, project, s1, "-C", "component-hash-seed=first secret")
+    component(wasiwheel_cli, project, s1b, env={"WASIWHEEL_COMPONENT_HASH_SEED": "first secret"})
+    component(wasiwheel_cli, project, s2, "-C", "component-hash-seed=second secret")
     # The setting and its environment form give the same secret.
     assert hash_of(s1) == hash_of(s1b)
     hashes = {p.name: hash_of(p) for p in (wasm, v2, other, s1, s2)}
@@ -181,8 +135,9 @@ def test_hash_secret_is_per_build(probe, wasiwheel_cli):
 
 def test_without_preinit_each_instance_has_its_own_secret(probe, wasiwheel_cli):
     base, project, _ = probe
-    plain = build(wasiwheel_cli, project, base / "plain" / "probe.wasm", "component-preinit=false")
-    a, b = instances(plain, runs=2, env=[("FRESH_A", "2")], preopen=f"{plain}.bundle")
+    plain = base / "plain" / "probe.wasm"
+    component(wasiwheel_cli, project, plain, "-C", "component-preinit=false")
+    a, b = instances(plain, runs=2, env=[("FRESH_A", "2")], dirs=[bundle(plain)])
     assert a["hash"] != b["hash"]
     assert a["random"] != b["random"] and a["bits"] != b["bits"]
     assert a["environ"] == b["environ"] == {"FRESH_A": "2"}
@@ -191,7 +146,5 @@ def test_without_preinit_each_instance_has_its_own_secret(probe, wasiwheel_cli):
 def test_misspelt_hash_seed_key(tmp_path, wasiwheel_cli):
     project = make_probe(tmp_path / "p")
     out = tmp_path / "out.wasm"
-    proc = sh([wasiwheel_cli, "component", project, "-o", out, "-C", "component-hash-sed=x"], check=False)
-    assert proc.returncode != 0
-    assert "did you mean `component-hash-seed`?" in proc.stderr + proc.stdout
-    assert "panicked" not in proc.stderr and not out.exists()
+    proc = component(wasiwheel_cli, project, out, "-C", "component-hash-sed=x", check=False)
+    assert_refused(proc, "did you mean `component-hash-seed`?", absent=["panicked"], out=out)

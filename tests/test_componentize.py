@@ -5,112 +5,10 @@ into a component by componentize-py 0.25.1 (CPython 3.14.0, wasi-sdk 33), and
 run with the wasmtime PyPI package."""
 
 import json
-import os
-import shlex
-import shutil
-import subprocess
-import sys
-import textwrap
 import zipfile
-from pathlib import Path
 
-import pytest
-
-from conftest import DEMO, SDISTS, pip_wheel, real_cache, reference_results, sh
-
-WIT = """package wasiwheel:test;
-
-world app {
-  export run: func(arg: string) -> string;
-}
-"""
-
-RUNNER = r"""
-import sys, time
-from wasmtime import Engine, Store, WasiConfig, component
-engine = Engine()
-c = component.Component.from_file(engine, sys.argv[1])
-linker = component.Linker(engine)
-linker.add_wasip2()
-store = Store(engine)
-store.set_wasi(WasiConfig())
-inst = linker.instantiate(store, c)
-print(inst.get_func(store, "run")(store, sys.argv[2]))
-"""
-
-
-@pytest.fixture(scope="module")
-def headers314() -> Path:
-    d = os.environ.get("WASIWHEEL_TEST_PY314_HEADERS")
-    if not d or not (Path(d) / "python3.14" / "Python.h").exists():
-        pytest.fail(
-            "WASIWHEEL_TEST_PY314_HEADERS must name Debian's usr/include of libpython3.14-dev (.ci/test sets it)"
-        )
-    return Path(d)
-
-
-@pytest.fixture(scope="module")
-def prefix314(headers314, wasiwheel_cli) -> Path:
-    sh(
-        [
-            wasiwheel_cli,
-            "python",
-            "assemble",
-            "3.14",
-            "--headers",
-            headers314,
-            "--sdk",
-            "33",
-            "--target",
-            "wasm32-wasip2",
-        ]
-    )
-    listing = sh([wasiwheel_cli, "python", "list"]).stdout
-    line = next(l for l in listing.splitlines() if l.startswith("CPython 3.14") and "wasm32-wasip2" in l)
-    assert "(compile-only)" in line
-    return Path(next(w for w in line.split() if w.endswith("-headers")))
-
-
-def componentize(tmp_path, site, app_code, wasiwheel_cli):
-    (tmp_path / "wit").mkdir()
-    (tmp_path / "wit" / "app.wit").write_text(WIT)
-    (tmp_path / "appdir").mkdir()
-    (tmp_path / "appdir" / "app.py").write_text(textwrap.dedent(app_code))
-    cpy = shutil.which("componentize-py", path=str(Path(sys.executable).parent))
-    assert cpy, "componentize-py is installed by .ci/setup"
-    out = tmp_path / "app.wasm"
-    sh(
-        [
-            cpy,
-            "-d",
-            tmp_path / "wit",
-            "-w",
-            "app",
-            "componentize",
-            "app",
-            "-p",
-            tmp_path / "appdir",
-            "-p",
-            site,
-            "-o",
-            out,
-        ]
-    )
-    return out
-
-
-def run_component(wasm, arg):
-    return sh([sys.executable, "-c", RUNNER, wasm, arg]).stdout.strip()
-
-
-def install_with_tags_line(wasiwheel_cli, python, sdk, site, wheels, *extra):
-    out = sh(
-        [wasiwheel_cli, "tags", "--python", python, "--sdk", sdk, "--target", "wasm32-wasip2", "--install-dir", site]
-    ).stdout
-    line = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("install with:"))
-    args = shlex.split(line)
-    sh([sys.executable, "-m", *args[:-1], "--no-index", "--find-links", wheels, *extra])
-
+from conftest import DEMO, SDISTS, componentize, install_with_tags_line, pip_wheel, reference_results, sh
+from wasm_host import call_export
 
 def test_compile_only_prefix_cannot_run(prefix314, wasiwheel_cli):
     proc = sh([wasiwheel_cli, "run", "--python-prefix", prefix314, "--", "-c", "pass"], check=False)
@@ -125,7 +23,7 @@ def test_c_extension_in_componentize_py(tmp_path, isolated_env, prefix314, wasiw
     with zipfile.ZipFile(wheel) as z:
         assert "wasidemo/_checksum.cpython-314-wasm32-wasi.so" in z.namelist()
     site = tmp_path / "site"
-    install_with_tags_line(wasiwheel_cli, "3.14", "33", site, wheels, "wasidemo")
+    install_with_tags_line(wasiwheel_cli, "3.14", "33", site, wheels, "wasidemo", target="wasm32-wasip2")
     app = """
         import json
         import wit_world
@@ -143,7 +41,9 @@ def test_c_extension_in_componentize_py(tmp_path, isolated_env, prefix314, wasiw
                 return json.dumps({"results": results(wasidemo), "error": error, "origin": wasidemo._checksum.__file__})
     """
     wasm = componentize(tmp_path, site, app, wasiwheel_cli)
-    got = json.loads(run_component(wasm, "1.5, 2, oops"))
+    r = call_export(wasm, "run", "1.5, 2, oops")
+    assert r.code == 0, r.stderr
+    got = json.loads(r.result)
     assert got["results"] == reference_results()
     assert got["error"] == "not a number: 'oops' at offset 8"
     assert got["origin"].endswith("_checksum.cpython-314-wasm32-wasi.so")
@@ -155,7 +55,7 @@ def test_abi3_extension_in_componentize_py(tmp_path, isolated_env, prefix314, wa
     wheel = wheels / "abi3demo-1.0.0-cp39-abi3-wasi_0_2_sdk_33_wasm32.whl"
     assert [p.name for p in wheels.iterdir()] == [wheel.name]
     site = tmp_path / "site"
-    install_with_tags_line(wasiwheel_cli, "3.14", "33", site, wheels, "abi3demo")
+    install_with_tags_line(wasiwheel_cli, "3.14", "33", site, wheels, "abi3demo", target="wasm32-wasip2")
     assert (site / "abi3demo" / "_fast.abi3.so").exists()
     app = """
         import json
@@ -168,7 +68,9 @@ def test_abi3_extension_in_componentize_py(tmp_path, isolated_env, prefix314, wa
                 return json.dumps(abi3demo.check())
     """
     wasm = componentize(tmp_path, site, app, wasiwheel_cli)
-    got = json.loads(run_component(wasm, ""))
+    r = call_export(wasm, "run", "")
+    assert r.code == 0, r.stderr
+    got = json.loads(r.result)
     assert set(got) == {"dot", "djb2"}, got
     for key, (c_result, py_result) in got.items():
         assert c_result == py_result, key

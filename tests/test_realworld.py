@@ -23,15 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, pip_wheel, sh, wasi_limits
-from test_componentize import (  # noqa: F401 (fixtures)
-    RUNNER,
-    componentize,
-    headers314,
-    install_with_tags_line,
-    prefix314,
-    run_component,
-)
+from conftest import ROOT, componentize, install_with_tags_line, pip_wheel, sh, wasi_limits
+from wasm_host import call_export
 
 REALWORLD = ROOT / "tests" / "realworld"
 PINS = tomllib.loads((REALWORLD / "pins.toml").read_text())
@@ -195,14 +188,16 @@ def test_wasip2_builds_load_in_componentize_py(tmp_path, isolated_env, prefix314
     names = sorted(p.name for p in wheels.iterdir())
     assert len(names) == 3 and all(n.endswith("-cp314-cp314-wasi_0_2_sdk_33_wasm32.whl") for n in names), names
     site = tmp_path / "site"
-    install_with_tags_line(wasiwheel_cli, "3.14", "33", site, wheels, "bitarray", "wrapt", "brotli")
+    packages = ("bitarray", "wrapt", "brotli")
+    install_with_tags_line(wasiwheel_cli, "3.14", "33", site, wheels, *packages, target="wasm32-wasip2")
     wasm = componentize(tmp_path, site, TRAPPED_CALLS, wasiwheel_cli)
+    r = call_export(wasm, "run", "")
     if not repair:
         # Without the repair the same calls trap: the test exercises them.
-        proc = sh([sys.executable, "-c", RUNNER, wasm, ""], check=False)
-        assert proc.returncode != 0 and "indirect call type mismatch" in proc.stderr, proc.stderr[-3000:]
+        assert r.code != 0 and "indirect call type mismatch" in r.stderr, r.stderr[-3000:]
         return
-    got = json.loads(run_component(wasm, ""))
+    assert r.code == 0, r.stderr
+    got = json.loads(r.result)
     assert got["endian"] in ("big", "little") and got["bits"] == "1011", got
     assert got["proxy"] == ["f", "Documented.", True, "app"], got
     assert got["brotli"] is True, got

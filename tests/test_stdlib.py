@@ -11,12 +11,12 @@ import json
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, ROOT, pip_wheel, real_cache, sh
+from conftest import DEMO, ROOT, assert_refused, component, pip_wheel, private_cache, real_cache, sh, write_project
+from wasm_host import run_command
 
 VERSIONS = {"zlib": "1.3.1", "bzip2": "1.0.8", "xz": "5.8.1", "sqlite3": "3.46.1"}
 MODULES = {"zlib": "zlib", "bzip2": "_bz2", "xz": "_lzma", "sqlite3": "_sqlite3"}
@@ -173,80 +173,29 @@ def test_round_trips_in_a_relinked_interpreter(wasiwheel_cli, isolated_env, tmp_
     check_results(proc.stdout.strip().splitlines()[-1])
 
 
-COMPONENT_RUNNER = r"""
-import sys
-from wasmtime import Engine, Store, WasiConfig, component, ExitTrap
-path, tmp = sys.argv[1], sys.argv[2]
-engine = Engine()
-comp = component.Component.from_file(engine, path)
-linker = component.Linker(engine)
-linker.add_wasip2()
-store = Store(engine)
-wasi = WasiConfig()
-wasi.argv = ["app"]
-wasi.inherit_stdout()
-wasi.inherit_stderr()
-wasi.preopen_dir(tmp, "/tmp")
-store.set_wasi(wasi)
-inst = linker.instantiate(store, comp)
-exports = (inst.get_export_index(store, f"wasi:cli/run@0.2.{v}") for v in range(10))
-run_iface = next(i for i in exports if i is not None)
-run = inst.get_func(store, inst.get_export_index(store, "run", run_iface))
-try:
-    r = run(store)
-    sys.exit(0 if r is None or r.tag == "ok" else 1)
-except ExitTrap as e:
-    sys.exit(e.code)
-"""
-
-
 def test_round_trips_in_a_component(wasiwheel_cli, tmp_path):
     """A pure-Python project whose entry imports the four modules (at build
     time: the component is pre-initialized) and runs the round trips, with a
     host directory as /tmp."""
     stdlib_python()
-    project = tmp_path / "proj"
-    (project / "stdlibcheck").mkdir(parents=True)
-    (project / "pyproject.toml").write_text(
-        textwrap.dedent(
-            """\
-            [build-system]
-            requires = ["wasiwheel"]
-            build-backend = "wasiwheel"
-
-            [project]
-            name = "stdlibcheck"
-            version = "1.0"
-
-            [project.scripts]
-            stdlibcheck = "stdlibcheck.cli:main"
-            """
-        )
-    )
-    (project / "stdlibcheck" / "__init__.py").write_text("")
-    (project / "stdlibcheck" / "cli.py").write_text(
-        ROUND_TRIPS + "\n\ndef main():\n    print(json.dumps(round_trips()))\n    return 0\n"
+    cli = ROUND_TRIPS + "\n\ndef main():\n    print(json.dumps(round_trips()))\n    return 0\n"
+    project = write_project(
+        tmp_path / "proj",
+        "stdlibcheck",
+        {"stdlibcheck/__init__.py": "", "stdlibcheck/cli.py": cli},
+        tables='[project.scripts]\nstdlibcheck = "stdlibcheck.cli:main"\n',
     )
     out = tmp_path / "stdlibcheck.wasm"
-    sh([wasiwheel_cli, "component", project, "-o", out])
+    component(wasiwheel_cli, project, out)
     guest_tmp = tmp_path / "guest-tmp"
     guest_tmp.mkdir()
-    proc = subprocess.run(
-        [sys.executable, "-c", COMPONENT_RUNNER, str(out), str(guest_tmp)], capture_output=True, text=True, timeout=600
-    )
-    assert proc.returncode == 0, proc.stderr
-    check_results(proc.stdout.strip().splitlines()[-1])
+    r = run_command(out, dirs=[(guest_tmp, "/tmp")])
+    assert r.code == 0, r.stderr
+    check_results(r.stdout.strip().splitlines()[-1])
     assert list(guest_tmp.iterdir()) == []  # the round trips cleaned up after themselves
 
 
 # --- bad inputs of `python install`: refused before anything is built --------------------------------
-
-
-def private_cache(tmp_path):
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "sdk").symlink_to(real_cache() / "sdk", target_is_directory=True)
-    return cache
 
 
 def cpython_source():
@@ -261,12 +210,8 @@ def install(wasiwheel_cli, cache, *args):
     )
 
 
-def assert_refused(proc, cache, *needles, status=1):
-    text = proc.stdout + proc.stderr
-    assert proc.returncode == status, text
-    for n in needles:
-        assert n in text, f"{n!r} not in:\n{text}"
-    assert "panicked" not in text and "Traceback" not in text
+def assert_refused_before_building(proc, cache, *needles, status=1):
+    assert_refused(proc, *needles, status=status, absent=["panicked", "Traceback"])
     # nothing was built or installed
     assert not (cache / "build").exists() or list((cache / "build").iterdir()) == []
     assert not (cache / "python").exists() or list((cache / "python").iterdir()) == []
@@ -282,29 +227,29 @@ def test_wrong_checksum_is_refused(wasiwheel_cli, tmp_path, sources_dir):
     data[1000] ^= 0xFF
     bad.write_bytes(bytes(data))
     proc = install(wasiwheel_cli, cache, "--with-source", f"zlib={bad}")
-    assert_refused(proc, cache, str(bad), ZLIB_SHA, "not a pinned source of zlib")
+    assert_refused_before_building(proc, cache, str(bad), ZLIB_SHA, "not a pinned source of zlib")
     # The same file under its pinned name in a --with-sources directory.
     d = tmp_path / "sources"
     d.mkdir()
     (d / bad.name).write_bytes(bytes(data))
     proc = install(wasiwheel_cli, cache, "--with-sources", d)
-    assert_refused(proc, cache, str(d / bad.name), ZLIB_SHA)
+    assert_refused_before_building(proc, cache, str(d / bad.name), ZLIB_SHA)
 
 
 def test_unknown_missing_and_incomplete_sources_are_refused(wasiwheel_cli, tmp_path, sources_dir):
     cache = private_cache(tmp_path)
     zlib = sources_dir / "zlib_1.3.dfsg+really1.3.1.orig.tar.gz"
     proc = install(wasiwheel_cli, cache, "--with-source", f"zlibb={zlib}")
-    assert_refused(proc, cache, "unknown library `zlibb`", "did you mean `zlib`")
+    assert_refused_before_building(proc, cache, "unknown library `zlibb`", "did you mean `zlib`")
     proc = install(wasiwheel_cli, cache, "--with-source", f"zlib={tmp_path / 'nope.tar.gz'}")
-    assert_refused(proc, cache, "nope.tar.gz does not exist", ZLIB_SHA)
+    assert_refused_before_building(proc, cache, "nope.tar.gz does not exist", ZLIB_SHA)
     proc = install(wasiwheel_cli, cache, "--with-source", f"xz={zlib}")
-    assert_refused(proc, cache, "is not a pinned source of xz", "xz-utils_5.8.1.orig.tar.xz")
+    assert_refused_before_building(proc, cache, "is not a pinned source of xz", "xz-utils_5.8.1.orig.tar.xz")
     # sqlite3 without Debian's patches
     proc = install(wasiwheel_cli, cache, "--with-source", f"sqlite3={sources_dir / 'sqlite3_3.46.1.orig.tar.xz'}")
-    assert_refused(proc, cache, "sqlite3 3.46.1 also needs sqlite3_3.46.1-7+deb13u2.debian.tar.xz")
+    assert_refused_before_building(proc, cache, "sqlite3 3.46.1 also needs sqlite3_3.46.1-7+deb13u2.debian.tar.xz")
     proc = install(wasiwheel_cli, cache, "--with-source", "zlib")
-    assert_refused(proc, cache, "is not NAME=FILE", status=2)  # a usage error
+    assert_refused_before_building(proc, cache, "is not NAME=FILE", status=2)  # a usage error
 
 
 def test_without_sources_the_build_says_what_is_left_out(wasiwheel_cli, tmp_path):

@@ -6,13 +6,13 @@ module named like CPython's `_json` does not replace it; wheels built before
 naming both."""
 
 import json
-import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from conftest import SDISTS, pip_wheel, sdk_dir, sh, target_python_prefix
+from conftest import SDISTS, assert_refused, component, pip_wheel, run_python, sdk_dir, sh, target_python_prefix
+from wasm_binary import export_names
 
 SAMPLES = ["speedups-alpha", "speedups-beta", "json-shadow", "speedups-twin"]
 
@@ -35,43 +35,6 @@ def manifest(wheel):
         return json.loads(z.read(name)), z
 
 
-def wasm_exports(data: bytes):
-    """Export names of a WebAssembly binary (binary format §5.5.10)."""
-    assert data[:4] == b"\0asm"
-
-    def leb(i):
-        result = shift = 0
-        while True:
-            b = data[i]
-            i += 1
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if b < 0x80:
-                return result, i
-
-    i, names = 8, []
-    while i < len(data):
-        sid = data[i]
-        size, i = leb(i + 1)
-        end = i + size
-        if sid == 7:
-            count, j = leb(i)
-            for _ in range(count):
-                n, j = leb(j)
-                names.append(data[j : j + n].decode())
-                j += n + 1  # kind
-                _, j = leb(j)  # index
-        i = end
-    return names
-
-
-def run(cli, *wheels, code, check=True):
-    args = [cli, "run", "--python", "3.13"]
-    for w in wheels:
-        args += ["--wheel", w]
-    return sh([*args, "--", "-c", code], check=check)
-
-
 SPEEDUPS = (
     "import json, alpha._speedups as a, beta._speedups as b; "
     "print(json.dumps({'alpha': [a.name(), a.transform(7)], 'beta': [b.name(), b.transform(7)]}))"
@@ -86,13 +49,13 @@ def test_manifest_names_unique_init_and_dylib_keeps_standard(wheels):
     so = [n for n in z.namelist() if n.startswith("alpha/_speedups.") and n.endswith(".so")]
     assert len(so) == 1, z.namelist()
     with zipfile.ZipFile(wheels["speedups-alpha"]) as zz:
-        assert "PyInit__speedups" in wasm_exports(zz.read(so[0]))
+        assert "PyInit__speedups" in export_names(zz.read(so[0]))
     m, _ = manifest(wheels["json-shadow"])
     assert m["modules"][0]["init"] == "PyInit_9shadowpkg5_json"
 
 
 def test_same_leaf_modules_each_their_own(wheels, wasiwheel_cli):
-    proc = run(wasiwheel_cli, wheels["speedups-alpha"], wheels["speedups-beta"], code=SPEEDUPS)
+    proc = run_python(wasiwheel_cli, SPEEDUPS, [wheels["speedups-alpha"], wheels["speedups-beta"]])
     # alpha's helper is x + 1, beta's x * 100; each module's `flavour` is its own.
     assert json.loads(proc.stdout) == {"alpha": ["alpha", 8], "beta": ["beta", 700]}
 
@@ -106,7 +69,7 @@ def test_module_named_like_stdlib_does_not_replace_it(wheels, wasiwheel_cli):
         "'dumps': json.dumps({'a': [1, 'é']}), "
         "'alpha': __import__('alpha._speedups').__dict__['_speedups'].transform(1)}))"
     )
-    proc = run(wasiwheel_cli, wheels["json-shadow"], wheels["speedups-alpha"], code=code)
+    proc = run_python(wasiwheel_cli, code, [wheels["json-shadow"], wheels["speedups-alpha"]])
     got = json.loads(proc.stdout)
     assert got == {
         "c_scanstring": True,
@@ -121,12 +84,15 @@ def test_module_named_like_stdlib_does_not_replace_it(wheels, wasiwheel_cli):
 
 
 def test_same_dotted_module_twice_fails_naming_both(wheels, wasiwheel_cli):
-    proc = run(wasiwheel_cli, wheels["speedups-alpha"], wheels["speedups-twin"], code="pass", check=False)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode == 1, text
-    assert "the extension module `alpha._speedups` is provided twice" in text, text
-    assert wheels["speedups-alpha"].name in text and wheels["speedups-twin"].name in text, text
-    assert "panicked" not in text and "Traceback" not in text
+    proc = run_python(wasiwheel_cli, "pass", [wheels["speedups-alpha"], wheels["speedups-twin"]], check=False)
+    assert_refused(
+        proc,
+        "the extension module `alpha._speedups` is provided twice",
+        wheels["speedups-alpha"].name,
+        wheels["speedups-twin"].name,
+        status=1,
+        absent=["panicked", "Traceback"],
+    )
 
 
 def v1_wheel(wheel: Path, sample: str, out_dir: Path) -> Path:
@@ -165,12 +131,12 @@ def test_version_1_wheels_still_relink(wheels, wasiwheel_cli, tmp_path):
     old_a = v1_wheel(wheels["speedups-alpha"], "speedups-alpha", tmp_path)
     old_b = v1_wheel(wheels["speedups-beta"], "speedups-beta", tmp_path)
     assert manifest(old_a)[0]["version"] == 1
-    # Before this change the two archives could not be linked together
-    # (duplicate PyInit__speedups, helper, flavour); now they are namespaced at relink time.
-    proc = run(wasiwheel_cli, old_a, old_b, code=SPEEDUPS)
+    # The two archives define the same PyInit__speedups, helper and flavour:
+    # they are namespaced at relink time.
+    proc = run_python(wasiwheel_cli, SPEEDUPS, [old_a, old_b])
     assert json.loads(proc.stdout) == {"alpha": ["alpha", 8], "beta": ["beta", 700]}
     # A version-1 wheel with a version-2 wheel.
-    proc = run(wasiwheel_cli, old_a, wheels["speedups-beta"], code=SPEEDUPS)
+    proc = run_python(wasiwheel_cli, SPEEDUPS, [old_a, wheels["speedups-beta"]])
     assert json.loads(proc.stdout) == {"alpha": ["alpha", 8], "beta": ["beta", 700]}
 
 
@@ -184,25 +150,24 @@ def test_unknown_manifest_version_is_refused(wheels, wasiwheel_cli, tmp_path):
             if info.filename.endswith("static-extensions/manifest.json"):
                 data = json.dumps(m).encode()
             dst.writestr(info, data)
-    proc = run(wasiwheel_cli, out, code="pass", check=False)
+    proc = run_python(wasiwheel_cli, "pass", [out], check=False)
     text = proc.stdout + proc.stderr
     assert proc.returncode == 1 and "has version 99" in text and "upgrade wasiwheel" in text, text
 
 
 def test_component_with_both_speedups(wheels, wasiwheel_cli, tmp_path):
     out = tmp_path / "both.wasm"
-    sh([wasiwheel_cli, "component", SDISTS / "speedups-alpha", "-o", out, "--wheel", wheels["speedups-beta"]])
+    component(wasiwheel_cli, SDISTS / "speedups-alpha", out, "--wheel", wheels["speedups-beta"])
     proc = sh([wasiwheel_cli, "run", "--component", out, "--", "7"])
     expected = {"alpha": {"name": "alpha", "transform": 8}, "beta": {"name": "beta", "transform": 700}}
     assert json.loads(proc.stdout) == expected
     # The project's own module and a component wheel's with the same dotted name.
     bad = tmp_path / "bad.wasm"
-    proc = subprocess.run(
-        [wasiwheel_cli, "component", SDISTS / "speedups-alpha", "-o", bad, "--wheel", wheels["speedups-twin"]],
-        capture_output=True,
-        text=True,
+    proc = component(wasiwheel_cli, SDISTS / "speedups-alpha", bad, "--wheel", wheels["speedups-twin"], check=False)
+    assert_refused(
+        proc,
+        "`alpha._speedups` is provided twice, by the project speedups-alpha and by",
+        wheels["speedups-twin"].name,
+        status=1,
+        out=bad,
     )
-    text = proc.stdout + proc.stderr
-    assert proc.returncode == 1, text
-    assert "`alpha._speedups` is provided twice, by the project speedups-alpha and by" in text, text
-    assert wheels["speedups-twin"].name in text and not bad.exists()

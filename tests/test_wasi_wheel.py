@@ -9,7 +9,8 @@ import zipfile
 
 import pytest
 
-from conftest import DEMO, RESULTS_SNIPPET, SDISTS, pip_wheel, reference_results, sh, wasm_custom_sections, wheel_names
+from conftest import DEMO, RESULTS_SNIPPET, SDISTS, pip_wheel, reference_results, sh, wheel_names
+from wasm_binary import custom_section_names
 
 WHEEL = "wasidemo-0.3.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl"
 
@@ -46,7 +47,7 @@ def test_wheel_contents(pip_built):
     assert f"{dist}/static-extensions/wasidemo.num._stats.a" in names
     with zipfile.ZipFile(pip_built / WHEEL) as z:
         for so in ("wasidemo/_checksum.cpython-313-wasm32-wasi.so", "wasidemo/num/_stats.cpython-313-wasm32-wasi.so"):
-            assert "dylink.0" in wasm_custom_sections(z.read(so)), f"{so} is not a wasm dylib"
+            assert "dylink.0" in custom_section_names(z.read(so)), f"{so} is not a wasm dylib"
         wheel_meta = z.read(f"{dist}/WHEEL").decode()
         assert "Root-Is-Purelib: false" in wheel_meta
         assert "Tag: cp313-cp313-wasi_0_1_sdk_25_wasm32" in wheel_meta

@@ -6,23 +6,18 @@ the bindings under `mypy --strict`, and the bad inputs: a world that does not
 parse, an export the app does not implement, an app class with the wrong
 name — a clear error each, and no partial `.wasm`."""
 
+import json
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Server, sh
+from conftest import ROOT, Server, component, sh
 
 #: wasmtime-py 38.0.0 (the version componentize-py's sandbox README pins), in
 #: its own virtual environment made by .ci/setup.
 WASMTIME38 = ROOT / ".venv-wasmtime38" / "bin" / "python"
-
-
-def component(cli, app_dir: Path, out: Path, *args, check=True):
-    """`wasiwheel component APP_DIR --app … -o OUT` (an app directory, as
-    componentize-py takes one)."""
-    return sh([cli, "component", app_dir, "-o", out, *args], check=check, timeout=1800)
 
 
 def no_wasm_left(directory: Path):
@@ -122,79 +117,61 @@ world sandbox {
 """
 
 
-def bad_app(tmp_path: Path, source: str, wit: str = SANDBOX_WIT) -> Path:
+#: An app of SANDBOX_WIT's world with only `eval`, in the class `cls`; EXEC adds `exec` to it.
+EVAL_ONLY = (
+    "import wit_world\n\nclass {cls}(wit_world.WitWorld):\n    def eval(self, expression: str) -> str:\n"
+    "        return expression\n"
+)
+EXEC = "\n    def exec(self, statements: str) -> None:\n        pass\n"
+
+
+def refused_app(cli, tmp_path: Path, source: str, *args, wit: str = SANDBOX_WIT) -> str:
+    """`wasiwheel component` of an app (`guest.py` with `source`) of the WIT
+    `wit` with `args`: it fails and leaves no .wasm; its stderr."""
     app = tmp_path / "app"
     app.mkdir()
     (app / "guest.py").write_text(source)
     (tmp_path / "sandbox.wit").write_text(wit)
     (tmp_path / "out").mkdir()
-    return app
+    r = component(cli, app, tmp_path / "out" / "x.wasm", "--wit", tmp_path / "sandbox.wit", *args, check=False)
+    assert r.returncode != 0
+    no_wasm_left(tmp_path / "out")
+    return r.stderr
 
 
 def test_world_that_does_not_parse(wasiwheel_cli, tmp_path):
     """wit-parser's message, with the file and the line."""
     wit = "package local:sandbox;\n\nworld sandbox {\n  export eval: func(e: strin) -> string;\n}\n"
-    app = bad_app(tmp_path, "", wit=wit)
-    r = component(wasiwheel_cli, app, tmp_path / "out" / "x.wasm", "--wit", tmp_path / "sandbox.wit", "--app", "guest",
-                  check=False)
-    assert r.returncode != 0
-    assert "component-wit-path" in r.stderr and "sandbox.wit:4" in r.stderr and "strin" in r.stderr, r.stderr
-    assert "Traceback" not in r.stderr and "panicked" not in r.stderr
-    no_wasm_left(tmp_path / "out")
+    err = refused_app(wasiwheel_cli, tmp_path, "", "--app", "guest", wit=wit)
+    assert "component-wit-path" in err and "sandbox.wit:4" in err and "strin" in err, err
+    assert "Traceback" not in err and "panicked" not in err
 
 
 def test_unknown_world(wasiwheel_cli, tmp_path):
-    app = bad_app(tmp_path, "")
-    r = component(wasiwheel_cli, app, tmp_path / "out" / "x.wasm", "--wit", tmp_path / "sandbox.wit", "--world",
-                  "nope", "--app", "guest", check=False)
-    assert r.returncode != 0
-    assert "component-world" in r.stderr and "local:sandbox/sandbox" in r.stderr, r.stderr
-    no_wasm_left(tmp_path / "out")
+    err = refused_app(wasiwheel_cli, tmp_path, "", "--world", "nope", "--app", "guest")
+    assert "component-world" in err and "local:sandbox/sandbox" in err, err
 
 
 def test_export_the_app_does_not_implement(wasiwheel_cli, tmp_path):
     """Both names: the app's class and the export it lacks."""
-    app = bad_app(
-        tmp_path,
-        "import wit_world\n\nclass WitWorld(wit_world.WitWorld):\n    def eval(self, expression: str) -> str:\n"
-        "        return expression\n",
-    )
-    r = component(wasiwheel_cli, app, tmp_path / "out" / "x.wasm", "--wit", tmp_path / "sandbox.wit", "--app", "guest",
-                  check=False)
-    assert r.returncode != 0
-    assert "`guest.WitWorld`" in r.stderr and "does not implement `exec`" in r.stderr, r.stderr
-    assert "local:sandbox/sandbox" in r.stderr
-    no_wasm_left(tmp_path / "out")
+    err = refused_app(wasiwheel_cli, tmp_path, EVAL_ONLY.format(cls="WitWorld"), "--app", "guest")
+    assert "`guest.WitWorld`" in err and "does not implement `exec`" in err, err
+    assert "local:sandbox/sandbox" in err
 
 
 def test_app_class_with_the_wrong_name(wasiwheel_cli, tmp_path):
-    app = bad_app(
-        tmp_path,
-        "import wit_world\n\nclass Sandbox(wit_world.WitWorld):\n    def eval(self, expression: str) -> str:\n"
-        "        return expression\n\n    def exec(self, statements: str) -> None:\n        pass\n",
-    )
-    r = component(wasiwheel_cli, app, tmp_path / "out" / "x.wasm", "--wit", tmp_path / "sandbox.wit", "--app", "guest",
-                  check=False)
-    assert r.returncode != 0
-    assert "defines no class `WitWorld`" in r.stderr and "it defines Sandbox" in r.stderr, r.stderr
-    no_wasm_left(tmp_path / "out")
+    err = refused_app(wasiwheel_cli, tmp_path, EVAL_ONLY.format(cls="Sandbox") + EXEC, "--app", "guest")
+    assert "defines no class `WitWorld`" in err and "it defines Sandbox" in err, err
 
 
 def test_app_module_missing(wasiwheel_cli, tmp_path):
-    app = bad_app(tmp_path, "")
-    r = component(wasiwheel_cli, app, tmp_path / "out" / "x.wasm", "--wit", tmp_path / "sandbox.wit", "--app", "nope",
-                  check=False)
-    assert r.returncode != 0
-    assert "No module named 'nope'" in r.stderr, r.stderr
-    no_wasm_left(tmp_path / "out")
+    err = refused_app(wasiwheel_cli, tmp_path, "", "--app", "nope")
+    assert "No module named 'nope'" in err, err
 
 
 def test_world_without_app(wasiwheel_cli, tmp_path):
-    app = bad_app(tmp_path, "")
-    r = component(wasiwheel_cli, app, tmp_path / "out" / "x.wasm", "--wit", tmp_path / "sandbox.wit", check=False)
-    assert r.returncode != 0
-    assert "component-app" in r.stderr, r.stderr
-    no_wasm_left(tmp_path / "out")
+    err = refused_app(wasiwheel_cli, tmp_path, "")
+    assert "component-app" in err, err
 
 
 WORLD_DEMO = ROOT / "tests" / "sdists" / "world-demo"
@@ -243,8 +220,6 @@ def test_project_component_of_a_world(tmp_path, isolated_env):
         "world_demo-1.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl", "world_demo-1.0.wasm"]
     wasm = out / "world_demo-1.0.wasm"
     r = sh([sys.executable, "-c", WORLD_HOST, wasm])
-    import json
-
     got = json.loads(r.stdout)
     assert got["wasi"] == ["ok", "Hello, WASI!"]
     assert got["empty"] == ["err", "an empty name"]

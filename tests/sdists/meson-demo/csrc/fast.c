@@ -1,6 +1,7 @@
 /* A foreign-backend sample extension: `answer` is a METH_NOARGS function
    declared with one parameter and cast to PyCFunction (as much real code
    does), which traps on WebAssembly unless wasiwheel repairs the cast. */
+/* Alike on purpose with cmake-demo's fast.c: one extension through two foreign backends (tests/test_foreign.py). */
 #include <Python.h>
 
 static PyObject *answer(PyObject *self) { return PyLong_FromLong(42); }

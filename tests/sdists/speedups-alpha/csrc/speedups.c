@@ -1,4 +1,5 @@
 /* alpha._speedups: transform(n) = helper(n) and name() = flavour, both from helper.c. */
+/* Alike on purpose with speedups-beta and -twin: same leaf name, same global symbols (tests/test_symbols.py). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
