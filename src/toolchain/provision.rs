@@ -72,6 +72,8 @@ static HOST_PACKAGES: OnceLock<Vec<String>> = OnceLock::new();
 /// Record the `sys.path` directories where the interpreter wasiwheel runs in
 /// finds the packages its host-side driver needs (`build`, `pyproject_hooks`,
 /// `packaging`: dependencies of wasiwheel's own wheel). The first call wins.
+/// Only the Python extension module knows them (feature `python`).
+#[cfg(feature = "python")]
 pub fn set_host_packages(dirs: Vec<String>) {
     let _ = HOST_PACKAGES.set(dirs);
 }
