@@ -36,7 +36,7 @@ def test_cycle_left_at_exit_is_cleared_without_trap(wheels, wasiwheel_cli, kind,
     # Kept by __main__ until finalization clears it: the final collection clears the node first.
     proc = run(wasiwheel_cli, wheels[label], f"import exittrapdemo; keep = exittrapdemo.cycle({kind!r}); print('bye')")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "trap" not in proc.stderr, proc.stderr[-3000:]
+    assert "wasm trap" not in proc.stderr, proc.stderr[-3000:]
     assert proc.stdout.strip() == "bye"
     assert f"exittrapdemo: {kind} cleared" in proc.stderr, proc.stderr
 
