@@ -177,7 +177,7 @@ def test_sqlalchemy_core_suite_without_exit_trap(wasiwheel_cli, tmp_path):
               check=False)
     assert proc.returncode == 0 and proc.stdout.strip() == "[(1,)]", proc.stderr[-3000:]
     assert "wasm trap" not in proc.stderr, proc.stderr[-3000:]
-    root = unpack("sqlalchemy", tmp_path)
+    root = unpack("sqlalchemy", tmp_path / "sdist")
     cmd = [wasiwheel_cli, "test", whl, "--requires", "typing_extensions", "--tests", root, "--cwd", "/tmp",
            "--env", "PYTHONNOUSERSITE=1", "--env", "REQUIRE_SQLALCHEMY_CEXT=1", "--",
            *SQLALCHEMY_FLAGS, *[f"/project/{p}" for p in SQLALCHEMY_SCOPE], *limits("sqlalchemy")]
