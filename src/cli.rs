@@ -205,6 +205,10 @@ struct TestArgs {
     /// The directory with the tests (e.g. the unpacked sdist): mapped at /project and made the working directory.
     #[arg(long, value_name = "PATH")]
     tests: Option<Utf8PathBuf>,
+    /// The guest directory pytest runs in [default: /project with --tests, else /]: `/tmp` is writable, for
+    /// suites that write files in their working directory (then name test paths /project/…).
+    #[arg(long, value_name = "GUEST_DIR")]
+    cwd: Option<String>,
     /// The target CPython version from the cache.
     #[arg(long, value_name = "VERSION", conflicts_with = "python_prefix")]
     python: Option<PyVersion>,
@@ -868,6 +872,7 @@ fn cmd_test(a: TestArgs) -> Result<i32> {
             wheels,
             requires: a.requires,
             tests,
+            cwd: a.cwd,
             pytest_args: a.pytest_args,
             host_python: provision::host_python(a.host_python.as_deref(), &py),
             pip_args,

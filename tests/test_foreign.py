@@ -34,6 +34,7 @@ PINS = {
     "kiwisolver": ("1.5.1", "f1303ef2eec81262a4b708c3e858afe58d7c75ad91c1c05266eda7673369859a"),
     "siphash24": ("1.9", "0aae53d2074cdddd51d36fac05efb70aa0724654f871c3b1420ca46167b143af"),
     "rapidfuzz": ("3.14.6", "e13a8160d017b499ec7a2fa9d0ce1ae2e7377080815785819f966fb235d4eb60"),
+    "sqlalchemy": ("2.1.9", "d700a8b2edfb26282a470333d6bc4a454c4acda4d201a3bea7b72fa76c217d28"),
 }
 
 # How each suite runs: (map the unpacked sdist at /project?, pytest arguments).
@@ -148,6 +149,44 @@ def test_own_suite_runs_in_wasi(name, wasiwheel_cli, built, tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-6000:]
     assert "wasiwheel test:" in out and " 0 failed, 0 error" in out, out[-3000:]
+
+
+# sqlalchemy's own "reduced" wheel-test scope (noxfile.py, WHEEL_TEST_SCOPES): the suites that exercise its
+# eight Cython modules, with the paired Py*/Cy* tests; the flags of its test-wheel session.
+SQLALCHEMY_SCOPE = ["test/base", "test/engine/test_processors.py", "test/sql/test_resultset.py"]
+SQLALCHEMY_FLAGS = ["-q", "-rA", "--nomemory", "--notimingintensive", "--nomypy"]
+
+
+def test_sqlalchemy_core_suite_without_exit_trap(wasiwheel_cli, tmp_path):
+    """Issue 20: sqlalchemy 2.1.9 (Cython 3.3) from its sdist. Every run used to end with a trap in the
+    final collection of Py_FinalizeEx (CPython's own operator.methodcaller has a void tp_clear); now a
+    query works and exits cleanly, and its own suite's core part runs in WASI (sqlite only, in the
+    writable /tmp: it attaches schema databases in its working directory) with the installed wheel
+    (PYTHONNOUSERSITE keeps its conftest from importing ./lib), every test passing but those listed."""
+    out = tmp_path / "dist"
+    build(wasiwheel_cli, "sqlalchemy", out)
+    (whl,) = out.glob("*.whl")
+    check_wheel(whl, [f"sqlalchemy.{m}" for m in (
+        "engine._processors_cy", "engine._result_cy", "engine._row_cy", "engine._util_cy",
+        "sql._cache_key_cy", "sql._util_cy", "util._collections_cy", "util._immutabledict_cy")])
+    site = tmp_path / "site"
+    sh([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, "typing_extensions==4.16.0"])
+    code = ("import sqlalchemy; e = sqlalchemy.create_engine('sqlite://'); "
+            "print(e.connect().exec_driver_sql('select 1').all())")
+    proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", whl, "--site", site, "--", "-c", code],
+              check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[(1,)]", proc.stderr[-3000:]
+    assert "wasm trap" not in proc.stderr, proc.stderr[-3000:]
+    root = unpack("sqlalchemy", tmp_path / "sdist")
+    cmd = [wasiwheel_cli, "test", whl, "--requires", "typing_extensions", "--tests", root, "--cwd", "/tmp",
+           "--env", "PYTHONNOUSERSITE=1", "--env", "REQUIRE_SQLALCHEMY_CEXT=1", "--",
+           *SQLALCHEMY_FLAGS, *[f"/project/{p}" for p in SQLALCHEMY_SCOPE], *limits("sqlalchemy")]
+    proc = sh(cmd, env=env(), check=False, timeout=3600)
+    out_text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out_text[-6000:]
+    assert "wasm trap" not in out_text, out_text[-3000:]
+    assert "compiled extension enabled" in out_text, out_text[:3000]
+    assert "wasiwheel test:" in out_text and " 0 failed, 0 error" in out_text, out_text[-3000:]
 
 
 def test_several_wheels_in_one_interpreter(wasiwheel_cli, built):

@@ -18,15 +18,23 @@
 //!    (pointers, `int`, `long`, enums → `i32`; `long long` → `i64`; `float` →
 //!    `f32`; `double` → `f64`; structs and unions by value, `long double`,
 //!    variadic functions → cannot be lowered): a target with MORE parameters
-//!    whose shared prefix and return agree gets an adapter; a target with fewer
-//!    parameters is left alone (type erasure: the code casts back before the
-//!    call, as CPython does for `METH_VARARGS | METH_KEYWORDS`); anything else
-//!    that would not match at run time is reported;
+//!    whose shared prefix and return agree gets an adapter; so does a target
+//!    whose parameters (all, or a prefix) agree and whose result differs only
+//!    in being there or not (a `void` function cast to `inquiry` for
+//!    `tp_clear`: the adapter returns zero; an `int` function cast to
+//!    `destructor`: it drops the result); a target with fewer parameters is
+//!    left alone (type erasure: the code casts back before the call, as
+//!    CPython does for `METH_VARARGS | METH_KEYWORDS`); anything else that
+//!    would not match at run time is reported;
 //! 3. [`rewrite`] writes a copy of the source where each adapted name is
 //!    replaced by `__wasiwheel_fpcast_N`, with a prototype of each adapter (in
 //!    builtin types only, valid C and C++) before a `#line 1 "<original>"`
 //!    and each adapter's definition at the end, calling the original function
 //!    with its exact parameter types and ignoring the extra parameters.
+//!
+//! Slots filled without a cast (`{Py_tp_clear, f}`: `PyType_Slot.pfunc` is
+//! `void *`) are not seen here; the result repair of linked interpreters
+//! ([`super::resultcast`]) covers those whose result differs.
 //!
 //! Which sources are analysed at all is decided by [`needs_analysis`] from
 //! the compiler's `-Wcast-function-type-strict` warnings and the source text,
@@ -46,7 +54,7 @@ pub const WARNING_FLAG: &str = "-Wcast-function-type-strict";
 pub const ADAPTER_PREFIX: &str = "__wasiwheel_fpcast_";
 
 /// Version of the analysis and rewrite, part of every repaired object's cache key.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// A WebAssembly value type, as a C value of one lowered kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -679,9 +687,13 @@ pub fn analyze(ast: &Ast, main_file: &str) -> Analysis {
         if tsig.params.len() < fsig.params.len() {
             continue; // type erasure: cast back before the call
         }
-        let prefix_ok = Signature::same_wasm(&fsig.params, &tsig.params[..fsig.params.len()])
-            && fsig.result.map(|r| r.wasm()) == tsig.result.map(|r| r.wasm());
-        if tsig.params.len() == fsig.params.len() {
+        let params_ok = Signature::same_wasm(&fsig.params, &tsig.params[..fsig.params.len()]);
+        let result_same = fsig.result.map(|r| r.wasm()) == tsig.result.map(|r| r.wasm());
+        // A void function where a result is expected (the adapter returns zero),
+        // or a result where none is (the adapter drops it).
+        let result_adaptable = fsig.result.is_none() != tsig.result.is_none();
+        let prefix_ok = params_ok && (result_same || result_adaptable);
+        if tsig.params.len() == fsig.params.len() && (!prefix_ok || result_same) {
             if !prefix_ok {
                 warn(format!(
                     "cannot be adapted safely: the WebAssembly signatures {fsig} and {tsig} differ in a type; a \
@@ -710,10 +722,8 @@ pub fn analyze(ast: &Ast, main_file: &str) -> Analysis {
                 "in a header"
             };
             warn(format!(
-                "needs an adapter (the target has {} parameters, the function {}) but it is {where_}, which \
-                 wasiwheel does not rewrite; a call through it traps on WebAssembly",
-                tsig.params.len(),
-                fsig.params.len()
+                "needs an adapter (the target {tsig}, the function {fsig}) but it is {where_}, which wasiwheel \
+                 does not rewrite; a call through it traps on WebAssembly"
             ));
             continue;
         }
@@ -815,7 +825,9 @@ pub fn rewrite(source: &str, original_path: &str, analysis: &Analysis) -> std::r
             (ad.call_types.len()..ad.signature.params.len()).map(|i| format!(" (void)a{i};")).collect();
         let body = match (ad.signature.result, &ad.function_result) {
             (Some(r), Some(_)) => format!("return ({}){call};", r.c_type()),
-            _ => format!("{call};"),
+            (Some(r), None) => format!("{call}; return ({})0;", r.c_type()),
+            (None, Some(_)) => format!("(void){call};"),
+            (None, None) => format!("{call};"),
         };
         out.push_str(&format!("static {} {}({}) {{{unused} {body} }}\n", result(ad), ad.name, params(ad, true)));
     }
@@ -1090,6 +1102,26 @@ PyObject *call(Obj *o) { return m(o); }
         assert!(out.contains("(PyCFunction)&__wasiwheel_fpcast_0;"), "{out}");
         assert!(out.contains("(PyCFunction)(__wasiwheel_fpcast_0);"), "{out}");
         assert!(out.contains("(*d)(Obj *) = m;") && out.contains("return m(o);"), "{out}");
+    }
+
+    #[test]
+    fn void_and_value_results_are_adapted() {
+        let (a, _, out) = run(
+            "typedef int (*inquiry)(PyObject *);
+typedef void (*destructor)(PyObject *);
+typedef struct { inquiry tp_clear; destructor tp_dealloc; getter get; } Slots;
+static void clear(Obj *self) { self->n = 0; }
+static int dealloc(Obj *self) { return 1; }
+static void get_nothing(Obj *self) { }
+Slots slots = {(inquiry)clear, (destructor)dealloc, (getter)get_nothing};
+",
+            "c",
+        );
+        assert_eq!(adapted(&a), [("clear", 1), ("dealloc", 1), ("get_nothing", 2)]);
+        assert!(a.warnings.is_empty(), "{:?}", a.warnings);
+        assert!(out.contains("{ clear((Obj *)a0); return (int)0; }"), "{out}");
+        assert!(out.contains("{ (void)dealloc((Obj *)a0); }"), "{out}");
+        assert!(out.contains("{ (void)a1; get_nothing((Obj *)a0); return (void *)0; }"), "{out}");
     }
 
     #[test]

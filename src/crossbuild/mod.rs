@@ -1,8 +1,9 @@
 //! Cross-building: compiling and linking for the target. Owns the compile of
 //! one extension (`compile`), the function-pointer cast repair (`fpcast`),
 //! keeping modules' symbols apart in static links (`objlink`), relinking
-//! CPython with extensions built in (`relink`), and the cross environment for
-//! foreign PEP 517 backends (`crossenv/`).
+//! CPython with extensions built in (`relink`) with the result repair of
+//! linked interpreters (`resultcast`), and the cross environment for foreign
+//! PEP 517 backends (`crossenv/`).
 //!
 //! It uses the toolchains (`toolchain`) and never runs WebAssembly, builds
 //! components, or names wheels (`runtime`, `component`, `tags`).
@@ -12,3 +13,4 @@ pub mod crossenv;
 pub mod fpcast;
 pub mod objlink;
 pub mod relink;
+pub mod resultcast;

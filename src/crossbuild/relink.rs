@@ -2,12 +2,15 @@
 //! `python.wasm` whose `main` registers each module with
 //! `PyImport_AppendInittab` before `Py_BytesMain`, linked from
 //! `libpython3.X.a`, CPython's own static dependencies and the extensions'
-//! static archives. Results are cached by the hash of every input.
+//! static archives, and given the result repair of
+//! [`crate::crossbuild::resultcast`] (also [`stock_interpreter`], for runs
+//! without extensions). Results are cached by the hash of every input.
 
 use std::process::Command;
 
 use camino::{Utf8Path, Utf8PathBuf};
 
+use crate::crossbuild::resultcast;
 use crate::error::{Error, IoContext, Result};
 use crate::toolchain::cache;
 use crate::toolchain::python::{LinkInfo, TargetPython};
@@ -148,7 +151,51 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
 }
 
 /// Identifies the link recipe of [`link_interpreter`] in cache keys.
-const LINK_RECIPE: &str = "link-interpreter/2 (-O2, --strip-debug)";
+const LINK_RECIPE: &str = "link-interpreter/3 (-O2, --strip-debug, resultcast)";
+
+/// The interpreter `python` ships (`stock`, its `bin/python3.X.wasm`) with the
+/// result repair of [`crate::crossbuild::resultcast`] applied, cached in the
+/// run cache by the stock file's hash and the repair's version.
+///
+/// Errors: [`Error::Io`] when the file cannot be read or the cache written;
+/// [`Error::Toolchain`] when the stock file is not a valid module.
+pub fn stock_interpreter(stock: &Utf8Path) -> Result<Utf8PathBuf> {
+    let key = format!("stock-{}-resultcast-{}", crate::files::sha256_file(stock)?, resultcast::VERSION);
+    let key = &crate::files::sha256_hex(key.as_bytes())[..24];
+    let dest_dir = cache::dir("run")?.join(format!("stock-{key}"));
+    let wasm = dest_dir.join("python.wasm");
+    if wasm.exists() {
+        return Ok(wasm);
+    }
+    let bytes = std::fs::read(stock).context(|| format!("cannot read {stock}"))?;
+    let repaired = resultcast::repair(&bytes).map_err(|e| Error::Toolchain(format!("{stock}: {e}")))?;
+    let staging = crate::files::staging_dir(&cache::dir("run")?, key)?;
+    let s = Utf8Path::from_path(staging.path()).expect("UTF-8").to_path_buf();
+    let out = repaired.map(|r| r.module).unwrap_or(bytes);
+    std::fs::write(s.join("python.wasm"), out).context(|| format!("cannot write {s}/python.wasm"))?;
+    if crate::files::commit(staging, &dest_dir).is_err() && !wasm.exists() {
+        return Err(Error::Other(format!("cannot store the repaired interpreter at {dest_dir}")));
+    }
+    Ok(wasm)
+}
+
+/// Apply the result repair ([`crate::crossbuild::resultcast`]) to the
+/// linked module at `path`, in place.
+fn repair_results(path: &Utf8Path, verbose: bool) -> Result<()> {
+    let bytes = std::fs::read(path).context(|| format!("cannot read {path}"))?;
+    match resultcast::repair(&bytes).map_err(|e| Error::Toolchain(format!("{path}: {e}")))? {
+        Some(r) => {
+            if verbose {
+                crate::progress::status(&format!(
+                    "result repair: {} adapter(s) in {} table(s) for indirect calls whose callee's result differs",
+                    r.adapters, r.tables
+                ));
+            }
+            std::fs::write(path, r.module).context(|| format!("cannot write {path}"))
+        }
+        None => Ok(()),
+    }
+}
 
 /// The C `main` (or reactor) of a relinked interpreter and what its link needs.
 #[derive(Debug, Clone, Default)]
@@ -163,7 +210,8 @@ pub struct MainProgram {
 /// interpreter) and link it, with `main.link_args`, with `modules`,
 /// `libpython` and CPython's own static libraries and flags (`link`, from
 /// [`TargetPython::link_info`]; DWARF stripped) into
-/// `dir/python.wasm`, with `sdk`. Returns that path.
+/// `dir/python.wasm`, with `sdk`, and give it the result repair
+/// ([`crate::crossbuild::resultcast`]). Returns that path.
 ///
 /// Errors: [`Error::Toolchain`] when the compiler cannot run or the prefix
 /// cannot be relinked; [`Error::ToolFailed`] with the linker's output.
@@ -216,6 +264,7 @@ pub fn link_interpreter(
             command: format!("{cmd:?}"),
         });
     }
+    repair_results(&out, verbose)?;
     Ok(out)
 }
 

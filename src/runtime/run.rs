@@ -267,8 +267,11 @@ pub fn run(python: &TargetPython, req: &RunRequest) -> Result<i32> {
     check_distinct(&provided)?;
     let modules: Vec<StaticModule> = provided.into_iter().map(|(_, m)| m).collect();
     let stock = python.prefix.join(format!("bin/python{}.wasm", python.version));
-    let wasm =
-        if modules.is_empty() && stock.exists() { stock } else { relink::relink(python, &sdk, &modules, req.verbose)? };
+    let wasm = if modules.is_empty() && stock.exists() {
+        relink::stock_interpreter(&stock)?
+    } else {
+        relink::relink(python, &sdk, &modules, req.verbose)?
+    };
     // The guest's world: the interpreter's prefix and the unpacked wheels
     // read-only, a private writable /tmp (TMPDIR) and a /dev holding `null`,
     // both removed with `tmp`; the user's --site and --dir maps as given.

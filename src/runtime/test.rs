@@ -38,6 +38,9 @@ pub struct TestRequest {
     pub requires: Vec<String>,
     /// The directory to map at `/project` and run in.
     pub tests: Option<Utf8PathBuf>,
+    /// The guest directory to run in instead (an absolute guest path, e.g. the
+    /// writable `/tmp`); default [`GUEST_PROJECT`] with `tests`, else `/`.
+    pub cwd: Option<String>,
     /// Arguments for pytest.
     pub pytest_args: Vec<String>,
     /// The host interpreter whose pip installs the requirements.
@@ -124,6 +127,12 @@ pub fn test(python: &TargetPython, req: &TestRequest) -> Result<i32> {
         }
         dirs.push(Preopen { host: t.clone(), guest: GUEST_PROJECT.into(), writable: false });
         env[0].1 = GUEST_PROJECT.into();
+    }
+    if let Some(cwd) = &req.cwd {
+        if !cwd.starts_with('/') {
+            return Err(Error::Other(format!("--cwd {cwd} is not an absolute guest path: give e.g. /tmp")));
+        }
+        env[0].1 = cwd.clone();
     }
     env.extend(req.env.iter().cloned());
     let launcher = "import os, sys; os.chdir(os.environ['WASIWHEEL_TEST_CWD']); sys.path.insert(0, ''); \
