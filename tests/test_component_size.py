@@ -44,7 +44,9 @@ def hello(tmp_path_factory, wasiwheel_cli):
 
 def test_hello_world_is_small(hello):
     size = hello.stat().st_size
-    assert size < 12_000_000, f"{size / 1e6:.1f} MB"
+    # 12.2 MB (docs/components.md), of which ~0.2 MB is the linked interpreter's result repair;
+    # componentize-py's hello world is 18.5 MB.
+    assert size < 12_500_000, f"{size / 1e6:.1f} MB"
     r = run_command(hello)
     assert r.code == 0 and r.stdout == "hello, world\n", r.stderr
 
