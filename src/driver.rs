@@ -64,6 +64,22 @@ fn add_dist_info(w: &mut WheelBuilder, plan: &BuildPlan) -> Result<()> {
     Ok(())
 }
 
+/// Take the lock of `plan`'s build directory (`BUILD_DIR/.lock`) when the
+/// build will write there (extension modules or a component), so that two
+/// builds of one project at once (two frontends, parallel test runs) wait
+/// for each other instead of writing the same objects. `None` for a build
+/// that writes nothing there.
+///
+/// Errors: [`Error::Io`] when the lock file cannot be created or locked.
+fn lock_build_dir(plan: &BuildPlan) -> Result<Option<crate::files::FileLock>> {
+    if plan.extensions.is_empty() && plan.component.is_none() {
+        return Ok(None);
+    }
+    let p = plan.build_dir.join(".lock");
+    let waiting = format!("waiting for another build to finish with {} (lock {p})", plan.build_dir);
+    crate::files::lock_file(&p, &waiting).map(Some)
+}
+
 /// Compile and link the extension modules of `plan`; add each loadable
 /// module (and, for WASI, its static archive and the manifest) to `w`.
 /// Returns what the compilers did and the extensions as static modules (for
@@ -342,6 +358,7 @@ fn make_component(_: &BuildPlan, _: &ComponentPlan, _: Vec<StaticModule>, _: &Ut
 pub fn build_wheel(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, host_python: &str) -> Result<String> {
     let started = std::time::Instant::now();
     let plan = BuildPlan::new(Pyproject::load(root)?, settings, host_python)?;
+    let _build_dir = lock_build_dir(&plan)?;
     let stem = dist_stem(&plan.project);
     let mut w = WheelBuilder::new(format!("{stem}.dist-info"), timestamp::build_timestamp()?);
     for f in &plan.python_files {
@@ -403,6 +420,7 @@ pub fn build_component(
     settings.target = Some(WasiTarget::P1);
     settings.artifact = Artifact::Component;
     let mut plan = BuildPlan::new(Pyproject::load(root)?, settings, host_python)?;
+    let _build_dir = lock_build_dir(&plan)?;
     let mut scratch = WheelBuilder::new("component.dist-info", 0);
     let (_, statics) = build_extensions(&plan, &mut scratch)?;
     let mut component = plan.component.take().expect("artifact = component plans a component");
@@ -439,6 +457,7 @@ pub fn build_editable(root: &Utf8Path, out_dir: &Utf8Path, settings: Settings, h
         ));
     }
     let plan = BuildPlan::new(Pyproject::load(root)?, settings, host_python)?;
+    let _build_dir = lock_build_dir(&plan)?;
     let source_dir = &plan.python_source;
     if let Some(tc) = plan.toolchain().filter(|_| !plan.extensions.is_empty()) {
         progress::status(&format!(

@@ -1,12 +1,36 @@
 //! File helpers shared by every part of wasiwheel: atomic writes and
 //! directory commits (so that no partial artifact or cache entry is ever
-//! seen), sha256 digests, and zip timestamps.
+//! seen), exclusive lock files, sha256 digests, and zip timestamps.
 
 use std::fs::File;
 
 use camino::Utf8Path;
 
 use crate::error::{Error, IoContext, Result};
+
+/// An exclusive lock on a file (an advisory `flock`-style lock, released
+/// when dropped or when the process ends, even by a crash).
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+}
+
+/// Take the exclusive lock of the file at `path` (created if missing, its
+/// directory too). When another process holds it, print `waiting` on stderr
+/// (the way cargo says "Blocking waiting for file lock") and wait.
+///
+/// Errors: [`Error::Io`] when the file cannot be created or locked.
+pub fn lock_file(path: &Utf8Path, waiting: &str) -> Result<FileLock> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).context(|| format!("cannot create {parent}"))?;
+    }
+    let file = File::create(path).context(|| format!("cannot create the lock file {path}"))?;
+    if file.try_lock().is_err() {
+        crate::progress::status(waiting);
+        file.lock().context(|| format!("cannot lock {path}"))?;
+    }
+    Ok(FileLock { _file: file })
+}
 
 /// A fresh temporary directory inside `parent` (same file system, so it can
 /// be renamed into place), removed on drop unless kept.
@@ -106,6 +130,18 @@ mod tests {
     fn zip_floor() {
         assert_eq!(zip_datetime(0), zip::DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).unwrap());
         assert_eq!(zip_datetime(1_700_000_000).year(), 2023);
+    }
+
+    #[test]
+    fn lock_file_excludes_until_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Utf8Path::from_path(dir.path()).unwrap().join("sub/.lock");
+        let held = lock_file(&p, "waiting").unwrap();
+        // A second open file description of the same file cannot take it meanwhile.
+        let other = File::open(&p).unwrap();
+        assert!(other.try_lock().is_err());
+        drop(held);
+        assert!(other.try_lock().is_ok());
     }
 
     #[test]

@@ -346,16 +346,33 @@ def pytest_configure(config):
 _EARLY_JOBS = {}
 
 
+def _xdist_worker() -> bool:
+    """Whether this process is a pytest-xdist worker (``.ci/test`` runs two)."""
+    return "PYTEST_XDIST_WORKER" in os.environ
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """Start the job of every selected test marked ``early`` (its module's
-    ``start_early()``, which must not block) and move those tests to the end,
-    so that the job (a CPython build from nothing, say) runs beside the
-    other tests instead of before or after them."""
+    """Run the tests marked ``early`` beside the others.
+
+    In one process: start the job of every selected ``early`` test (its
+    module's ``start_early()``, which must not block) and move those tests
+    to the end, so that the job (a CPython build from nothing, say) runs
+    beside the other tests instead of before or after them.
+
+    Under pytest-xdist (``-n 2 --dist loadfile``, as ``.ci/test`` runs): every
+    worker collects every test, so none starts a job here; the tests move to
+    the front of their module instead, and the worker that is given the
+    module starts the job when it reaches them, while the other worker goes
+    on with other modules."""
     early = [item for item in items if item.get_closest_marker("early")]
+    rest = [item for item in items if item not in early]
+    if _xdist_worker():
+        items[:] = early + rest
+        return
     for item in early:
         if item.module.__name__ not in _EARLY_JOBS:
             _EARLY_JOBS[item.module.__name__] = item.module.start_early()
-    items[:] = [item for item in items if item not in early] + early
+    items[:] = rest + early
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -365,5 +382,9 @@ def pytest_sessionfinish(session, exitstatus):
 
 @pytest.fixture
 def early_job(request):
-    """The job that the test's module started early (see pytest_collection_modifyitems)."""
-    return _EARLY_JOBS[request.module.__name__]
+    """The job that the test's module started early (see
+    pytest_collection_modifyitems); under pytest-xdist, started now."""
+    name = request.module.__name__
+    if name not in _EARLY_JOBS:
+        _EARLY_JOBS[name] = request.module.start_early()
+    return _EARLY_JOBS[name]

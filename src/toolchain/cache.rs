@@ -5,8 +5,6 @@
 //! into place, under an exclusive lock, so concurrent builds never see a
 //! half-written entry.
 
-use std::fs::File;
-
 use camino::Utf8PathBuf;
 
 use crate::error::{Error, IoContext, Result};
@@ -39,24 +37,15 @@ pub fn dir(sub: &str) -> Result<Utf8PathBuf> {
 }
 
 /// An exclusive lock on a cache entry, held until dropped.
-#[derive(Debug)]
-pub struct Lock {
-    _file: File,
-}
+pub type Lock = crate::files::FileLock;
 
-/// Take the exclusive lock called `name` (waiting for another process that
-/// holds it, and saying so on stderr).
+/// Take the exclusive lock called `name` (`locks/NAME.lock` in the cache),
+/// waiting for another process that holds it, and saying so on stderr.
 ///
 /// Errors: [`Error::Io`] when the lock file cannot be created or locked.
 pub fn lock(name: &str) -> Result<Lock> {
-    let d = dir("locks")?;
-    let p = d.join(format!("{name}.lock"));
-    let file = File::create(&p).context(|| format!("cannot create the lock file {p}"))?;
-    if file.try_lock().is_err() {
-        crate::progress::status(&format!("waiting for another wasiwheel process to finish with {name} (lock {p})"));
-        file.lock().context(|| format!("cannot lock {p}"))?;
-    }
-    Ok(Lock { _file: file })
+    let p = dir("locks")?.join(format!("{name}.lock"));
+    crate::files::lock_file(&p, &format!("waiting for another wasiwheel process to finish with {name} (lock {p})"))
 }
 
 /// Remove the cache entry at `path` (a directory under the cache root): it is
