@@ -353,7 +353,7 @@ mod tests {
         let e = ar_members(b"!<thin>\n", "thin.a").unwrap_err().to_string();
         assert!(e.contains("thin.a is not an archive") && e.contains("thin archive"), "{e}");
         let e = ar_members(b"PK\x03\x04", "z.a").unwrap_err().to_string();
-        assert!(e.contains("no `!<arch>` signature"), "{e}");
+        assert!(e.starts_with("z.a is not an archive wasiwheel can read"), "{e}");
     }
 
     /// The cached SDK 25 equivalent, or `None` (skipped, with a message)
