@@ -1,6 +1,7 @@
 //! Cross-building: compiling and linking for the target. Owns the compile of
 //! one extension (`compile`), the function-pointer cast repair (`fpcast`),
-//! keeping modules' symbols apart in static links (`objlink`), relinking
+//! keeping modules' symbols apart in static links (`objlink`), one definition
+//! for the symbols CPython and wasi-libc both define (`overlap`), relinking
 //! CPython with extensions built in (`relink`) with the result repair of
 //! linked interpreters (`resultcast`), and the cross environment for foreign
 //! PEP 517 backends (`crossenv/`).
@@ -12,5 +13,6 @@ pub mod compile;
 pub mod crossenv;
 pub mod fpcast;
 pub mod objlink;
+pub mod overlap;
 pub mod relink;
 pub mod resultcast;

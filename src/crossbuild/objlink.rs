@@ -91,8 +91,8 @@ fn bad_object(what: &str, e: impl std::fmt::Display) -> Error {
 /// cleared); undefined symbols are unchanged; the COMDAT subsection is
 /// dropped. All other sections, and the order of sections and symbols, are
 /// kept byte for byte, so relocations (which name symbols by index and
-/// sections by position) remain valid. `what` names the object in errors.
-/// Returns the new object and what changed.
+/// sections by position) remain valid ([`rewrite_symbols`]). `what` names the
+/// object in errors. Returns the new object and what changed.
 ///
 /// Spec: WebAssembly tool-conventions, "Linking" (Object file linking,
 /// `linking` section version 2, `WASM_SYMBOL_TABLE`).
@@ -103,10 +103,150 @@ fn bad_object(what: &str, e: impl std::fmt::Display) -> Error {
 pub fn namespace_symbols(obj: &[u8], module: &str, what: &str) -> Result<(Vec<u8>, Namespaced)> {
     let init = standard_init(module);
     let unique = unique_init(module);
-    let mut out = wasm_encoder::Module::new();
     let mut stats = Namespaced::default();
-    let mut found_linking = false;
     let mut inits = 0;
+    let (out, dropped_comdats) = rewrite_symbols(obj, what, true, |sym| {
+        let flags = sym.flags;
+        if sym.kind == SymbolKind::Section {
+            return (flags, None);
+        }
+        if flags.contains(SymbolFlags::UNDEFINED) {
+            stats.undefined += 1;
+            return (flags, None);
+        }
+        if flags.contains(SymbolFlags::BINDING_LOCAL) {
+            return (flags, None);
+        }
+        if sym.kind == SymbolKind::Function && sym.name == Some(init.as_str()) {
+            inits += 1;
+            stats.kept += 1;
+            return (flags, Some(unique.clone()));
+        }
+        // Local binding for a defined global symbol: not weak, not exported.
+        stats.localized += 1;
+        ((flags - SymbolFlags::BINDING_WEAK - SymbolFlags::EXPORTED) | SymbolFlags::BINDING_LOCAL, None)
+    })?;
+    stats.dropped_comdats = dropped_comdats;
+    match inits {
+        1 => Ok((out, stats)),
+        0 => Err(Error::Toolchain(format!(
+            "{what} defines no global function `{init}`: the extension module `{module}` needs one (PEP 489)"
+        ))),
+        n => Err(Error::Toolchain(format!("{what} defines `{init}` {n} times"))),
+    }
+}
+
+/// The kind of a symbol-table entry (tool-conventions, "Linking", `WASM_SYMBOL_TABLE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SymbolKind {
+    /// `SYMTAB_FUNCTION`.
+    Function,
+    /// `SYMTAB_DATA`.
+    Data,
+    /// `SYMTAB_GLOBAL`.
+    Global,
+    /// `SYMTAB_SECTION`.
+    Section,
+    /// `SYMTAB_EVENT` (a tag).
+    Event,
+    /// `SYMTAB_TABLE`.
+    Table,
+}
+
+/// One entry of an object's symbol table.
+#[derive(Debug, Clone, Copy)]
+pub struct Symbol<'a> {
+    /// What it names.
+    pub kind: SymbolKind,
+    /// Its `WASM_SYM_*` flags (binding, visibility, undefined, …).
+    pub flags: SymbolFlags,
+    /// Its name; `None` for a section and for an undefined entry that takes
+    /// its import's name.
+    pub name: Option<&'a str>,
+}
+
+impl Symbol<'_> {
+    /// True for a definition other objects can bind to: defined, not local, not a section.
+    pub fn is_defined_global(&self) -> bool {
+        self.kind != SymbolKind::Section
+            && !self.flags.contains(SymbolFlags::UNDEFINED)
+            && !self.flags.contains(SymbolFlags::BINDING_LOCAL)
+    }
+}
+
+/// The symbol table of the relocatable WebAssembly object `obj` (its
+/// `linking` section), in table order; `what` names the object in errors.
+///
+/// Errors: [`Error::Toolchain`] when `obj` is not a WebAssembly object with a
+/// version-2 `linking` section.
+pub fn symbols<'a>(obj: &'a [u8], what: &str) -> Result<Vec<Symbol<'a>>> {
+    let mut out = Vec::new();
+    let mut found_linking = false;
+    for payload in Parser::new(0).parse_all(obj) {
+        let Payload::CustomSection(c) = payload.map_err(|e| bad_object(what, e))? else { continue };
+        if c.name() != "linking" {
+            continue;
+        }
+        found_linking = true;
+        let mut r = BinaryReader::new(c.data(), c.data_offset());
+        let version = r.read_var_u32().map_err(|e| bad_object(what, e))?;
+        if version != 2 {
+            return Err(bad_object(what, format!("its `linking` section has version {version}, not 2")));
+        }
+        while !r.eof() {
+            let id = r.read_u8().map_err(|e| bad_object(what, e))?;
+            let len = r.read_var_u32().map_err(|e| bad_object(what, e))? as usize;
+            let pos = r.original_position();
+            let payload = r.read_bytes(len).map_err(|e| bad_object(what, e))?;
+            if id == WASM_SYMBOL_TABLE {
+                let table = SectionLimited::<SymbolInfo>::new(BinaryReader::new(payload, pos))
+                    .map_err(|e| bad_object(what, e))?;
+                for sym in table {
+                    out.push(symbol_of(sym.map_err(|e| bad_object(what, e))?));
+                }
+            }
+        }
+    }
+    if !found_linking {
+        return Err(bad_object(what, "it has no `linking` section (not a relocatable object)"));
+    }
+    Ok(out)
+}
+
+fn symbol_of(info: SymbolInfo<'_>) -> Symbol<'_> {
+    let (kind, flags, name) = match info {
+        SymbolInfo::Func { flags, name, .. } => (SymbolKind::Function, flags, name),
+        SymbolInfo::Data { flags, name, .. } => (SymbolKind::Data, flags, Some(name)),
+        SymbolInfo::Global { flags, name, .. } => (SymbolKind::Global, flags, name),
+        SymbolInfo::Section { flags, .. } => (SymbolKind::Section, flags, None),
+        SymbolInfo::Event { flags, name, .. } => (SymbolKind::Event, flags, name),
+        SymbolInfo::Table { flags, name, .. } => (SymbolKind::Table, flags, name),
+    };
+    Symbol { kind, flags, name }
+}
+
+/// Rewrite the symbol table of the relocatable WebAssembly object `obj`:
+/// `rule` sees each entry in table order and returns its new flags and, for
+/// an entry that has a name, `Some(new name)` to rename it. With
+/// `drop_comdats` the `WASM_COMDAT_INFO` subsection is dropped. Every other
+/// section and subsection, and the order of sections and symbols, is kept
+/// byte for byte, so relocations (which name symbols by index and sections
+/// by position) remain valid. `what` names the object in errors. Returns the
+/// new object and whether a COMDAT subsection was dropped.
+///
+/// Spec: WebAssembly tool-conventions, "Linking" (`linking` section version 2).
+///
+/// Errors: [`Error::Toolchain`] when `obj` is not a WebAssembly object with
+/// one version-2 `linking` section, or `rule` renames an entry without a name.
+pub fn rewrite_symbols(
+    obj: &[u8],
+    what: &str,
+    drop_comdats: bool,
+    mut rule: impl FnMut(&Symbol<'_>) -> (SymbolFlags, Option<String>),
+) -> Result<(Vec<u8>, bool)> {
+    let mut out = wasm_encoder::Module::new();
+    let mut found_linking = false;
+    let mut dropped = false;
     for payload in Parser::new(0).parse_all(obj) {
         let payload = payload.map_err(|e| bad_object(what, e))?;
         if let Payload::CustomSection(c) = &payload {
@@ -115,7 +255,7 @@ pub fn namespace_symbols(obj: &[u8], module: &str, what: &str) -> Result<(Vec<u8
                     return Err(bad_object(what, "it has two `linking` sections"));
                 }
                 found_linking = true;
-                let data = rewrite_linking(c.data(), c.data_offset(), &init, &unique, &mut stats, &mut inits)
+                let data = rewrite_linking(c.data(), c.data_offset(), drop_comdats, &mut dropped, &mut rule)
                     .map_err(|e| bad_object(what, e))?;
                 out.section(&wasm_encoder::CustomSection { name: Cow::Borrowed("linking"), data: Cow::Owned(data) });
                 continue;
@@ -129,23 +269,16 @@ pub fn namespace_symbols(obj: &[u8], module: &str, what: &str) -> Result<(Vec<u8
     if !found_linking {
         return Err(bad_object(what, "it has no `linking` section (not a relocatable object)"));
     }
-    match inits {
-        1 => Ok((out.finish(), stats)),
-        0 => Err(Error::Toolchain(format!(
-            "{what} defines no global function `{init}`: the extension module `{module}` needs one (PEP 489)"
-        ))),
-        n => Err(Error::Toolchain(format!("{what} defines `{init}` {n} times"))),
-    }
+    Ok((out.finish(), dropped))
 }
 
 /// The new payload of a `linking` section (`data`, at `offset` in the file).
 fn rewrite_linking(
     data: &[u8],
     offset: u64,
-    init: &str,
-    unique: &str,
-    stats: &mut Namespaced,
-    inits: &mut usize,
+    drop_comdats: bool,
+    dropped: &mut bool,
+    rule: &mut impl FnMut(&Symbol<'_>) -> (SymbolFlags, Option<String>),
 ) -> std::result::Result<Vec<u8>, String> {
     let mut r = BinaryReader::new(data, offset);
     let version = r.read_var_u32().map_err(|e| e.to_string())?;
@@ -160,9 +293,9 @@ fn rewrite_linking(
         let pos = r.original_position();
         let payload = r.read_bytes(len).map_err(|e| e.to_string())?;
         match id {
-            WASM_COMDAT_INFO => stats.dropped_comdats = true,
+            WASM_COMDAT_INFO if drop_comdats => *dropped = true,
             WASM_SYMBOL_TABLE => {
-                let table = symbol_table(BinaryReader::new(payload, pos), init, unique, stats, inits)?;
+                let table = symbol_table(BinaryReader::new(payload, pos), rule)?;
                 out.push(id);
                 table.as_slice().encode(&mut out);
             }
@@ -175,70 +308,41 @@ fn rewrite_linking(
     Ok(out)
 }
 
-/// Re-encode a `WASM_SYMBOL_TABLE` subsection with the namespacing rules.
+/// Re-encode a `WASM_SYMBOL_TABLE` subsection with `rule`'s flags and names.
 fn symbol_table(
     reader: BinaryReader<'_>,
-    init: &str,
-    unique: &str,
-    stats: &mut Namespaced,
-    inits: &mut usize,
+    rule: &mut impl FnMut(&Symbol<'_>) -> (SymbolFlags, Option<String>),
 ) -> std::result::Result<Vec<u8>, String> {
     let symbols = SectionLimited::<SymbolInfo>::new(reader).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     symbols.count().encode(&mut out);
-    // Local binding for a defined global symbol: not weak, not exported.
-    let localize = |flags: SymbolFlags, stats: &mut Namespaced| -> u32 {
-        if flags.contains(SymbolFlags::UNDEFINED) {
-            stats.undefined += 1;
-            return flags.bits();
+    for info in symbols {
+        let info = info.map_err(|e| e.to_string())?;
+        let sym = symbol_of(info);
+        let (flags, rename) = rule(&sym);
+        if rename.is_some() && sym.name.is_none() {
+            return Err(format!("a {:?} symbol without a name cannot be renamed", sym.kind));
         }
-        if flags.contains(SymbolFlags::BINDING_LOCAL) {
-            return flags.bits();
-        }
-        stats.localized += 1;
-        (flags.bits() & !(SymbolFlags::BINDING_WEAK.bits() | SymbolFlags::EXPORTED.bits()))
-            | SymbolFlags::BINDING_LOCAL.bits()
-    };
-    for sym in symbols {
-        match sym.map_err(|e| e.to_string())? {
-            SymbolInfo::Func { flags, index, name } => {
-                let defined_global =
-                    !flags.contains(SymbolFlags::UNDEFINED) && !flags.contains(SymbolFlags::BINDING_LOCAL);
-                let (flags, name) = if defined_global && name == Some(init) {
-                    *inits += 1;
-                    stats.kept += 1;
-                    (flags.bits(), Some(unique))
-                } else {
-                    (localize(flags, stats), name)
-                };
-                indexed(&mut out, SYMTAB_FUNCTION, flags, index, name);
-            }
-            SymbolInfo::Global { flags, index, name } => {
-                let f = localize(flags, stats);
-                indexed(&mut out, SYMTAB_GLOBAL, f, index, name);
-            }
-            SymbolInfo::Event { flags, index, name } => {
-                let f = localize(flags, stats);
-                indexed(&mut out, SYMTAB_EVENT, f, index, name);
-            }
-            SymbolInfo::Table { flags, index, name } => {
-                let f = localize(flags, stats);
-                indexed(&mut out, SYMTAB_TABLE, f, index, name);
-            }
-            SymbolInfo::Data { flags, name, symbol } => {
-                let f = localize(flags, stats);
+        let name = rename.as_deref().or(sym.name);
+        let flags = flags.bits();
+        match info {
+            SymbolInfo::Func { index, .. } => indexed(&mut out, SYMTAB_FUNCTION, flags, index, name),
+            SymbolInfo::Global { index, .. } => indexed(&mut out, SYMTAB_GLOBAL, flags, index, name),
+            SymbolInfo::Event { index, .. } => indexed(&mut out, SYMTAB_EVENT, flags, index, name),
+            SymbolInfo::Table { index, .. } => indexed(&mut out, SYMTAB_TABLE, flags, index, name),
+            SymbolInfo::Data { symbol, .. } => {
                 out.push(SYMTAB_DATA);
-                f.encode(&mut out);
-                name.encode(&mut out);
+                flags.encode(&mut out);
+                name.unwrap_or_default().encode(&mut out);
                 if let Some(d) = symbol {
                     d.index.encode(&mut out);
                     d.offset.encode(&mut out);
                     d.size.encode(&mut out);
                 }
             }
-            SymbolInfo::Section { flags, section } => {
+            SymbolInfo::Section { section, .. } => {
                 out.push(SYMTAB_SECTION);
-                flags.bits().encode(&mut out);
+                flags.encode(&mut out);
                 section.encode(&mut out);
             }
         }

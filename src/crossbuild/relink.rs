@@ -151,7 +151,7 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
 }
 
 /// Identifies the link recipe of [`link_interpreter`] in cache keys.
-const LINK_RECIPE: &str = "link-interpreter/3 (-O2, --strip-debug, resultcast)";
+const LINK_RECIPE: &str = "link-interpreter/4 (-O2, --strip-debug, resultcast, wasi-libc overlap weakened)";
 
 /// The interpreter `python` ships (`stock`, its `bin/python3.X.wasm`) with the
 /// result repair of [`crate::crossbuild::resultcast`] applied, cached in the
@@ -211,10 +211,14 @@ pub struct MainProgram {
 /// `libpython` and CPython's own static libraries and flags (`link`, from
 /// [`TargetPython::link_info`]; DWARF stripped) into
 /// `dir/python.wasm`, with `sdk`, and give it the result repair
-/// ([`crate::crossbuild::resultcast`]). Returns that path.
+/// ([`crate::crossbuild::resultcast`]). Where a wasi-libc archive member
+/// defines a symbol CPython's archives define too (the pthread API of
+/// CPython's stubs), CPython's definition serves everyone: the member's copy
+/// is linked weakened ([`crate::crossbuild::overlap`]). Returns that path.
 ///
-/// Errors: [`Error::Toolchain`] when the compiler cannot run or the prefix
-/// cannot be relinked; [`Error::ToolFailed`] with the linker's output.
+/// Errors: [`Error::Toolchain`] when the compiler cannot run, the prefix
+/// cannot be relinked or an SDK or CPython archive cannot be read;
+/// [`Error::ToolFailed`] with the linker's output.
 pub fn link_interpreter(
     python: &TargetPython,
     sdk: &WasiSdk,
@@ -242,6 +246,14 @@ pub fn link_interpreter(
     }
     cmd.arg(python.libpython());
     cmd.args(&link.libs);
+    // wasi-libc's members that duplicate CPython's definitions, weakened: after
+    // CPython's archives, before wasi-libc's libraries (crate::crossbuild::overlap).
+    let cpython: Vec<Utf8PathBuf> = std::iter::once(python.libpython()).chain(link.libs.iter().cloned()).collect();
+    let overlap = crate::crossbuild::overlap::libc_overlap(sdk, python.target(), &cpython, verbose)?;
+    if verbose && !(overlap.weakened.is_empty() && overlap.unneeded.is_empty()) {
+        crate::progress::status(&overlap.describe());
+    }
+    cmd.args(&overlap.archive);
     let mut libs: Vec<&String> = modules.iter().flat_map(|m| &m.libraries).collect();
     libs.sort();
     libs.dedup();
