@@ -1,9 +1,9 @@
 //! wasiwheel's cache: `$WASIWHEEL_CACHE_DIR`, else `$XDG_CACHE_HOME/wasiwheel`,
 //! else `~/.cache/wasiwheel`. It holds WASI SDKs (`sdk/`), target CPythons
 //! (`python/`), relinked interpreters (`run/`), wasi-libc members weakened
-//! for relinks (`overlap/`) and compiled WebAssembly (`wasmtime/`). Entries are written into a temporary sibling and renamed
-//! into place, under an exclusive lock, so concurrent builds never see a
-//! half-written entry.
+//! for relinks (`overlap/`) and compiled WebAssembly (`wasmtime/`). Entries
+//! are written into a temporary sibling and renamed into place, under an
+//! exclusive lock, so concurrent builds never see a half-written entry.
 
 use camino::Utf8PathBuf;
 
