@@ -76,8 +76,9 @@ fn lock_build_dir(plan: &BuildPlan) -> Result<Option<crate::files::FileLock>> {
         return Ok(None);
     }
     let p = plan.build_dir.join(".lock");
-    let waiting = format!("waiting for another build to finish with {} (lock {p})", plan.build_dir);
-    crate::files::lock_file(&p, &waiting).map(Some)
+    let on_wait =
+        || crate::progress::status(&format!("waiting for another build to finish with {} (lock {p})", plan.build_dir));
+    crate::files::lock_file(&p, on_wait).map(Some)
 }
 
 /// Compile and link the extension modules of `plan`; add each loadable

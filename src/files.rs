@@ -16,17 +16,18 @@ pub struct FileLock {
 }
 
 /// Take the exclusive lock of the file at `path` (created if missing, its
-/// directory too). When another process holds it, print `waiting` on stderr
-/// (the way cargo says "Blocking waiting for file lock") and wait.
+/// directory too). When another process holds it, call `on_wait` once (the
+/// caller says what it waits for, the way cargo says "Blocking waiting for
+/// file lock") and wait.
 ///
 /// Errors: [`Error::Io`] when the file cannot be created or locked.
-pub fn lock_file(path: &Utf8Path, waiting: &str) -> Result<FileLock> {
+pub fn lock_file(path: &Utf8Path, on_wait: impl FnOnce()) -> Result<FileLock> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).context(|| format!("cannot create {parent}"))?;
     }
     let file = File::create(path).context(|| format!("cannot create the lock file {path}"))?;
     if file.try_lock().is_err() {
-        crate::progress::status(waiting);
+        on_wait();
         file.lock().context(|| format!("cannot lock {path}"))?;
     }
     Ok(FileLock { _file: file })
@@ -136,7 +137,7 @@ mod tests {
     fn lock_file_excludes_until_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let p = Utf8Path::from_path(dir.path()).unwrap().join("sub/.lock");
-        let held = lock_file(&p, "waiting").unwrap();
+        let held = lock_file(&p, || ()).unwrap();
         // A second open file description of the same file cannot take it meanwhile.
         let other = File::open(&p).unwrap();
         assert!(other.try_lock().is_err());

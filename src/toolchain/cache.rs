@@ -45,7 +45,9 @@ pub type Lock = crate::files::FileLock;
 /// Errors: [`Error::Io`] when the lock file cannot be created or locked.
 pub fn lock(name: &str) -> Result<Lock> {
     let p = dir("locks")?.join(format!("{name}.lock"));
-    crate::files::lock_file(&p, &format!("waiting for another wasiwheel process to finish with {name} (lock {p})"))
+    let on_wait =
+        || crate::progress::status(&format!("waiting for another wasiwheel process to finish with {name} (lock {p})"));
+    crate::files::lock_file(&p, on_wait)
 }
 
 /// Remove the cache entry at `path` (a directory under the cache root): it is
