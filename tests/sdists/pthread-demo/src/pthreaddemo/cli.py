@@ -8,3 +8,7 @@ import pthreaddemo
 def main():
     print(json.dumps(pthreaddemo.results(), sort_keys=True))
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
