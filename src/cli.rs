@@ -312,8 +312,12 @@ enum SdkCommand {
         /// The Debian archive URI (default: this machine's, from /etc/apt).
         #[arg(long = "debian-mirror", value_name = "URI")]
         debian_mirror: Option<String>,
+        /// Do not build the exception-enabled C++ runtimes (libunwind, libc++abi, libc++ with wasm
+        /// exceptions) for an SDK that lacks them; a C++ build then builds them on first use.
+        #[arg(long = "no-cxx-exceptions")]
+        no_cxx_exceptions: bool,
     },
-    /// List the installed SDKs with their identity.
+    /// List the installed SDKs with their identity and whether they have exception-enabled C++ runtimes.
     List,
     /// Remove the installed SDK of major N from the cache.
     Remove {
@@ -819,6 +823,9 @@ fn build_foreign(
     std::fs::create_dir_all(out).map_err(|e| Error::Io { context: format!("cannot create {out}"), source: e })?;
     let self_command = provision::self_command();
     let host_python = provision::host_python(host_python, &py);
+    // Provisioned before the build: whether the project has C++ is known only
+    // once its backend runs the wrappers.
+    let cxx_eh = crate::toolchain::cxx_eh::for_build(&sdk, target, settings.cxx_exceptions)?;
     crossenv::build(&crossenv::ForeignBuild {
         project: project.to_path_buf(),
         out_dir: out.to_path_buf(),
@@ -831,6 +838,7 @@ fn build_foreign(
         tags,
         verbose: settings.verbose,
         fpcast_repair: settings.fpcast_repair,
+        cxx_eh,
     })
 }
 
@@ -934,15 +942,25 @@ fn human_size(bytes: u64) -> String {
 
 fn cmd_sdk(c: SdkCommand) -> Result<i32> {
     match c {
-        SdkCommand::Install { major, mirror, from_debian, deb, debian_mirror } => match (major, from_debian) {
-            (_, Some(n)) => {
-                sdk::debian::install_from_debian(n, &sdk::debian::DebianInstallOptions { deb, mirror: debian_mirror })?;
+        SdkCommand::Install { major, mirror, from_debian, deb, debian_mirror, no_cxx_exceptions } => {
+            let s = match (major, from_debian) {
+                (_, Some(n)) => sdk::debian::install_from_debian(
+                    n,
+                    &sdk::debian::DebianInstallOptions { deb, mirror: debian_mirror },
+                )?,
+                (Some(n), None) => sdk::official::install_official(n, mirror.as_deref())?,
+                (None, None) => unreachable!("clap requires one of them"),
+            };
+            if !no_cxx_exceptions && s.targets().contains(&WasiTarget::P1) && s.has_cxx(WasiTarget::P1) {
+                match crate::toolchain::cxx_eh::plan(&s, WasiTarget::P1) {
+                    Ok(_) => {
+                        let rt = crate::toolchain::cxx_eh::ensure(&s, WasiTarget::P1)?;
+                        println!("exception-enabled C++ runtime for {}: {}", WasiTarget::P1, rt.origin);
+                    }
+                    Err(why) => println!("no exception-enabled C++ runtime for {}: {why}", s.identity),
+                }
             }
-            (Some(n), None) => {
-                sdk::official::install_official(n, mirror.as_deref())?;
-            }
-            (None, None) => unreachable!("clap requires one of them"),
-        },
+        }
         SdkCommand::Remove { major } => {
             let all: Vec<sdk::WasiSdk> = sdk::installed()?.into_iter().filter(|s| s.identity.major == major).collect();
             if all.is_empty() {
@@ -974,6 +992,12 @@ fn cmd_sdk(c: SdkCommand) -> Result<i32> {
                     s.root,
                     s.identity.origin
                 );
+                if s.has_cxx(WasiTarget::P1) {
+                    match crate::toolchain::cxx_eh::describe(&s, WasiTarget::P1) {
+                        Ok(at) => println!("    C++ exceptions ({}): yes, {at}", WasiTarget::P1),
+                        Err(why) => println!("    C++ exceptions ({}): no: {why}", WasiTarget::P1),
+                    }
+                }
             }
         }
     }

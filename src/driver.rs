@@ -94,7 +94,7 @@ fn build_extensions(plan: &BuildPlan, w: &mut WheelBuilder) -> Result<(compile::
     let what = match &plan.target {
         TargetPlan::Pure => String::new(),
         TargetPlan::Host { python } => format!("for the host ({} {})", python.implementation, python.version),
-        TargetPlan::Wasi { target, sdk, python } => {
+        TargetPlan::Wasi { target, sdk, python, .. } => {
             format!("for {target} (CPython {}, {})", python.full_version(), sdk.identity)
         }
     };
@@ -159,7 +159,7 @@ fn build_extensions(plan: &BuildPlan, w: &mut WheelBuilder) -> Result<(compile::
             });
         }
     }
-    if let TargetPlan::Wasi { target, sdk, python } = &plan.target {
+    if let TargetPlan::Wasi { target, sdk, python, .. } = &plan.target {
         let manifest = StaticManifest {
             version: STATIC_MANIFEST_VERSION,
             target: *target,
@@ -222,7 +222,7 @@ fn make_component(
     statics: Vec<StaticModule>,
     out: &Utf8Path,
 ) -> Result<u64> {
-    let TargetPlan::Wasi { target: WasiTarget::P1, sdk, python } = &plan.target else {
+    let TargetPlan::Wasi { target: WasiTarget::P1, sdk, python, .. } = &plan.target else {
         return Err(Error::config(
             "artifact",
             "a component is built for the wasm32-wasip1 target: add `-C target=wasm32-wasi`",

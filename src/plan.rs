@@ -13,6 +13,7 @@ use crate::model::target::{PyVersion, WasiTarget};
 use crate::pep517::config::{Artifact, Settings};
 use crate::pep517::pyproject::{Project, Pyproject};
 use crate::tags::{self, WheelTag};
+use crate::toolchain::cxx_eh::{self, CxxRuntime};
 use crate::toolchain::provision;
 use crate::toolchain::python::{self, AbiContext, HostPython, TargetPython};
 use crate::toolchain::sdk::WasiSdk;
@@ -37,6 +38,10 @@ pub enum TargetPlan {
         sdk: WasiSdk,
         /// The target CPython compiled against.
         python: TargetPython,
+        /// The exception-enabled C++ runtime the project's C++ is compiled
+        /// against (`None`: no C++, `-C cxx-exceptions=false`, or an SDK and
+        /// host that cannot have one, said when planning).
+        cxx_eh: Option<CxxRuntime>,
     },
 }
 
@@ -417,7 +422,8 @@ pub fn plan_wasi(t: WasiTarget, settings: &Settings, extensions: &[ExtensionSpec
             )));
         }
     }
-    Ok(TargetPlan::Wasi { target: t, sdk, python })
+    let cxx_eh = cxx_eh::for_build(&sdk, t, cxx.is_some() && settings.cxx_exceptions)?;
+    Ok(TargetPlan::Wasi { target: t, sdk, python, cxx_eh })
 }
 
 /// The host interpreter for a native build, checked against the modules' needs.
@@ -461,7 +467,7 @@ fn plan_tags(
             &python.ext_suffix,
             vec![tags::platform_tag_from_sysconfig(&python.platform)],
         ),
-        TargetPlan::Wasi { target, sdk, python } => (
+        TargetPlan::Wasi { target, sdk, python, .. } => (
             python.version,
             &python.abiflags,
             &python.ext_suffix,
@@ -527,7 +533,7 @@ impl BuildPlan {
             TargetPlan::Host { python } => {
                 format!("native-{}{}{}", python.implementation, python.version, python.abiflags)
             }
-            TargetPlan::Wasi { target, sdk, python } => format!(
+            TargetPlan::Wasi { target, sdk, python, .. } => format!(
                 "{target}-cp{}{}{}-sdk{}",
                 python.version.major, python.version.minor, python.abiflags, sdk.identity.major
             ),
@@ -572,7 +578,9 @@ impl BuildPlan {
         match &self.target {
             TargetPlan::Pure => None,
             TargetPlan::Host { .. } => Some(Toolchain::Host),
-            TargetPlan::Wasi { target, sdk, .. } => Some(Toolchain::Wasi { sdk: sdk.clone(), target: *target }),
+            TargetPlan::Wasi { target, sdk, cxx_eh, .. } => {
+                Some(Toolchain::Wasi { sdk: sdk.clone(), target: *target, cxx_eh: cxx_eh.clone().map(Box::new) })
+            }
         }
     }
 

@@ -251,12 +251,14 @@ def test_meson_python_host_interpreter_too_old(wasiwheel_cli, tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_cxx_exceptions_refused_with_reason(wasiwheel_cli, tmp_path):
-    """kiwisolver throws and catches C++ exceptions: this SDK cannot, and says why."""
+def test_cxx_exceptions_off_refused_with_reason(wasiwheel_cli, tmp_path):
+    """kiwisolver throws and catches C++ exceptions: with -C
+    cxx-exceptions=false the compiler wrappers compile C++ with
+    -fno-exceptions, and the refusal says why and how to turn them on."""
     out = tmp_path / "dist"
-    proc = build(wasiwheel_cli, "kiwisolver", out, check=False)
+    proc = build(wasiwheel_cli, "kiwisolver", out, "-C", "cxx-exceptions=false", check=False)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "exceptions" in proc.stderr and "libc++abi" in proc.stderr, proc.stderr[-4000:]
+    assert "with exceptions disabled" in proc.stderr and "-C cxx-exceptions=false" in proc.stderr, proc.stderr[-4000:]
     assert not out.exists() or not any(out.iterdir())
 
 
@@ -270,10 +272,10 @@ def test_meson_python_project_without_network(wasiwheel_cli, tmp_path):
 
 def test_scikit_build_core_project(wasiwheel_cli, tmp_path):
     """rapidfuzz (scikit-build-core, C++ with exceptions) reaches CMake through
-    the toolchain file; its C++ needs exceptions, refused with the reason."""
+    the toolchain file; with -C cxx-exceptions=false its C++ is refused with the reason."""
     out = tmp_path / "dist"
-    proc = build(wasiwheel_cli, "rapidfuzz", out, check=False)
-    assert_refused(proc, "exceptions", "libc++abi", status=1, out=out)
+    proc = build(wasiwheel_cli, "rapidfuzz", out, "-C", "cxx-exceptions=false", check=False)
+    assert_refused(proc, "with exceptions disabled", "-C cxx-exceptions=false", status=1, out=out)
 
 
 # ---- bad inputs -------------------------------------------------------------

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from wasmtime import Engine, ExitTrap, Store, WasiConfig, component
+from wasmtime import Config, Engine, ExitTrap, Store, WasiConfig, component
 
 #: Where a component built with ``component-preinit=false`` reads its bundle.
 BUNDLE_GUEST_DIR = "/wasiwheel-bundle"
@@ -131,7 +131,10 @@ def main(argv):
     a = p.parse_args(argv[:split])
     a.args = argv[split + 1 :]
 
-    engine = Engine()
+    config = Config()
+    # Extensions that use C++ exceptions run on wasm exception handling (exnref).
+    config.wasm_exceptions = True
+    engine = Engine(config)
     comp = component.Component.from_file(engine, a.wasm)
     linker = component.Linker(engine)
     linker.add_wasip2()

@@ -25,6 +25,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::model::lang::Profile;
 use crate::model::lang::{source_language, Language};
 use crate::model::target::{PyVersion, WasiTarget};
+use crate::toolchain::cxx_eh::CxxRuntime;
 use crate::toolchain::sdk::WasiSdk;
 
 /// The host's Rust target triple (what `cc` calls the host and native target).
@@ -41,6 +42,10 @@ pub enum Toolchain {
         sdk: WasiSdk,
         /// The target.
         target: WasiTarget,
+        /// The exception-enabled C++ runtime C++ is compiled against, with
+        /// its exnref compiler; `None` compiles C++ with `-fno-exceptions`
+        /// against the SDK's own libc++ (`-C cxx-exceptions=false`).
+        cxx_eh: Option<Box<CxxRuntime>>,
     },
 }
 
@@ -119,14 +124,38 @@ pub struct BuildStats {
 /// The flags every WASI compile gets from wasiwheel besides the target and
 /// the profile, for extension modules of wasiwheel projects and for foreign
 /// builds through the compiler wrappers alike: position-independent code
-/// (`cc` does not add `-fPIC` for wasm targets by itself) and, for C++, no
-/// exceptions (the SDKs' libc++abi has no unwinder for wasm).
-pub fn wasi_flags(lang: Language) -> Vec<&'static str> {
+/// (`cc` does not add `-fPIC` for wasm targets by itself) and, for C++
+/// without an exception-enabled runtime (`exceptions` false), no exceptions
+/// (the SDK's libc++abi then has no unwinder for wasm). C++ with exceptions
+/// gets [`CxxRuntime::cxx_compile_args`] besides.
+pub fn wasi_flags(lang: Language, exceptions: bool) -> Vec<&'static str> {
     let mut v = vec!["-fPIC"];
-    if lang == Language::Cxx {
+    if lang == Language::Cxx && !exceptions {
         v.push("-fno-exceptions");
     }
     v
+}
+
+/// The compiler and its arguments (beyond `--target`) for `lang` under a WASI
+/// toolchain: the SDK's clang with [`wasi_flags`], or, for C++ with an
+/// exception-enabled runtime, its exnref compiler with
+/// [`CxxRuntime::cxx_compile_args`].
+pub fn wasi_compiler(
+    sdk: &WasiSdk,
+    target: WasiTarget,
+    cxx_eh: Option<&CxxRuntime>,
+    lang: Language,
+) -> (Utf8PathBuf, Vec<String>) {
+    let flags = |eh: bool| wasi_flags(lang, eh).into_iter().map(str::to_string);
+    match (lang, cxx_eh) {
+        (Language::Cxx, Some(rt)) => {
+            let mut args = rt.cxx_compile_args(sdk, target);
+            args.extend(flags(true));
+            (rt.compiler.clangxx.clone(), args)
+        }
+        (Language::Cxx, None) => (sdk.clangxx(), flags(false).collect()),
+        (_, _) => (sdk.clang(), flags(false).collect()),
+    }
 }
 
 fn cc_build(tc: &Toolchain, lang: Language, opts: &CompileOptions) -> cc::Build {
@@ -157,10 +186,11 @@ fn cc_build(tc: &Toolchain, lang: Language, opts: &CompileOptions) -> cc::Build 
         Toolchain::Host => {
             b.target(HOST_TRIPLE);
         }
-        Toolchain::Wasi { sdk, target } => {
+        Toolchain::Wasi { sdk, target, cxx_eh } => {
             b.target(target.triple());
-            b.compiler(if lang == Language::Cxx { sdk.clangxx() } else { sdk.clang() });
-            for f in wasi_flags(lang) {
+            let (compiler, args) = wasi_compiler(sdk, *target, cxx_eh.as_deref(), lang);
+            b.compiler(compiler);
+            for f in args {
                 b.flag(f);
             }
         }
@@ -566,6 +596,12 @@ pub(crate) fn fpcast_copy(
 /// `None` when the failure looks unrelated to WASI.
 pub fn wasi_hint(diagnostics: &str) -> Option<&'static str> {
     const HINTS: &[(&[&str], &str)] = &[
+        (
+            &["with exceptions disabled", "exception handling disabled"],
+            "the C++ code throws or catches exceptions, and wasiwheel compiled it with -fno-exceptions: either \
+             -C cxx-exceptions=false was given (remove it), or this SDK has no exception-enabled C++ runtime and \
+             none can be built here (the build's first lines say why; docs/toolchains.md, \"C++ exceptions\")",
+        ),
         (&["pthread", "<threads.h>", "thrd_"], "WASI (wasm32-wasip1) has no threads; build the package without them"),
         (
             &["sys/mman.h", "mmap", "munmap", "mprotect"],
@@ -695,7 +731,7 @@ pub fn link_extension(
             }
             c
         }
-        Toolchain::Wasi { sdk, target } => {
+        Toolchain::Wasi { sdk, target, .. } => {
             let mut c = Command::new(sdk.wasm_ld());
             c.args(["--shared", "--experimental-pic", "--unresolved-symbols=import-dynamic", "--no-entry"]);
             c.arg(format!("--export={}", ext.init_symbol()));
@@ -759,6 +795,13 @@ pub fn archive(sdk: &WasiSdk, module: &str, inputs: &[Utf8PathBuf], out: &Utf8Pa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exceptions_hint() {
+        let h = wasi_hint("x.cpp:3:5: error: cannot use 'throw' with exceptions disabled").expect("a hint");
+        assert!(h.contains("-C cxx-exceptions=false"), "{h}");
+        assert!(wasi_hint("error: foo").is_none());
+    }
 
     #[test]
     fn depfile() {

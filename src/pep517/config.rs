@@ -75,6 +75,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "WASIWHEEL_FPCAST_REPAIR",
         "false: do not adapt functions cast to function-pointer types with more parameters (default true)",
     ),
+    (
+        "cxx-exceptions",
+        "WASIWHEEL_CXX_EXCEPTIONS",
+        "false: compile C++ for WASI with -fno-exceptions (default true: wasm exception handling, exnref)",
+    ),
 ];
 
 /// What the build produces.
@@ -129,6 +134,9 @@ pub struct Settings {
     pub profile: Profile,
     /// Repair function-pointer casts that trap on WebAssembly (WASI builds; default true).
     pub fpcast_repair: bool,
+    /// C++ with WebAssembly exception handling for WASI builds (default
+    /// true); false compiles it with `-fno-exceptions`.
+    pub cxx_exceptions: bool,
 }
 
 /// Where a setting's value came from, for error messages.
@@ -192,7 +200,8 @@ impl Settings {
             }
         }
 
-        let mut s = Settings { component_preinit: true, fpcast_repair: true, ..Settings::default() };
+        let mut s =
+            Settings { component_preinit: true, fpcast_repair: true, cxx_exceptions: true, ..Settings::default() };
         for (key, (value, var)) in values {
             let from = origin(key, var);
             let value = value.trim().to_string();
@@ -248,6 +257,7 @@ impl Settings {
                 }
                 "verbose" => s.verbose = parse_bool(&from, &value)?,
                 "fpcast-repair" => s.fpcast_repair = value.is_empty() || parse_bool(&from, &value)?,
+                "cxx-exceptions" => s.cxx_exceptions = value.is_empty() || parse_bool(&from, &value)?,
                 "profile" => {
                     s.profile = match value.as_str() {
                         "" | "release" => Profile::Release,

@@ -66,6 +66,8 @@ pub(crate) fn engine() -> Result<Engine> {
     // CPython recurses deeply (and the WASI build is configured for an 8 MiB
     // stack under wasmtime, as CPython's own host runner sets).
     config.max_wasm_stack(WASM_STACK);
+    // C++ exceptions and setjmp/longjmp (the exnref encoding: toolchain::cxx_eh).
+    config.wasm_exceptions(true);
     // wasmtime requires the async stack to be larger than the wasm stack
     // whenever async support is compiled in (wasmtime-wasi needs it).
     config.async_stack_size(WASM_STACK + (1 << 20));
@@ -272,6 +274,8 @@ pub fn wizer_initialize(
 ) -> Result<Vec<u8>> {
     let mut config = Config::new();
     config.max_wasm_stack(WASM_STACK);
+    // C++ exceptions and setjmp/longjmp (the exnref encoding: toolchain::cxx_eh).
+    config.wasm_exceptions(true);
     config.async_stack_size(WASM_STACK + (1 << 20));
     let engine = Engine::new(&config).map_err(|e| Error::Run(format!("cannot start wasmtime: {e}")))?;
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);

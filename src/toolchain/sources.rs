@@ -124,18 +124,25 @@ pub fn fetch(sub: &str, wanted: &[Wanted]) -> Result<Vec<Utf8PathBuf>> {
         specs.sort_unstable();
         specs.dedup();
         let step = progress::Step::start(format!("fetching {} from Debian {suite}", specs.join(" ")));
-        let fetched = apt::PrivateApt::open(&work, suite, apt::Index::Source, None)
-            .and_then(|apt| specs.iter().try_for_each(|s| apt.source(s, &work)));
+        // Every package is asked for, even after one failed.
+        let errors: Vec<String> = match apt::PrivateApt::open(&work, suite, apt::Index::Source, None) {
+            Ok(apt) => specs.iter().filter_map(|s| apt.source(s, &work).err().map(|e| e.to_string())).collect(),
+            Err(e) => vec![e.to_string()],
+        };
         step.done();
-        if let Err(e) = fetched {
-            why.push(e.to_string());
-            continue;
-        }
+        // apt fails the whole `source` command when any file of the package is gone (a
+        // replaced Debian revision's `.dsc` answers 404) while the upstream tarball, the
+        // file pinned here, still lands: judge by the files, and report apt's error only
+        // for a file that did not land.
+        let apt_error = (!errors.is_empty()).then(|| errors.join("; "));
         for w in group {
             let deb = w.origin.debian.as_ref().expect("grouped by Debian suite");
             let got = work.join(&deb.file);
             if !got.is_file() {
-                why.push(format!("{}: Debian's {} has no {}", w.what, deb.spec, deb.file));
+                why.push(match &apt_error {
+                    Some(e) => format!("{}: {e}", w.what),
+                    None => format!("{}: Debian's {} has no {}", w.what, deb.spec, deb.file),
+                });
                 continue;
             }
             let sha = crate::files::sha256_file(&got)?;

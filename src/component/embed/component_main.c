@@ -227,7 +227,7 @@ static void start_instance(int argc, char **argv) {
 }
 
 #ifndef WASIWHEEL_WORLD
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
     wasiwheel_initialize();
     start_instance(argc, argv);
     int code = 0;
@@ -244,4 +244,12 @@ int main(int argc, char **argv) {
     PyRun_SimpleString("import sys\nsys.stdout.flush()\nsys.stderr.flush()\n");
     return code;
 }
+
+#ifdef WASIWHEEL_CATCH_UNCAUGHT
+/* crossbuild/embed/uncaught.cpp: std::terminate for a C++ exception no handler caught. */
+int wasiwheel_catch_uncaught(int (*run)(int, char **), int argc, char **argv);
+int main(int argc, char **argv) { return wasiwheel_catch_uncaught(run, argc, argv); }
+#else
+int main(int argc, char **argv) { return run(argc, argv); }
+#endif
 #endif

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, IoContext, Result};
 use crate::model::target::WasiTarget;
+use crate::toolchain::cxx_eh::CxxRuntime;
 use crate::toolchain::python::TargetPython;
 use crate::toolchain::sdk::WasiSdk;
 
@@ -52,6 +53,10 @@ pub struct Context {
     /// [`crate::crossbuild::fpcast`]); `-C fpcast-repair=false` turns it off.
     #[serde(default = "repair_by_default")]
     pub fpcast_repair: bool,
+    /// The exception-enabled C++ runtime C++ is compiled against and linked
+    /// with (`None`: `-fno-exceptions`; see [`crate::toolchain::cxx_eh`]).
+    #[serde(default)]
+    pub cxx_eh: Option<CxxRuntime>,
 }
 
 fn repair_by_default() -> bool {
@@ -187,6 +192,8 @@ pub struct ForeignBuild {
     pub verbose: bool,
     /// Repair function-pointer casts (`-C fpcast-repair`).
     pub fpcast_repair: bool,
+    /// The exception-enabled C++ runtime (`-C cxx-exceptions`), or `None`.
+    pub cxx_eh: Option<CxxRuntime>,
 }
 
 /// What the driver is asked to do (`request.json`).
@@ -247,6 +254,7 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
         state: state.clone(),
         verbose: b.verbose,
         fpcast_repair: b.fpcast_repair,
+        cxx_eh: b.cxx_eh.clone(),
     };
     let env_files = files::write(&work, &ctx, &b.python, &b.self_command, kind)?;
     let mut config = b.inner_config.clone();

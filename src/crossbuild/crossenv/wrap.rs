@@ -155,19 +155,6 @@ pub fn link_record(state: &Utf8Path, sha: &str) -> Option<LinkRecord> {
     serde_json::from_str(&t).ok()
 }
 
-/// A hint for C++ code that needs exceptions, which this toolchain lacks.
-pub fn exceptions_hint(diagnostics: &str) -> Option<String> {
-    let needs = ["with exceptions disabled", "exception handling disabled"];
-    needs.iter().any(|n| diagnostics.contains(n)).then(|| {
-        "the C++ code throws or catches exceptions, which this toolchain cannot do for WASI: the SDK's libc++abi \
-         is built without exception support and it has no libunwind for wasm, so wasiwheel compiles C++ with \
-         -fno-exceptions. Building it needs an SDK whose libc++/libc++abi/libunwind are built with \
-         -fwasm-exceptions and a runtime with the WebAssembly exception-handling proposal (see \
-         docs/foreign-sdists.md, \"C++ exceptions\")"
-            .to_string()
-    })
-}
-
 fn is_source(a: &str) -> bool {
     [".c", ".cc", ".cpp", ".cxx", ".c++", ".C", ".m", ".s", ".S"].iter().any(|e| a.ends_with(e)) && !a.starts_with('-')
 }
@@ -211,13 +198,16 @@ fn filter_args(args: &[String], include: &Utf8Path) -> Vec<String> {
     out
 }
 
-/// The clang command for the context: target, sysroot, wasiwheel's flags,
-/// the emulations and the target's headers.
+/// The clang command for the context: target, sysroot, wasiwheel's flags
+/// ([`compile::wasi_compiler`]: for C++ with the context's exception-enabled
+/// runtime, its exnref compiler and headers), the emulations and the
+/// target's headers.
 fn clang(ctx: &Context, sdk: &WasiSdk, cxx: bool) -> Command {
     let lang = if cxx { Language::Cxx } else { Language::C };
-    let mut c = Command::new(if cxx { sdk.clangxx() } else { sdk.clang() });
+    let (compiler, args) = compile::wasi_compiler(sdk, ctx.target, ctx.cxx_eh.as_ref(), lang);
+    let mut c = Command::new(compiler);
     c.arg(format!("--target={}", ctx.target.triple())).arg(format!("--sysroot={}", sdk.sysroot()));
-    c.args(compile::wasi_flags(lang));
+    c.args(args);
     for (d, _) in emulations(ctx, sdk) {
         c.arg(format!("-D{d}"));
     }
@@ -252,7 +242,7 @@ fn run_compiler_output(ctx: &Context, cmd: &mut Command, sources: &[&str], strip
     if out.status.success() {
         return Ok((0, diagnostics));
     }
-    let hint = exceptions_hint(&diagnostics).or_else(|| compile::wasi_hint(&diagnostics).map(str::to_string));
+    let hint = compile::wasi_hint(&diagnostics).map(str::to_string);
     if let Some(h) = &hint {
         eprintln!("wasiwheel: hint: {h}");
     }
@@ -369,6 +359,10 @@ pub fn cc(args: &[String], cxx: bool) -> Result<i32> {
         for (_, lib) in emulations(&ctx, &sdk) {
             cmd.arg(format!("-l{lib}"));
         }
+        if let (true, Some(rt)) = (cxx, &ctx.cxx_eh) {
+            // The exception-enabled libc++/libc++abi/libunwind, before the sysroot's.
+            cmd.args(rt.link_args());
+        }
     }
     run_compiler(&ctx, &mut cmd, &sources)
 }
@@ -464,7 +458,7 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
         fpcast_repair: true,
     };
     let dylib = work.join(&file);
-    let tc = Toolchain::Wasi { sdk: sdk.clone(), target: ctx.target };
+    let tc = Toolchain::Wasi { sdk: sdk.clone(), target: ctx.target, cxx_eh: ctx.cxx_eh.clone().map(Box::new) };
     compile::link_extension(&tc, &ext, &inputs, &dylib, &opts)?;
     // The static archive: the objects, and the members of archives linked in.
     let archive = ctx.state.join("static").join(format!("{key}.a"));
@@ -538,8 +532,6 @@ mod tests {
                 .map(|s| s.to_string())
                 .collect();
         assert_eq!(filter_args(&args, inc), vec!["-I/t/include/python3.13", "-O2", "-c"]);
-        assert!(exceptions_hint("error: cannot use 'throw' with exceptions disabled").is_some());
-        assert!(exceptions_hint("error: foo").is_none());
     }
 
     #[test]

@@ -1,0 +1,114 @@
+"""Issue 22: C++ exceptions for WASI. tests/sdists/cxxeh-demo throws and
+catches across six frames with destructors counted, by base class, rethrows
+with ``throw;``, catches what libc++ throws (``std::vector::at``,
+``std::stol``) and maps C++ exceptions to Python ones at the module boundary.
+Built with wasm exception handling (exnref) against wasiwheel's
+exception-enabled libc++/libc++abi/libunwind, it gives what a native build
+gives, in ``wasiwheel run`` (a relinked interpreter), in ``wasiwheel test``
+(its own suite) and in a pre-initialized component; an exception no handler
+catches ends the run with std::terminate's message; ``-C
+cxx-exceptions=false`` refuses the throwing code with clang's diagnostic and
+the hint, leaving nothing behind."""
+
+import json
+import sys
+
+import pytest
+
+from conftest import SDISTS, assert_refused, component, pip_wheel, sh
+from wasm_host import run_command
+
+DEMO = SDISTS / "cxxeh-demo"
+WHEEL = "cxxehdemo-0.1.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl"
+TERMINATE = "terminating due to uncaught exception of type std::runtime_error: escaped every handler"
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory, isolated_env):
+    d = tmp_path_factory.mktemp("cxxeh")
+    pip_wheel(DEMO, d, isolated_env, "target=wasm32-wasi")
+    return d / WHEEL
+
+
+@pytest.fixture(scope="module")
+def native_results(tmp_path_factory, isolated_env):
+    """The sample's results from a native build of it, in a venv of the test interpreter."""
+    d = tmp_path_factory.mktemp("cxxeh-native")
+    pip_wheel(DEMO, d / "wheels", isolated_env)
+    sh([sys.executable, "-m", "venv", d / "venv"])
+    py = d / "venv" / "bin" / "python"
+    sh([py, "-m", "pip", "install", "-q", "--no-index", *(d / "wheels").glob("*.whl")])
+    return json.loads(sh([py, "-m", "cxxehdemo.cli"]).stdout), py
+
+
+def test_relinked_interpreter_gives_the_native_results(wheel, native_results, wasiwheel_cli):
+    expected, _ = native_results
+    assert expected["across"] == ["thrown at depth 6", 6, 7], expected
+    proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", wheel, "--", "-m", "cxxehdemo.cli"], check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert json.loads(proc.stdout) == expected
+
+
+def test_own_suite_in_wasiwheel_test(wheel, wasiwheel_cli):
+    proc = sh([wasiwheel_cli, "test", wheel, "--tests", DEMO, "--", "-q", "tests"], check=False, timeout=3600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "wasiwheel test:" in out and "7 passed, 0 failed, 0 error" in out, out[-3000:]
+
+
+def test_uncaught_exception_terminates_with_its_message(wheel, native_results, wasiwheel_cli):
+    _, py = native_results
+    native = sh([py, "-m", "cxxehdemo.cli", "escape"], check=False)
+    assert native.returncode != 0 and "escaped every handler" in native.stderr, native.stderr
+    proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", wheel, "--", "-m", "cxxehdemo.cli", "escape"],
+              check=False, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stdout.strip() == "escaping"
+    assert TERMINATE in proc.stderr, proc.stderr[-3000:]
+
+
+def test_component(tmp_path, native_results, wasiwheel_cli):
+    expected, _ = native_results
+    out = tmp_path / "cxxehdemo.wasm"
+    component(wasiwheel_cli, DEMO, out)
+    r = run_command(out)
+    assert r.code == 0, r.stderr[-4000:]
+    assert json.loads(r.stdout) == expected
+    r = run_command(out, "escape")
+    assert r.code != 0 and TERMINATE in r.stderr, r.stderr[-3000:]
+
+
+def test_exceptions_off_refuses_throwing_code(tmp_path, wasiwheel_cli):
+    out = tmp_path / "dist"
+    proc = sh([wasiwheel_cli, "build", DEMO, "-C", "target=wasm32-wasi", "-C", "cxx-exceptions=false",
+               "-C", f"build-dir={tmp_path / 'build'}", "-o", out], check=False)
+    assert_refused(proc, "cannot use 'throw' with exceptions disabled", "-C cxx-exceptions=false",
+                   status=1, out=out)
+
+
+def test_sdk_list_names_the_runtime(wasiwheel_cli):
+    proc = sh([wasiwheel_cli, "sdk", "list"])
+    assert "C++ exceptions (wasm32-wasip1): yes" in proc.stdout, proc.stdout
+
+
+def test_damaged_runtime_cache_is_rebuilt(tmp_path, wasiwheel_cli):
+    """A runtime library that no longer matches its RECORD.json (here cut
+    short, as an interrupted copy leaves it) is found at the next build, and
+    the runtime is built again from the cached LLVM source."""
+    import shutil
+
+    from conftest import private_cache, real_cache
+
+    cache = private_cache(tmp_path, keep=("sdk", "python", "sources"))
+    (entry,) = (real_cache() / "cxx-eh").glob("wasi-sdk-25-wasm32-wasip1-*")
+    copy = cache / "cxx-eh" / entry.name
+    shutil.copytree(entry, copy, symlinks=True)
+    lib = copy / "lib" / "libc++abi.a"
+    lib.write_bytes(lib.read_bytes()[:4096])
+    out = tmp_path / "dist"
+    proc = sh([wasiwheel_cli, "build", DEMO, "-C", "target=wasm32-wasi", "-C", f"build-dir={tmp_path / 'build'}",
+               "-o", out], env={"WASIWHEEL_CACHE_DIR": str(cache)}, check=False, timeout=1800)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "is damaged" in proc.stderr and "does not match its sha256" in proc.stderr, proc.stderr[-3000:]
+    assert (out / WHEEL).is_file()
+    assert (copy / "RECORD.json").is_file() and lib.stat().st_size > 4096
