@@ -46,6 +46,8 @@ SUITES = {
     "brotli": (True, ["python/tests"]),
     "msgpack": (True, ["test"]),
     "ujson": (True, ["tests"]),
+    # C++ that throws and catches (issue 22): built with wasm exception handling.
+    "kiwisolver": (True, ["py/tests"]),
 }
 
 def env():
@@ -122,6 +124,7 @@ EXPECTED_MODULES = {
     "brotli": ["_brotli"],
     "msgpack": ["msgpack._cmsgpack"],
     "ujson": ["ujson"],
+    "kiwisolver": ["kiwisolver._cext"],
 }
 
 
@@ -268,6 +271,38 @@ def test_meson_python_project_without_network(wasiwheel_cli, tmp_path):
     out = tmp_path / "dist"
     proc = build(wasiwheel_cli, "siphash24", out, check=False)
     assert_refused(proc, "cross environment", "mesonpy", status=1, out=out)
+
+
+RAPIDFUZZ_CALLS = """
+import json
+from rapidfuzz import fuzz, process, utils
+from rapidfuzz.distance import Levenshtein
+teams = ["Atlanta Falcons", "Dallas Cowboys", "New York Jets"]
+out = [fuzz.ratio("this is a test", "this is a test!"), fuzz.partial_ratio("fuzzy wuzzy", "wuzzy"),
+       process.extractOne("cowboys", teams, scorer=fuzz.WRatio, processor=utils.default_process),
+       Levenshtein.distance("kitten", "sitting"), fuzz.ratio.__module__]
+try:
+    process.extractOne("a", [1, 2], scorer=fuzz.ratio)
+except TypeError as e:
+    out.append(str(e))
+print(json.dumps(out))
+"""
+
+
+def test_rapidfuzz_builds_with_exceptions(wasiwheel_cli, tmp_path):
+    """rapidfuzz 3.14.6 (scikit-build-core, C++ with exceptions, Cython
+    `except +`, -flto from its CMake) builds from its unmodified sdist with
+    its five C++ modules, and its C++ scorers give its README's results in
+    WASI, and a bad choice in its C++ path fails as the TypeError it gives natively."""
+    out = tmp_path / "dist"
+    build(wasiwheel_cli, "rapidfuzz", out)
+    (whl,) = out.glob("*.whl")
+    check_wheel(whl, [f"rapidfuzz.{m}" for m in (
+        "distance._initialize_cpp", "distance.metrics_cpp", "fuzz_cpp", "process_cpp_impl", "utils_cpp")])
+    proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", whl, "--", "-c", RAPIDFUZZ_CALLS], check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert json.loads(proc.stdout) == [96.55172413793103, 100.0, ["Dallas Cowboys", 90.0, 1], 3,
+                                       "rapidfuzz.fuzz_cpp", "object of type 'int' has no len()"]
 
 
 def test_scikit_build_core_project(wasiwheel_cli, tmp_path):
