@@ -15,6 +15,7 @@ nothing behind."""
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -103,7 +104,11 @@ def test_damaged_runtime_cache_is_rebuilt(tmp_path, wasiwheel_cli):
     from conftest import private_cache, real_cache
 
     cache = private_cache(tmp_path, keep=("sdk", "python", "sources"))
-    (entry,) = (real_cache() / "cxx-eh").glob("wasi-sdk-25-wasm32-wasip1-*")
+    # The entry builds use, as the cache's own lookup names it (`sdk list`).
+    listing = sh([wasiwheel_cli, "sdk", "list"]).stdout
+    (entry,) = [Path(line.split("yes, ", 1)[1].strip()) for line in listing.splitlines()
+                if line.strip().startswith("C++ exceptions (wasm32-wasip1): yes, ") and "wasi-sdk-25-" in line]
+    assert entry.parent == real_cache() / "cxx-eh", entry
     copy = cache / "cxx-eh" / entry.name
     shutil.copytree(entry, copy, symlinks=True)
     lib = copy / "lib" / "libc++abi.a"

@@ -48,7 +48,11 @@ SUITES = {
     "ujson": (True, ["tests"]),
     # C++ that throws and catches (issue 22): built with wasm exception handling.
     "kiwisolver": (True, ["py/tests"]),
+    "rapidfuzz": (True, ["tests"]),
 }
+
+# Test requirements besides pytest (`wasiwheel test --requires`).
+REQUIRES = {"rapidfuzz": ["hypothesis"]}
 
 def env():
     """The environment of every wasiwheel command here: the test interpreter
@@ -125,6 +129,8 @@ EXPECTED_MODULES = {
     "msgpack": ["msgpack._cmsgpack"],
     "ujson": ["ujson"],
     "kiwisolver": ["kiwisolver._cext"],
+    "rapidfuzz": [f"rapidfuzz.{m}" for m in (
+        "distance._initialize_cpp", "distance.metrics_cpp", "fuzz_cpp", "process_cpp_impl", "utils_cpp")],
 }
 
 
@@ -144,7 +150,7 @@ def test_own_suite_runs_in_wasi(name, wasiwheel_cli, built, tmp_path):
     if name not in built:
         pytest.fail(f"{name} was not built (see test_builds_from_unmodified_sdist)")
     mapped, args = SUITES[name]
-    cmd = [wasiwheel_cli, "test", built[name]]
+    cmd = [wasiwheel_cli, "test", built[name], *(a for r in REQUIRES.get(name, []) for a in ("--requires", r))]
     if mapped:
         cmd += ["--tests", unpack(name, tmp_path)]
     cmd += ["--", *args, *limits(name)]
@@ -289,16 +295,14 @@ print(json.dumps(out))
 """
 
 
-def test_rapidfuzz_builds_with_exceptions(wasiwheel_cli, tmp_path):
+def test_rapidfuzz_scorers_are_its_cpp(wasiwheel_cli, built):
     """rapidfuzz 3.14.6 (scikit-build-core, C++ with exceptions, Cython
-    `except +`, -flto from its CMake) builds from its unmodified sdist with
-    its five C++ modules, and its C++ scorers give its README's results in
-    WASI, and a bad choice in its C++ path fails as the TypeError it gives natively."""
-    out = tmp_path / "dist"
-    build(wasiwheel_cli, "rapidfuzz", out)
-    (whl,) = out.glob("*.whl")
-    check_wheel(whl, [f"rapidfuzz.{m}" for m in (
-        "distance._initialize_cpp", "distance.metrics_cpp", "fuzz_cpp", "process_cpp_impl", "utils_cpp")])
+    `except +`, -flto from its CMake; built by test_builds_from_unmodified_sdist)
+    uses its C++ scorers in WASI, which give its README's results, and a bad
+    choice in its C++ path fails as the TypeError it gives natively."""
+    if "rapidfuzz" not in built:
+        pytest.fail("rapidfuzz was not built (see test_builds_from_unmodified_sdist)")
+    whl = built["rapidfuzz"]
     proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", whl, "--", "-c", RAPIDFUZZ_CALLS], check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert json.loads(proc.stdout) == [96.55172413793103, 100.0, ["Dallas Cowboys", 90.0, 1], 3,
