@@ -1,17 +1,21 @@
-"""Issue 22: C++ exceptions for WASI. tests/sdists/cxxeh-demo throws and
-catches across six frames with destructors counted, by base class, rethrows
-with ``throw;``, catches what libc++ throws (``std::vector::at``,
-``std::stol``) and maps C++ exceptions to Python ones at the module boundary.
-Built with wasm exception handling (exnref) against wasiwheel's
-exception-enabled libc++/libc++abi/libunwind, it gives what a native build
-gives, in ``wasiwheel run`` (a relinked interpreter), in ``wasiwheel test``
-(its own suite) and in a pre-initialized component; an exception no handler
-catches ends the run with std::terminate's message; ``-C
-cxx-exceptions=false`` refuses the throwing code with clang's diagnostic and
-the hint, leaving nothing behind."""
+"""Issue 22: C++ exceptions and setjmp/longjmp for WASI. tests/sdists/cxxeh-demo
+throws and catches across six frames with destructors counted, by base class,
+rethrows with ``throw;``, catches what libc++ throws (``std::vector::at``,
+``std::stol``) and maps C++ exceptions to Python ones at the module boundary;
+its C module recovers with ``longjmp`` from a nested call and jumps between
+nested ``setjmp``s. Built with wasm exception handling (exnref) against
+wasiwheel's exception-enabled libc++/libc++abi/libunwind and wasi-libc's
+libsetjmp, it gives what a native build gives, in ``wasiwheel run`` (a
+relinked interpreter), in ``wasiwheel test`` (its own suite) and in a
+pre-initialized component; the same C module built by setuptools in the cross
+environment does too. An exception no handler catches ends the run with
+std::terminate's message; ``-C cxx-exceptions=false`` refuses the throwing
+code and the jumping code with clang's diagnostic and the hint, leaving
+nothing behind."""
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,7 +57,7 @@ def test_own_suite_in_wasiwheel_test(wheel, wasiwheel_cli):
     proc = sh([wasiwheel_cli, "test", wheel, "--tests", DEMO, "--", "-q", "tests"], check=False, timeout=3600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
-    assert "wasiwheel test:" in out and "7 passed, 0 failed, 0 error" in out, out[-3000:]
+    assert "wasiwheel test:" in out and "9 passed, 0 failed, 0 error" in out, out[-3000:]
 
 
 def test_uncaught_exception_terminates_with_its_message(wheel, native_results, wasiwheel_cli):
@@ -100,7 +104,11 @@ def test_damaged_runtime_cache_is_rebuilt(tmp_path, wasiwheel_cli):
     from conftest import private_cache, real_cache
 
     cache = private_cache(tmp_path, keep=("sdk", "python", "sources"))
-    (entry,) = (real_cache() / "cxx-eh").glob("wasi-sdk-25-wasm32-wasip1-*")
+    # The entry builds use, as the cache's own lookup names it (`sdk list`).
+    listing = sh([wasiwheel_cli, "sdk", "list"]).stdout
+    (entry,) = [Path(line.split("yes, ", 1)[1].strip()) for line in listing.splitlines()
+                if line.strip().startswith("C++ exceptions (wasm32-wasip1): yes, ") and "wasi-sdk-25-" in line]
+    assert entry.parent == real_cache() / "cxx-eh", entry
     copy = cache / "cxx-eh" / entry.name
     shutil.copytree(entry, copy, symlinks=True)
     lib = copy / "lib" / "libc++abi.a"
@@ -112,3 +120,43 @@ def test_damaged_runtime_cache_is_rebuilt(tmp_path, wasiwheel_cli):
     assert "is damaged" in proc.stderr and "does not match its sha256" in proc.stderr, proc.stderr[-3000:]
     assert (out / WHEEL).is_file()
     assert (copy / "RECORD.json").is_file() and lib.stat().st_size > 4096
+
+
+JUMPS_SETUP = """
+from setuptools import setup, Extension
+setup(name="jumps", version="1.0", ext_modules=[Extension("_jumps", ["_jumps.c"])])
+"""
+
+
+def jumps_project(root):
+    """A setuptools project (a foreign backend: the cross environment's
+    compiler wrappers) whose one module is the sample's setjmp/longjmp C."""
+    root.mkdir()
+    (root / "setup.py").write_text(JUMPS_SETUP)
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n')
+    (root / "_jumps.c").write_text((DEMO / "csrc" / "jumps.c").read_text())
+    return root
+
+
+HOST = {"WASIWHEEL_HOST_PYTHON": sys.executable}
+
+
+def test_setjmp_in_a_foreign_build(tmp_path, native_results, wasiwheel_cli):
+    expected, _ = native_results
+    out = tmp_path / "dist"
+    sh([wasiwheel_cli, "build", jumps_project(tmp_path / "jumps"), "-C", "target=wasm32-wasi", "-o", out], env=HOST)
+    (wheel,) = out.glob("jumps-1.0-*.whl")
+    code = ("import _jumps, json; print(json.dumps([list(_jumps.recover('1234')), list(_jumps.recover('12x4')), "
+            "list(_jumps.recover(''))] + [list(_jumps.nested())]))")
+    proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", wheel, "--", "-c", code], check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert json.loads(proc.stdout) == expected["recover"] + [expected["nested"]]
+
+
+def test_exceptions_off_refuses_setjmp(tmp_path, wasiwheel_cli):
+    out = tmp_path / "dist"
+    proc = sh([wasiwheel_cli, "build", jumps_project(tmp_path / "jumps"), "-C", "target=wasm32-wasi",
+               "-C", "cxx-exceptions=false", "-o", out], env=HOST, check=False)
+    assert_refused(proc, "Setjmp/longjmp support requires Exception handling", "_jumps.c",
+                   "hint: setjmp/longjmp need WebAssembly exception handling", "-C cxx-exceptions=false", out=out)

@@ -46,7 +46,13 @@ SUITES = {
     "brotli": (True, ["python/tests"]),
     "msgpack": (True, ["test"]),
     "ujson": (True, ["tests"]),
+    # C++ that throws and catches (issue 22): built with wasm exception handling.
+    "kiwisolver": (True, ["py/tests"]),
+    "rapidfuzz": (True, ["tests"]),
 }
+
+# Test requirements besides pytest (`wasiwheel test --requires`).
+REQUIRES = {"rapidfuzz": ["hypothesis"]}
 
 def env():
     """The environment of every wasiwheel command here: the test interpreter
@@ -122,6 +128,9 @@ EXPECTED_MODULES = {
     "brotli": ["_brotli"],
     "msgpack": ["msgpack._cmsgpack"],
     "ujson": ["ujson"],
+    "kiwisolver": ["kiwisolver._cext"],
+    "rapidfuzz": [f"rapidfuzz.{m}" for m in (
+        "distance._initialize_cpp", "distance.metrics_cpp", "fuzz_cpp", "process_cpp_impl", "utils_cpp")],
 }
 
 
@@ -141,7 +150,7 @@ def test_own_suite_runs_in_wasi(name, wasiwheel_cli, built, tmp_path):
     if name not in built:
         pytest.fail(f"{name} was not built (see test_builds_from_unmodified_sdist)")
     mapped, args = SUITES[name]
-    cmd = [wasiwheel_cli, "test", built[name]]
+    cmd = [wasiwheel_cli, "test", built[name], *(a for r in REQUIRES.get(name, []) for a in ("--requires", r))]
     if mapped:
         cmd += ["--tests", unpack(name, tmp_path)]
     cmd += ["--", *args, *limits(name)]
@@ -268,6 +277,36 @@ def test_meson_python_project_without_network(wasiwheel_cli, tmp_path):
     out = tmp_path / "dist"
     proc = build(wasiwheel_cli, "siphash24", out, check=False)
     assert_refused(proc, "cross environment", "mesonpy", status=1, out=out)
+
+
+RAPIDFUZZ_CALLS = """
+import json
+from rapidfuzz import fuzz, process, utils
+from rapidfuzz.distance import Levenshtein
+teams = ["Atlanta Falcons", "Dallas Cowboys", "New York Jets"]
+out = [fuzz.ratio("this is a test", "this is a test!"), fuzz.partial_ratio("fuzzy wuzzy", "wuzzy"),
+       process.extractOne("cowboys", teams, scorer=fuzz.WRatio, processor=utils.default_process),
+       Levenshtein.distance("kitten", "sitting"), fuzz.ratio.__module__]
+try:
+    process.extractOne("a", [1, 2], scorer=fuzz.ratio)
+except TypeError as e:
+    out.append(str(e))
+print(json.dumps(out))
+"""
+
+
+def test_rapidfuzz_scorers_are_its_cpp(wasiwheel_cli, built):
+    """rapidfuzz 3.14.6 (scikit-build-core, C++ with exceptions, Cython
+    `except +`, -flto from its CMake; built by test_builds_from_unmodified_sdist)
+    uses its C++ scorers in WASI, which give its README's results, and a bad
+    choice in its C++ path fails as the TypeError it gives natively."""
+    if "rapidfuzz" not in built:
+        pytest.fail("rapidfuzz was not built (see test_builds_from_unmodified_sdist)")
+    whl = built["rapidfuzz"]
+    proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", whl, "--", "-c", RAPIDFUZZ_CALLS], check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert json.loads(proc.stdout) == [96.55172413793103, 100.0, ["Dallas Cowboys", 90.0, 1], 3,
+                                       "rapidfuzz.fuzz_cpp", "object of type 'int' has no len()"]
 
 
 def test_scikit_build_core_project(wasiwheel_cli, tmp_path):

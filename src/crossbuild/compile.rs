@@ -158,6 +158,37 @@ pub fn wasi_compiler(
     }
 }
 
+/// LLVM's lowering of `setjmp`/`longjmp` onto WebAssembly exception
+/// handling in the exnref encoding (wasi-sdk's docs/SetjmpLongjmp.md: with
+/// wasi-libc's `libsetjmp`, which [`crate::crossbuild::relink`] links).
+pub const SJLJ_FLAGS: &[&str] = &["-mllvm", "-wasm-enable-sjlj", "-mllvm", "-wasm-use-legacy-eh=false"];
+
+/// Whether a failed compile's `diagnostics` are wasi-libc's refusal of
+/// `<setjmp.h>` without exception handling (`bits/setjmp.h`: "Setjmp/longjmp
+/// support requires Exception handling support"): the source calls setjmp or
+/// longjmp and must be compiled with [`sjlj_compiler`].
+pub fn needs_sjlj(diagnostics: &str) -> bool {
+    diagnostics.contains("Setjmp/longjmp support requires Exception handling")
+}
+
+/// The compiler and the arguments to add for a `lang` source that calls
+/// setjmp/longjmp, given the exception-enabled runtime's exnref compiler `rt`:
+/// for C its clang with [`ExnrefCompiler::target_args`](crate::toolchain::cxx_eh::ExnrefCompiler::target_args)
+/// and [`SJLJ_FLAGS`] (replacing the SDK's clang, whose encoding wasmtime
+/// refuses when it is older than LLVM 20); for C++ its clang++ (already the
+/// compiler, with exceptions) and `-mllvm -wasm-enable-sjlj`. The arguments
+/// go after the source's own compile arguments.
+pub fn sjlj_compiler(sdk: &WasiSdk, target: WasiTarget, rt: &CxxRuntime, lang: Language) -> (Utf8PathBuf, Vec<String>) {
+    match lang {
+        Language::Cxx => (rt.compiler.clangxx.clone(), vec!["-mllvm".into(), "-wasm-enable-sjlj".into()]),
+        _ => {
+            let mut args = rt.compiler.target_args(sdk, target);
+            args.extend(SJLJ_FLAGS.iter().map(|s| s.to_string()));
+            (rt.compiler.clang.clone(), args)
+        }
+    }
+}
+
 fn cc_build(tc: &Toolchain, lang: Language, opts: &CompileOptions) -> cc::Build {
     let mut b = cc::Build::new();
     b.cargo_metadata(false)
@@ -300,6 +331,27 @@ struct Job<'a> {
     wasi: bool,
     source: &'a Utf8Path,
     tool: &'a cc::Tool,
+    /// The compiler and added arguments for a source that turns out to call
+    /// setjmp/longjmp ([`sjlj_compiler`]); `None` without an exnref compiler.
+    sjlj: Option<(Utf8PathBuf, Vec<String>)>,
+}
+
+impl Job<'_> {
+    /// The job's compiler command, or with `sjlj` the setjmp/longjmp one.
+    fn command(&self, sjlj: bool) -> Command {
+        match (&self.sjlj, sjlj) {
+            (Some((compiler, extra)), true) => {
+                let mut c = Command::new(compiler);
+                c.args(self.tool.args());
+                for (k, v) in self.tool.get_envs() {
+                    c.env(k, v);
+                }
+                c.args(extra);
+                c
+            }
+            _ => self.tool.to_command(),
+        }
+    }
 }
 
 /// Compile every source of `exts` into objects under `obj_dir`, `opts.jobs`
@@ -347,7 +399,11 @@ pub fn compile(
             }
             let lang = source_language(s, ext.language);
             let tool = &tools[i].iter().find(|(l, _)| *l == lang).expect("tool for language").1;
-            jobs.push(Job { ext: i, wasi: matches!(tc, Toolchain::Wasi { .. }), source: s, tool });
+            let sjlj = match tc {
+                Toolchain::Wasi { sdk, target, cxx_eh: Some(rt) } => Some(sjlj_compiler(sdk, *target, rt, lang)),
+                _ => None,
+            };
+            jobs.push(Job { ext: i, wasi: matches!(tc, Toolchain::Wasi { .. }), source: s, tool, sjlj });
         }
     }
     let results: Mutex<Vec<Option<Result<Compiled>>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
@@ -445,12 +501,30 @@ fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<C
     }
     let _ = std::fs::remove_file(&stamp);
     let asked_for_warning = job.tool.args().iter().any(|a| a == fpcast::WARNING_FLAG || a == "-Weverything");
-    let mut cmd = job.tool.to_command();
-    if repair && !asked_for_warning {
-        cmd.args([fpcast::WARNING_FLAG, "-Wno-error=cast-function-type-strict"]);
-    }
-    cmd.args(["-MD", "-MF", depfile.as_str(), "-c", job.source.as_str(), "-o", obj.as_str()]);
-    let (diagnostics, mut took) = run_compiler(job, cmd, &obj, opts, "")?;
+    let first = |sjlj: bool| {
+        let mut cmd = job.command(sjlj);
+        if repair && !asked_for_warning {
+            cmd.args([fpcast::WARNING_FLAG, "-Wno-error=cast-function-type-strict"]);
+        }
+        cmd.args(["-MD", "-MF", depfile.as_str(), "-c", job.source.as_str(), "-o", obj.as_str()]);
+        cmd
+    };
+    // A source that includes <setjmp.h> is refused by wasi-libc unless compiled
+    // with exception handling: compile it again with the setjmp/longjmp lowering.
+    let mut sjlj = false;
+    let (diagnostics, mut took) = match run_compiler(job, first(false), &obj, opts, "") {
+        Err(Error::CompileFailed { diagnostics, .. }) if job.sjlj.is_some() && needs_sjlj(&diagnostics) => {
+            sjlj = true;
+            if opts.verbose {
+                crate::progress::status(&format!(
+                    "{}: calls setjmp/longjmp, compiling with -mllvm -wasm-enable-sjlj",
+                    job.source
+                ));
+            }
+            run_compiler(job, first(true), &obj, opts, "")?
+        }
+        r => r?,
+    };
     let shown =
         if repair && !asked_for_warning { fpcast::strip_cast_warnings(&diagnostics) } else { diagnostics.clone() };
     if !shown.trim().is_empty() {
@@ -459,9 +533,9 @@ fn compile_one(job: &Job, obj_dir: &Utf8Path, opts: &CompileOptions) -> Result<C
     let mut extra_deps = Vec::new();
     if repair {
         let copy = obj_dir.join(format!("{stem}-{key}.fpcast.{}", job.source.extension().unwrap_or("c")));
-        let analyse = || job.tool.to_command();
+        let analyse = || job.command(sjlj);
         if fpcast_copy(&analyse, job.source, &diagnostics, &copy, &mut took)? {
-            let mut cmd = job.tool.to_command();
+            let mut cmd = job.command(sjlj);
             if let Some(dir) = job.source.parent() {
                 cmd.arg("-iquote").arg(if dir.as_str().is_empty() { "." } else { dir.as_str() });
             }
@@ -624,9 +698,10 @@ pub fn wasi_hint(diagnostics: &str) -> Option<&'static str> {
         ),
         (&["dlfcn.h", "dlopen", "dlsym"], "WASI has no dynamic loading in wasm32-wasip1"),
         (
-            &["setjmp", "longjmp"],
-            "setjmp/longjmp need the WebAssembly exception-handling proposal, which this SDK does \
-            not enable",
+            &["setjmp", "longjmp", "Setjmp/longjmp"],
+            "setjmp/longjmp need WebAssembly exception handling, and this build has none: either -C \
+             cxx-exceptions=false was given (remove it), or this SDK has no compiler that emits the exnref \
+             encoding (docs/toolchains.md, \"C++ exceptions\")",
         ),
         (
             &["getpid"],

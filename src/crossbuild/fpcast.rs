@@ -44,6 +44,8 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use camino::Utf8Path;
+
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// The warning flag whose diagnostics tell which sources have casts to a
@@ -54,7 +56,7 @@ pub const WARNING_FLAG: &str = "-Wcast-function-type-strict";
 pub const ADAPTER_PREFIX: &str = "__wasiwheel_fpcast_";
 
 /// Version of the analysis and rewrite, part of every repaired object's cache key.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// A WebAssembly value type, as a C value of one lowered kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -773,6 +775,19 @@ fn c_string_literal(s: &str) -> String {
     out
 }
 
+/// C++ templates that name parameter `I` of a function-pointer type `F`
+/// (`__wasiwheel_fpcast_param<I, F>::type`), without any header.
+const CXX_PARAM_TEMPLATES: &str = "template <unsigned I, class H, class... T> struct __wasiwheel_fpcast_nth \
+{ typedef typename __wasiwheel_fpcast_nth<I - 1, T...>::type type; };\n\
+template <class H, class... T> struct __wasiwheel_fpcast_nth<0, H, T...> { typedef H type; };\n\
+template <unsigned I, class F> struct __wasiwheel_fpcast_param;\n\
+template <unsigned I, class R, class... A> struct __wasiwheel_fpcast_param<I, R (*)(A...)> \
+{ typedef typename __wasiwheel_fpcast_nth<I, A...>::type type; };\n\
+#if __cpp_noexcept_function_type\n\
+template <unsigned I, class R, class... A> struct __wasiwheel_fpcast_param<I, R (*)(A...) noexcept> \
+{ typedef typename __wasiwheel_fpcast_nth<I, A...>::type type; };\n\
+#endif\n";
+
 /// The rewritten source: adapter prototypes, `#line 1 "<original_path>"`, the
 /// original text with each replaced token, and the adapter definitions.
 ///
@@ -818,8 +833,28 @@ pub fn rewrite(source: &str, original_path: &str, analysis: &Analysis) -> std::r
         out.push('\n');
     }
     out.push_str("#line 1 \"<wasiwheel fpcast adapters>\"\n");
+    // C++: the function's parameter types as clang prints them may be names
+    // only valid inside a namespace (`Constraint *` for
+    // `kiwisolver::Constraint *`), so the adapters, at file scope, take each
+    // parameter type from the function's own type instead.
+    let cxx = crate::model::lang::source_language(Utf8Path::new(original_path), crate::model::lang::Language::C)
+        == crate::model::lang::Language::Cxx;
+    if cxx && !analysis.adapters.is_empty() {
+        out.push_str(CXX_PARAM_TEMPLATES);
+    }
     for ad in &analysis.adapters {
-        let args: Vec<String> = ad.call_types.iter().enumerate().map(|(i, t)| format!("({t})a{i}")).collect();
+        let args: Vec<String> = ad
+            .call_types
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                if cxx {
+                    format!("(__wasiwheel_fpcast_param<{i}, decltype(&{})>::type)a{i}", ad.function)
+                } else {
+                    format!("({t})a{i}")
+                }
+            })
+            .collect();
         let call = format!("{}({})", ad.function, args.join(", "));
         let unused: String =
             (ad.call_types.len()..ad.signature.params.len()).map(|i| format!(" (void)a{i};")).collect();
@@ -978,6 +1013,28 @@ typedef struct { const char *ml_name; PyCFunction ml_meth; int ml_flags; const c
 typedef struct { const char *name; getter get; setter set; const char *doc; void *closure; } PyGetSetDef;
 typedef struct { PyObject ob_base; Py_ssize_t n; } Obj;
 ";
+
+    #[test]
+    fn cxx_types_of_a_namespace() {
+        // clang prints the parameter type as written (`Constraint *`), which
+        // names nothing at file scope, where the adapters are.
+        let (a, _, out) = run(
+            "namespace kiwi {
+struct Constraint { int a; };
+enum class Kind { one };
+namespace {
+PyObject *repr(Constraint *self) { return 0; }
+PyObject *kind(Constraint *self, Kind k) noexcept { return 0; }
+PyMethodDef methods[] = {{\"repr\", (PyCFunction)repr, 4, 0}, {\"kind\", (PyCFunction)(void (*)(void))kind, 1, 0}};
+}
+PyMethodDef *get() { return methods; }
+}
+",
+            "cpp",
+        );
+        assert_eq!(adapted(&a), [("kiwi::repr", 2)], "{:?}", a.warnings);
+        assert!(out.contains("decltype(&kiwi::repr)"), "{out}");
+    }
 
     /// Analyse `body` (after [`PRELUDE`]) as file `t.{ext}`; return the
     /// analysis, the source and the rewritten source, after checking that the

@@ -156,7 +156,7 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
 
 /// Identifies the link recipe of [`link_interpreter`] in cache keys.
 const LINK_RECIPE: &str =
-    "link-interpreter/5 (-O2, --strip-debug, resultcast, wasi-libc overlap weakened, cxx-eh runtime)";
+    "link-interpreter/6 (-O2, --strip-debug, resultcast, wasi-libc overlap weakened, cxx-eh runtime, libsetjmp)";
 
 /// What the modules' archives need from the link beyond their libraries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -166,6 +166,10 @@ pub struct LinkNeeds {
     /// the `__cpp_exception` tag): the exception-enabled C++ runtime
     /// ([`crate::toolchain::cxx_eh`]) is linked instead of the SDK's libc++.
     pub cxx_exceptions: bool,
+    /// Some module calls setjmp/longjmp, lowered onto exception handling
+    /// (its objects refer to `__wasm_setjmp`, `__wasm_longjmp` or the
+    /// `__c_longjmp` tag): wasi-libc's `libsetjmp` is linked.
+    pub setjmp: bool,
 }
 
 impl LinkNeeds {
@@ -179,6 +183,7 @@ impl LinkNeeds {
             let bytes = std::fs::read(&m.archive).context(|| format!("cannot read {}", m.archive))?;
             let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
             n.cxx_exceptions |= has(b"__cpp_exception") || (m.cxx && has(b"exception-handling"));
+            n.setjmp |= has(b"__wasm_setjmp") || has(b"__wasm_longjmp") || has(b"__c_longjmp");
         }
         Ok(n)
     }
@@ -298,6 +303,10 @@ pub fn link_interpreter(
     libs.dedup();
     for l in libs {
         cmd.arg(format!("-l{l}"));
+    }
+    if needs.setjmp {
+        // wasi-libc's setjmp/longjmp runtime (`__wasm_setjmp`, `__wasm_longjmp`, the `__c_longjmp` tag).
+        cmd.arg("-lsetjmp");
     }
     cmd.args(&link.args);
     cmd.args(extra_args);

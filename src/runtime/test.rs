@@ -60,7 +60,7 @@ pub struct TestRequest {
 /// Errors: [`Error::ToolFailed`] with pip's output when a requirement cannot
 /// be installed for the target.
 fn test_site(host_python: &str, requirements: &[String], pip_args: &[String]) -> Result<Utf8PathBuf> {
-    let key_text = format!("{requirements:?}\n{pip_args:?}\n{host_python}");
+    let key_text = format!("{SITE_RECIPE}\n{requirements:?}\n{pip_args:?}\n{host_python}");
     let key = &crate::files::sha256_hex(key_text.as_bytes())[..16];
     let root = crate::toolchain::cache::dir("test-sites")?;
     let dest = root.join(key);
@@ -91,9 +91,42 @@ fn test_site(host_python: &str, requirements: &[String], pip_args: &[String]) ->
             command: format!("{cmd:?}"),
         });
     }
+    drop_entries_outside(site)?;
     std::fs::write(site.join(".complete"), b"").context(|| format!("cannot write {site}/.complete"))?;
     crate::files::commit(staging, &dest)?;
     Ok(dest)
+}
+
+/// Names how [`test_site`] makes a site, in its cache key.
+const SITE_RECIPE: &str = "test-site/2 (RECORD entries outside the site dropped)";
+
+/// Remove from every `*.dist-info/RECORD` under `site` the entries outside it
+/// (`../../bin/NAME`: the console scripts `pip install --target` writes to
+/// `site/bin`), and that `bin` directory. In WASI such a path climbs out of
+/// the site's preopened directory, which the guest may not even look at:
+/// `importlib.metadata`'s `files` (which pytest reads for every plugin
+/// distribution, hypothesis's among them) then fails with `PermissionError`
+/// instead of skipping a missing file. The scripts cannot run in WASI anyway.
+///
+/// Errors: [`Error::Io`] when a RECORD cannot be read or written.
+fn drop_entries_outside(site: &Utf8Path) -> Result<()> {
+    let entries = std::fs::read_dir(site).context(|| format!("cannot read {site}"))?;
+    for e in entries.flatten() {
+        let record = site.join(e.file_name().to_string_lossy().as_ref()).join("RECORD");
+        if !e.file_name().to_string_lossy().ends_with(".dist-info") || !record.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&record).context(|| format!("cannot read {record}"))?;
+        let kept: String = text.lines().filter(|l| !l.starts_with("../")).map(|l| format!("{l}\n")).collect();
+        if kept.len() != text.len() {
+            std::fs::write(&record, kept).context(|| format!("cannot write {record}"))?;
+        }
+    }
+    let bin = site.join("bin");
+    if bin.is_dir() {
+        std::fs::remove_dir_all(&bin).context(|| format!("cannot remove {bin}"))?;
+    }
+    Ok(())
 }
 
 /// Run the tests of `req` in `python`. Prints pytest's report, a summary

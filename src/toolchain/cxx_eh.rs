@@ -33,6 +33,12 @@ use crate::toolchain::sources::{self, DebianSource, Origin, PinnedFile, Wanted};
 /// (`-fwasm-exceptions`; LLVM's `-wasm-use-legacy-eh=false`).
 pub const CXX_EH_FLAGS: &[&str] = &["-fwasm-exceptions", "-mllvm", "-wasm-use-legacy-eh=false"];
 
+/// wasi-libc's pthread emulation, which libc++'s thread support is built on:
+/// the define that declares `pthread_create` and friends (their
+/// single-threaded stubs come from CPython's own in a relinked interpreter,
+/// from `libwasi-emulated-pthread` in the cross environment's programs).
+pub const PTHREAD_DEFINE: &str = "_WASI_EMULATED_PTHREAD";
+
 /// The oldest LLVM major whose clang emits the exnref encoding.
 pub const MIN_EXNREF_LLVM: u32 = 20;
 
@@ -112,6 +118,9 @@ impl CxxRuntime {
         let mut v = self.compiler.target_args(sdk, target);
         v.extend(["-nostdinc++".to_string(), "-isystem".to_string(), self.include.to_string()]);
         v.extend(CXX_EH_FLAGS.iter().map(|s| s.to_string()));
+        // libc++'s thread support calls wasi-libc's pthread API, whose
+        // thread-creating part is declared only with the emulation.
+        v.push(format!("-D{PTHREAD_DEFINE}"));
         v
     }
 
@@ -170,7 +179,9 @@ pub const LLVM_SOURCES: &[LlvmSource] = &[LlvmSource {
 
 /// Identifies the build recipe of [`build`] in cache keys: a change to the
 /// flags or the steps is a new key.
-const RECIPE: &str = "cxx-eh/1 (runtimes cmake: no threads, no filesystem, ABI 2, exnref, PIC, __cpp_exception tag)";
+const RECIPE: &str =
+    "cxx-eh/2 (runtimes cmake: libc++ threads on wasi-libc's pthread stubs, filesystem and fstreams, ABI 2, \
+     exnref, PIC, __cpp_exception tag)";
 
 /// What a built runtime records about itself (`RECORD.json`): the sha256 of
 /// each library, checked on every lookup, so that a damaged entry is found
@@ -442,7 +453,7 @@ pub fn build(sdk: &WasiSdk, target: WasiTarget, plan: &Plan) -> Result<()> {
     let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     let step = progress::Step::start(format!(
         "building exception-enabled libunwind, libc++abi and libc++ (LLVM {}, {}) for {} {target} (once; about \
-         3 minutes on 2 cores)",
+         a minute on 2 cores)",
         plan.source.version, plan.compiler.clang, sdk.identity
     ));
     step.set("unpacking the LLVM source (runtimes, libunwind, libcxxabi, libcxx, cmake)");
@@ -470,6 +481,7 @@ pub fn build(sdk: &WasiSdk, target: WasiTarget, plan: &Plan) -> Result<()> {
         let mut f = plan.compiler.target_args(sdk, target);
         f.extend(CXX_EH_FLAGS.iter().map(|s| s.to_string()));
         f.push("-fPIC".into());
+        f.push(format!("-D{PTHREAD_DEFINE}"));
         f.join(" ")
     };
     let ar = sdk.ar();
@@ -500,10 +512,14 @@ pub fn build(sdk: &WasiSdk, target: WasiTarget, plan: &Plan) -> Result<()> {
         ("LLVM_ENABLE_RUNTIMES", "libunwind;libcxxabi;libcxx".into()),
         ("LLVM_COMPILER_CHECKED", "ON".into()),
         ("UNIX", "ON".into()),
-        ("LIBCXX_ENABLE_THREADS", "OFF".into()),
+        // std::mutex, std::recursive_mutex, std::call_once and friends on
+        // wasi-libc's pthread API (single-threaded stubs on wasm32-wasip1;
+        // std::thread's pthread_create fails at run time, as CPython's does).
+        ("LIBCXX_ENABLE_THREADS", "ON".into()),
+        ("LIBCXX_HAS_PTHREAD_API", "ON".into()),
         ("LIBCXX_ENABLE_SHARED", "OFF".into()),
         ("LIBCXX_ENABLE_EXCEPTIONS", "ON".into()),
-        ("LIBCXX_ENABLE_FILESYSTEM", "OFF".into()),
+        ("LIBCXX_ENABLE_FILESYSTEM", "ON".into()),
         ("LIBCXX_CXX_ABI", "libcxxabi".into()),
         ("LIBCXX_HAS_MUSL_LIBC", "ON".into()),
         ("LIBCXX_ABI_VERSION", "2".into()),

@@ -159,10 +159,26 @@ fn is_source(a: &str) -> bool {
     [".c", ".cc", ".cpp", ".cxx", ".c++", ".C", ".m", ".s", ".S"].iter().any(|e| a.ends_with(e)) && !a.starts_with('-')
 }
 
-/// True for flags that only make sense for the host.
+/// True for flags that only make sense for the host, or that the target's
+/// builds cannot honour: link-time optimisation (`-flto…`), because every
+/// object must be a wasm object (the static archives are rewritten for symbol
+/// namespaces, and clang 22's bitcode, from the exnref compiler, is not
+/// readable by an SDK 25 `wasm-ld`).
 fn host_only(a: &str, include: &Utf8Path) -> bool {
-    const PREFIXES: &[&str] =
-        &["-march=", "-mtune=", "-mcpu=", "-msse", "-mavx", "-mfma", "-mpopcnt", "-mbmi", "-fstack-protector"];
+    const PREFIXES: &[&str] = &[
+        "-march=",
+        "-mtune=",
+        "-mcpu=",
+        "-msse",
+        "-mavx",
+        "-mfma",
+        "-mpopcnt",
+        "-mbmi",
+        "-fstack-protector",
+        "-flto",
+        "-ffat-lto-objects",
+        "-fno-fat-lto-objects",
+    ];
     if ["-pthread", "-m64", "-m32", "-fexceptions", "-fcf-protection", "-fstack-clash-protection"].contains(&a)
         || PREFIXES.iter().any(|p| a.starts_with(p))
     {
@@ -201,10 +217,17 @@ fn filter_args(args: &[String], include: &Utf8Path) -> Vec<String> {
 /// The clang command for the context: target, sysroot, wasiwheel's flags
 /// ([`compile::wasi_compiler`]: for C++ with the context's exception-enabled
 /// runtime, its exnref compiler and headers), the emulations and the
-/// target's headers.
-fn clang(ctx: &Context, sdk: &WasiSdk, cxx: bool) -> Command {
+/// target's headers; with `sjlj`, the compiler and flags for a source that
+/// calls setjmp/longjmp ([`compile::sjlj_compiler`], needs the context's
+/// exnref compiler).
+fn clang(ctx: &Context, sdk: &WasiSdk, cxx: bool, sjlj: bool) -> Command {
     let lang = if cxx { Language::Cxx } else { Language::C };
-    let (compiler, args) = compile::wasi_compiler(sdk, ctx.target, ctx.cxx_eh.as_ref(), lang);
+    let (mut compiler, mut args) = compile::wasi_compiler(sdk, ctx.target, ctx.cxx_eh.as_ref(), lang);
+    if let (true, Some(rt)) = (sjlj, &ctx.cxx_eh) {
+        let (c, extra) = compile::sjlj_compiler(sdk, ctx.target, rt, lang);
+        compiler = c;
+        args.extend(extra);
+    }
     let mut c = Command::new(compiler);
     c.arg(format!("--target={}", ctx.target.triple())).arg(format!("--sysroot={}", sdk.sysroot()));
     c.args(args);
@@ -215,23 +238,63 @@ fn clang(ctx: &Context, sdk: &WasiSdk, cxx: bool) -> Command {
     c
 }
 
+/// Run the compile `make(sjlj)` builds, first without the setjmp/longjmp
+/// lowering and, when wasi-libc refuses `<setjmp.h>` for want of it
+/// ([`compile::needs_sjlj`]) and the context has an exnref compiler, again
+/// with it (the first attempt's refusal is neither shown nor recorded).
+/// Returns the exit status, the diagnostics and whether the lowering was used.
+fn run_compiler_sjlj(
+    ctx: &Context,
+    make: &dyn Fn(bool) -> Command,
+    sources: &[&str],
+    strip_casts: bool,
+) -> Result<(i32, String, bool)> {
+    let retry = ctx.cxx_eh.is_some();
+    match run_compiler_output(ctx, &mut make(false), sources, strip_casts, retry)? {
+        Some((status, diagnostics)) => Ok((status, diagnostics, false)),
+        None => {
+            if ctx.verbose {
+                crate::progress::status(&format!(
+                    "{}: calls setjmp/longjmp, compiling with -mllvm -wasm-enable-sjlj",
+                    sources.first().copied().unwrap_or("the source")
+                ));
+            }
+            let (status, diagnostics) =
+                run_compiler_output(ctx, &mut make(true), sources, strip_casts, false)?.expect("no retry asked");
+            Ok((status, diagnostics, true))
+        }
+    }
+}
+
 fn command_line(cmd: &Command) -> String {
     std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
 }
 
 /// Run `cmd`, passing its output through; on failure print and record a hint.
 fn run_compiler(ctx: &Context, cmd: &mut Command, sources: &[&str]) -> Result<i32> {
-    run_compiler_output(ctx, cmd, sources, false).map(|(status, _)| status)
+    Ok(run_compiler_output(ctx, cmd, sources, false, false)?.expect("no retry asked").0)
 }
 
 /// As [`run_compiler`], and returns the diagnostics too; with `strip_casts`
-/// the `-Wcast-function-type-strict` warnings wasiwheel asked for are not shown.
-fn run_compiler_output(ctx: &Context, cmd: &mut Command, sources: &[&str], strip_casts: bool) -> Result<(i32, String)> {
+/// the `-Wcast-function-type-strict` warnings wasiwheel asked for are not
+/// shown. With `sjlj_retry`, a failure that is wasi-libc's refusal of
+/// `<setjmp.h>` ([`compile::needs_sjlj`]) returns `None` without showing or
+/// recording anything, for the caller to compile again with the lowering.
+fn run_compiler_output(
+    ctx: &Context,
+    cmd: &mut Command,
+    sources: &[&str],
+    strip_casts: bool,
+    sjlj_retry: bool,
+) -> Result<Option<(i32, String)>> {
     if ctx.verbose {
         crate::progress::status(&command_line(cmd));
     }
     let out = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", command_line(cmd))))?;
     let diagnostics = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if sjlj_retry && !out.status.success() && compile::needs_sjlj(&diagnostics) {
+        return Ok(None);
+    }
     use std::io::Write;
     if strip_casts {
         let _ = std::io::stderr().write_all(fpcast::strip_cast_warnings(&diagnostics).as_bytes());
@@ -240,7 +303,7 @@ fn run_compiler_output(ctx: &Context, cmd: &mut Command, sources: &[&str], strip
         let _ = std::io::stderr().write_all(&out.stderr);
     }
     if out.status.success() {
-        return Ok((0, diagnostics));
+        return Ok(Some((0, diagnostics)));
     }
     let hint = compile::wasi_hint(&diagnostics).map(str::to_string);
     if let Some(h) = &hint {
@@ -260,7 +323,7 @@ fn run_compiler_output(ctx: &Context, cmd: &mut Command, sources: &[&str], strip
     let f = dir.join(format!("{stamp:024}-{}.json", std::process::id()));
     std::fs::write(&f, serde_json::to_vec_pretty(&failure).expect("serialisable"))
         .context(|| format!("cannot write {f}"))?;
-    Ok((out.status.code().unwrap_or(1), diagnostics))
+    Ok(Some((out.status.code().unwrap_or(1), diagnostics)))
 }
 
 /// The compile arguments `args` of `source` without the source itself, the
@@ -297,18 +360,21 @@ fn analysis_flags(args: &[String], source: &str) -> Vec<String> {
 /// Errors: [`Error::Toolchain`] when clang cannot be run or its AST dump read.
 fn compile_repaired(ctx: &Context, sdk: &WasiSdk, cxx: bool, args: &[String], source: &str) -> Result<i32> {
     let asked = args.iter().any(|a| a == fpcast::WARNING_FLAG || a == "-Weverything");
-    let mut cmd = clang(ctx, sdk, cxx);
-    cmd.args(args);
-    if !asked {
-        cmd.args([fpcast::WARNING_FLAG, "-Wno-error=cast-function-type-strict"]);
-    }
-    let (status, diagnostics) = run_compiler_output(ctx, &mut cmd, &[source], !asked)?;
+    let first = |sjlj: bool| {
+        let mut cmd = clang(ctx, sdk, cxx, sjlj);
+        cmd.args(args);
+        if !asked {
+            cmd.args([fpcast::WARNING_FLAG, "-Wno-error=cast-function-type-strict"]);
+        }
+        cmd
+    };
+    let (status, diagnostics, sjlj) = run_compiler_sjlj(ctx, &first, &[source], !asked)?;
     if status != 0 {
         return Ok(status);
     }
     let flags = analysis_flags(args, source);
     let analyse = || {
-        let mut c = clang(ctx, sdk, cxx);
+        let mut c = clang(ctx, sdk, cxx, sjlj);
         c.args(&flags);
         c
     };
@@ -325,7 +391,7 @@ fn compile_repaired(ctx: &Context, sdk: &WasiSdk, cxx: bool, args: &[String], so
     if ctx.verbose {
         crate::progress::status(&format!("{source}: compiling the copy with repaired function-pointer casts, {copy}"));
     }
-    let mut cmd = clang(ctx, sdk, cxx);
+    let mut cmd = clang(ctx, sdk, cxx, sjlj);
     let parent = src.parent().map(|p| p.as_str()).filter(|p| !p.is_empty()).unwrap_or(".");
     cmd.arg("-iquote").arg(parent);
     cmd.args(args.iter().map(|a| if a == source { copy.as_str() } else { a.as_str() }));
@@ -350,21 +416,29 @@ pub fn cc(args: &[String], cxx: bool) -> Result<i32> {
         let source = sources[0].to_string();
         return compile_repaired(&ctx, &sdk, cxx, &args, &source);
     }
-    let mut cmd = clang(&ctx, &sdk, cxx);
-    cmd.args(&args);
     let compile_only = ["-c", "-S", "-E", "-M", "-MM", "-fsyntax-only"].iter().any(|f| has(f));
     let objects = args.iter().any(|a| a.ends_with(".o") || a.ends_with(".a") || a.ends_with(".obj"));
-    if !compile_only && (!sources.is_empty() || objects) {
-        // A program (configure checks, meson's sanity check): link the emulations.
-        for (_, lib) in emulations(&ctx, &sdk) {
-            cmd.arg(format!("-l{lib}"));
+    let program = !compile_only && (!sources.is_empty() || objects);
+    let make = |sjlj: bool| {
+        let mut cmd = clang(&ctx, &sdk, cxx, sjlj);
+        cmd.args(&args);
+        if program {
+            // A program (configure checks, meson's sanity check): link the emulations.
+            for (_, lib) in emulations(&ctx, &sdk) {
+                cmd.arg(format!("-l{lib}"));
+            }
+            if let Some(rt) = &ctx.cxx_eh {
+                if cxx {
+                    // The exception-enabled libc++/libc++abi/libunwind, before the sysroot's.
+                    cmd.args(rt.link_args());
+                }
+                // wasi-libc's setjmp/longjmp runtime, for objects that call them.
+                cmd.arg("-lsetjmp");
+            }
         }
-        if let (true, Some(rt)) = (cxx, &ctx.cxx_eh) {
-            // The exception-enabled libc++/libc++abi/libunwind, before the sysroot's.
-            cmd.args(rt.link_args());
-        }
-    }
-    run_compiler(&ctx, &mut cmd, &sources)
+        cmd
+    };
+    Ok(run_compiler_sjlj(&ctx, &make, &sources, false)?.0)
 }
 
 /// `-shared` link: the dylib (as wasiwheel links its own extensions) and the
@@ -425,9 +499,12 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
         let status = if ctx.fpcast_repair {
             compile_repaired(ctx, sdk, cxx, &compile_args, s)?
         } else {
-            let mut cmd = clang(ctx, sdk, cxx);
-            cmd.args(&compile_args);
-            run_compiler(ctx, &mut cmd, &[s])?
+            let make = |sjlj: bool| {
+                let mut cmd = clang(ctx, sdk, cxx, sjlj);
+                cmd.args(&compile_args);
+                cmd
+            };
+            run_compiler_sjlj(ctx, &make, &[s], false)?.0
         };
         if status != 0 {
             return Ok(status);
@@ -526,11 +603,19 @@ mod tests {
     #[test]
     fn host_flags_are_dropped() {
         let inc = Utf8Path::new("/t/include/python3.13");
-        let args: Vec<String> =
-            ["-I", "/usr/include/python3.11", "-I/t/include/python3.13", "-march=native", "-O2", "-pthread", "-c"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+        let args: Vec<String> = [
+            "-I",
+            "/usr/include/python3.11",
+            "-I/t/include/python3.13",
+            "-march=native",
+            "-O2",
+            "-pthread",
+            "-flto=thin",
+            "-c",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(filter_args(&args, inc), vec!["-I/t/include/python3.13", "-O2", "-c"]);
     }
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cxxehdemo import _throws
+from cxxehdemo import _jumps, _throws
 
 
 def test_throw_across_frames_caught_by_base_class_runs_destructors():
@@ -32,3 +32,14 @@ def test_mapped_to_python_exceptions(kind, exc):
 def test_many_throws_do_not_leak_or_slow():
     for i in range(2000):
         assert _throws.across(i % 9)[2] == i % 9 + 1
+
+
+def test_longjmp_recovers_from_a_nested_call():
+    assert _jumps.recover("1234") == (10, 0, 9)
+    assert _jumps.recover("12x4") == (None, 3, 6)
+    for i in range(500):
+        assert _jumps.recover("9" * (i % 7) + "z") == (None, i % 7 + 1, 2 * (i % 7) + 2)
+
+
+def test_setjmp_inside_setjmp():
+    assert _jumps.nested() == (7, 1)
