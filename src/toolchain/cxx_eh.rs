@@ -385,26 +385,9 @@ fn on_path(tool: &str) -> Option<Utf8PathBuf> {
         .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
 }
 
-/// Run `cmd` with its output appended to `log`.
-///
-/// Errors: [`Error::Toolchain`] naming `what`, with the log's last lines.
-fn run_logged(mut cmd: Command, log: &Utf8Path, what: &str) -> Result<()> {
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-        .context(|| format!("cannot open the build log {log}"))?;
-    let f2 = f.try_clone().context(|| format!("cannot open the build log {log}"))?;
-    let status = cmd.stdout(f).stderr(f2).status().map_err(|e| Error::Toolchain(format!("cannot run {what}: {e}")))?;
-    if !status.success() {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        let tail: Vec<&str> = text.lines().rev().take(30).collect();
-        return Err(Error::Toolchain(format!(
-            "building the exception-enabled C++ runtimes failed at: {what} ({status}). Last lines of its log:\n{}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        )));
-    }
-    Ok(())
+/// Run `cmd` with its output appended to `log` ([`crate::toolchain::logged_step`]).
+fn run_logged(cmd: Command, log: &Utf8Path, what: &str) -> Result<()> {
+    crate::toolchain::logged_step(cmd, log, false, "the exception-enabled C++ runtimes", what)
 }
 
 /// Build libunwind, libc++abi and libc++ for `sdk` and `target` as `plan`

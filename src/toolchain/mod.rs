@@ -20,3 +20,37 @@ pub mod sdk;
 pub mod sources;
 pub mod sysconfigdata;
 pub mod wasm_meta;
+
+/// Run one step of a toolchain build (`cmd`), its output appended to the
+/// build log `log` unless `verbose` (then it goes to the terminal).
+///
+/// Errors: [`crate::error::Error::Toolchain`] when it cannot start, or, when
+/// it fails, "building `building` failed at: `what`" with the log's last 30 lines.
+pub(crate) fn logged_step(
+    mut cmd: std::process::Command,
+    log: &camino::Utf8Path,
+    verbose: bool,
+    building: &str,
+    what: &str,
+) -> crate::error::Result<()> {
+    use crate::error::{Error, IoContext};
+    if !verbose {
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .context(|| format!("cannot open the build log {log}"))?;
+        let f2 = f.try_clone().context(|| format!("cannot open the build log {log}"))?;
+        cmd.stdout(f).stderr(f2);
+    }
+    let status = cmd.status().map_err(|e| Error::Toolchain(format!("cannot run {what}: {e}")))?;
+    if !status.success() {
+        let tail = std::fs::read_to_string(log)
+            .map(|t| t.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default();
+        return Err(Error::Toolchain(format!(
+            "building {building} failed at: {what} ({status}).\nLast lines of {log}:\n{tail}"
+        )));
+    }
+    Ok(())
+}

@@ -292,27 +292,10 @@ fn py_version_in(path: &Utf8Path) -> Result<String> {
         .ok_or_else(|| Error::Toolchain(format!("{path} has no PY_VERSION")))
 }
 
-/// Run one step of the CPython build, logging to `log` unless verbose.
-fn build_step(mut cmd: Command, log: &Utf8Path, verbose: bool, what: &str) -> Result<()> {
-    if !verbose {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .context(|| format!("cannot open the build log {log}"))?;
-        let f2 = f.try_clone().context(|| format!("cannot open the build log {log}"))?;
-        cmd.stdout(f).stderr(f2);
-    }
-    let status = cmd.status().map_err(|e| Error::Toolchain(format!("cannot run {what}: {e}")))?;
-    if !status.success() {
-        let tail = std::fs::read_to_string(log)
-            .map(|t| t.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default();
-        return Err(Error::Toolchain(format!(
-            "building CPython failed at: {what} ({status}).\nLast lines of {log}:\n{tail}"
-        )));
-    }
-    Ok(())
+/// Run one step of the CPython build, logging to `log` unless verbose
+/// ([`crate::toolchain::logged_step`]).
+fn build_step(cmd: Command, log: &Utf8Path, verbose: bool, what: &str) -> Result<()> {
+    crate::toolchain::logged_step(cmd, log, verbose, "CPython", what)
 }
 
 /// Split a make-variable value into arguments (values in sysconfigdata are
