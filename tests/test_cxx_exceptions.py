@@ -14,6 +14,7 @@ code and the jumping code with clang's diagnostic and the hint, leaving
 nothing behind."""
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -160,3 +161,41 @@ def test_exceptions_off_refuses_setjmp(tmp_path, wasiwheel_cli):
                "-C", "cxx-exceptions=false", "-o", out], env=HOST, check=False)
     assert_refused(proc, "Setjmp/longjmp support requires Exception handling", "_jumps.c",
                    "hint: setjmp/longjmp need WebAssembly exception handling", "-C cxx-exceptions=false", out=out)
+
+
+PYBIND = SDISTS / "pybind-demo"
+
+
+def _suite_counts(text):
+    """``N passed`` … from a pytest summary line."""
+    import re
+    return {k: int(n) for n, k in re.findall(r"(\d+) (passed|failed|error|skipped)", text.splitlines()[-1])}
+
+
+def test_pybind11_maps_cxx_exceptions_in_wasi(tmp_path, wasiwheel_cli):
+    """tests/sdists/pybind-demo (setuptools + pybind11 3.0.1 from PyPI, a
+    foreign build in the cross environment): std::out_of_range reaches Python
+    as IndexError, std::invalid_argument as ValueError, a class registered
+    with py::register_exception as itself, one mapped by a translator of its
+    own as ArithmeticError, and a Python exception raised in a callback
+    crosses C++ frames back as itself; its own suite passes in WASI as
+    natively, test by test."""
+    project = tmp_path / "pybind-demo"
+    shutil.copytree(PYBIND, project, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    native = tmp_path / "native"
+    sh([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
+        "--target", native, project])
+    ran = sh([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", "tests"], cwd=project,
+             env={"PYTHONPATH": str(native)}, check=False)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    shutil.rmtree(project / "build", ignore_errors=True)
+    out = tmp_path / "dist"
+    sh([wasiwheel_cli, "build", project, "-C", "target=wasm32-wasi", "-o", out], env=HOST)
+    (wheel,) = out.glob("pybinddemo-0.1.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl")
+    proc = sh([wasiwheel_cli, "test", wheel, "--tests", project, "--", "-q", "-rA", "tests"], check=False,
+              timeout=1800)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text[-4000:]
+    passed = lambda t: sorted(l.split()[1] for l in t.splitlines() if l.startswith("PASSED "))
+    assert passed(text) == passed(ran.stdout) and len(passed(text)) == 8, text[-3000:]
+    assert "8 passed, 0 failed, 0 error" in text, text[-3000:]
