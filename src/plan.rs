@@ -13,7 +13,7 @@ use crate::model::target::{PyVersion, WasiTarget};
 use crate::pep517::config::{Artifact, Settings};
 use crate::pep517::pyproject::{Project, Pyproject};
 use crate::tags::{self, WheelTag};
-use crate::toolchain::cxx_eh::{self, CxxRuntime};
+use crate::toolchain::cxx_eh::{self, CxxRuntime, ExnrefCompiler};
 use crate::toolchain::provision;
 use crate::toolchain::python::{self, AbiContext, HostPython, TargetPython};
 use crate::toolchain::sdk::WasiSdk;
@@ -42,6 +42,9 @@ pub enum TargetPlan {
         /// against (`None`: no C++, `-C cxx-exceptions=false`, or an SDK and
         /// host that cannot have one, said when planning).
         cxx_eh: Option<CxxRuntime>,
+        /// The exnref compiler for C that calls setjmp/longjmp (`None`:
+        /// refused; [`cxx_eh::for_sjlj`]).
+        sjlj: Option<ExnrefCompiler>,
     },
 }
 
@@ -423,7 +426,11 @@ pub fn plan_wasi(t: WasiTarget, settings: &Settings, extensions: &[ExtensionSpec
         }
     }
     let cxx_eh = cxx_eh::for_build(&sdk, t, cxx.is_some() && settings.cxx_exceptions)?;
-    Ok(TargetPlan::Wasi { target: t, sdk, python, cxx_eh })
+    let sjlj = match &cxx_eh {
+        Some(rt) => Some(rt.compiler.clone()),
+        None => cxx_eh::for_sjlj(&sdk, t, settings.cxx_exceptions),
+    };
+    Ok(TargetPlan::Wasi { target: t, sdk, python, cxx_eh, sjlj })
 }
 
 /// The host interpreter for a native build, checked against the modules' needs.
@@ -578,9 +585,12 @@ impl BuildPlan {
         match &self.target {
             TargetPlan::Pure => None,
             TargetPlan::Host { .. } => Some(Toolchain::Host),
-            TargetPlan::Wasi { target, sdk, cxx_eh, .. } => {
-                Some(Toolchain::Wasi { sdk: sdk.clone(), target: *target, cxx_eh: cxx_eh.clone().map(Box::new) })
-            }
+            TargetPlan::Wasi { target, sdk, cxx_eh, sjlj, .. } => Some(Toolchain::Wasi {
+                sdk: sdk.clone(),
+                target: *target,
+                cxx_eh: cxx_eh.clone().map(Box::new),
+                sjlj: sjlj.clone().map(Box::new),
+            }),
         }
     }
 

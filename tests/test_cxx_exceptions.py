@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SDISTS, assert_refused, component, pip_wheel, sh
+from conftest import SDISTS, assert_refused, component, pip_wheel, sh, write_project
 from wasm_host import run_command
 
 DEMO = SDISTS / "cxxeh-demo"
@@ -94,6 +94,10 @@ def test_exceptions_off_refuses_throwing_code(tmp_path, wasiwheel_cli):
 def test_sdk_list_names_the_runtime(wasiwheel_cli):
     proc = sh([wasiwheel_cli, "sdk", "list"])
     assert "C++ exceptions (wasm32-wasip1): yes" in proc.stdout, proc.stdout
+    assert "setjmp/longjmp (wasm32-wasip1): yes, compiled by /usr/lib/llvm-22/bin/clang" in proc.stdout, proc.stdout
+    # componentize-py's dylibs: said, with the reason, for every SDK that has the target.
+    p2 = [l for l in proc.stdout.splitlines() if "(wasm32-wasip2)" in l]
+    assert p2 and all("no: its extensions are dylibs that componentize-py links" in l for l in p2), proc.stdout
 
 
 def test_damaged_runtime_cache_is_rebuilt(tmp_path, wasiwheel_cli):
@@ -153,6 +157,33 @@ def test_setjmp_in_a_foreign_build(tmp_path, native_results, wasiwheel_cli):
     proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", wheel, "--", "-c", code], check=False)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert json.loads(proc.stdout) == expected["recover"] + [expected["nested"]]
+
+
+def test_setjmp_in_c_only_project(tmp_path, native_results, wasiwheel_cli):
+    """wasiwheel's own backend lowers setjmp/longjmp in a project without C++
+    too (the exnref compiler alone; no C++ runtime is needed)."""
+    expected, _ = native_results
+    project = write_project(tmp_path / "conly", "conly", {"csrc/jumps.c": (DEMO / "csrc" / "jumps.c").read_text()},
+                            tables='[[tool.wasiwheel.ext-modules]]\nname = "_jumps"\nsources = ["csrc/jumps.c"]\n')
+    out = tmp_path / "dist"
+    sh([wasiwheel_cli, "build", project, "-C", "target=wasm32-wasi", "-o", out])
+    (wheel,) = out.glob("conly-1.0-*.whl")
+    code = "import _jumps, json; print(json.dumps([list(_jumps.recover('12x4')), list(_jumps.nested())]))"
+    proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", wheel, "--", "-c", code], check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert json.loads(proc.stdout) == [expected["recover"][1], expected["nested"]]
+
+
+def test_setjmp_dylib_for_componentize_py_is_refused(tmp_path, prefix314, wasiwheel_cli):
+    """wasm32-wasip2 dylibs load in componentize-py, which has no libsetjmp or
+    libunwind: code that jumps is refused there, saying so."""
+    project = write_project(tmp_path / "p2", "p2jumps", {"csrc/jumps.c": (DEMO / "csrc" / "jumps.c").read_text()},
+                            tables='[[tool.wasiwheel.ext-modules]]\nname = "_jumps"\nsources = ["csrc/jumps.c"]\n')
+    out = tmp_path / "dist"
+    proc = sh([wasiwheel_cli, "build", project, "-C", "target=wasm32-wasip2", "-C", f"python-prefix={prefix314}",
+               "-o", out], check=False)
+    assert_refused(proc, "Setjmp/longjmp support requires Exception handling",
+                   "the target is wasm32-wasip2 (componentize-py cannot load a dylib that uses it)", status=1, out=out)
 
 
 def test_exceptions_off_refuses_setjmp(tmp_path, wasiwheel_cli):

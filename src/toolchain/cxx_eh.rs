@@ -311,6 +311,9 @@ pub fn find(sdk: &WasiSdk, target: WasiTarget) -> Option<CxxRuntime> {
 /// yet (with what it would be built from and how) or not possible here
 /// (the reason of [`plan`]).
 pub fn describe(sdk: &WasiSdk, target: WasiTarget) -> std::result::Result<String, String> {
+    if let Some(why) = target_limit(target) {
+        return Err(why.to_string());
+    }
     if let Some(rt) = find(sdk, target) {
         return Ok(rt.origin);
     }
@@ -365,6 +368,12 @@ pub fn for_build(sdk: &WasiSdk, target: WasiTarget, wanted: bool) -> Result<Opti
     if !wanted {
         return Ok(None);
     }
+    if let Some(why) = target_limit(target) {
+        progress::status(&format!(
+            "C++ is compiled with -fno-exceptions and setjmp/longjmp is refused for {target}: {why}"
+        ));
+        return Ok(None);
+    }
     if sdk_own_runtime(sdk, target).is_none() {
         if let Err(why) = plan(sdk, target) {
             progress::status(&format!(
@@ -374,6 +383,37 @@ pub fn for_build(sdk: &WasiSdk, target: WasiTarget, wanted: bool) -> Result<Opti
         }
     }
     ensure(sdk, target).map(Some)
+}
+
+/// Why `target` cannot use WebAssembly exception handling whatever the SDK,
+/// or `None`. wasm32-wasip2 extensions are dylibs for componentize-py,
+/// which links them into its component with wasi-sdk's no-exception
+/// `libc++.so`/`libc++abi.so` (the SDK's `lib/wasm32-wasip2/noeh`, see its
+/// build.rs) and ships neither libunwind nor libsetjmp: the `__cpp_exception`
+/// tag, `_Unwind_*` and `__wasm_setjmp` such a dylib imports would be
+/// missing there.
+pub fn target_limit(target: WasiTarget) -> Option<&'static str> {
+    match target {
+        WasiTarget::P2 => Some(
+            "its extensions are dylibs that componentize-py links with wasi-sdk's no-exception libc++.so and \
+             libc++abi.so (lib/wasm32-wasip2/noeh) and without libunwind or libsetjmp, so a dylib that throws or \
+             jumps could not be loaded there; build for wasm32-wasip1 (`wasiwheel component` links its \
+             extensions with exception-enabled runtimes) or compile the code without exceptions",
+        ),
+        WasiTarget::P1 => None,
+    }
+}
+
+/// The exnref compiler that C calling setjmp/longjmp is compiled with
+/// (by the cross-build's `sjlj_compiler`): needs no C++ runtime,
+/// only [`exnref_compiler`] and wasi-libc's `libsetjmp`. `None` when not
+/// `wanted` (`-C cxx-exceptions=false`), for a [`target_limit`]ed target,
+/// or when no exnref compiler is installed.
+pub fn for_sjlj(sdk: &WasiSdk, target: WasiTarget, wanted: bool) -> Option<ExnrefCompiler> {
+    if !wanted || target_limit(target).is_some() {
+        return None;
+    }
+    exnref_compiler(sdk)
 }
 
 /// Find `tool` on `PATH`.
