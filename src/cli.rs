@@ -951,7 +951,8 @@ fn cmd_sdk(c: SdkCommand) -> Result<i32> {
                 (Some(n), None) => sdk::official::install_official(n, mirror.as_deref())?,
                 (None, None) => unreachable!("clap requires one of them"),
             };
-            if !no_cxx_exceptions && s.targets().contains(&WasiTarget::P1) && s.has_cxx(WasiTarget::P1) {
+            // The runtime brings its own libc++: the SDK needs none for it.
+            if !no_cxx_exceptions && s.targets().contains(&WasiTarget::P1) {
                 match crate::toolchain::cxx_eh::plan(&s, WasiTarget::P1) {
                     Ok(_) => {
                         let rt = crate::toolchain::cxx_eh::ensure(&s, WasiTarget::P1)?;

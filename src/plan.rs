@@ -406,16 +406,6 @@ pub fn plan_wasi(t: WasiTarget, settings: &Settings, extensions: &[ExtensionSpec
     let cxx = extensions
         .iter()
         .find(|e| e.language == Language::Cxx || e.sources.iter().any(|s| crate::model::lang::is_cxx_source(s)));
-    if let Some(e) = cxx {
-        if !sdk.has_cxx(t) {
-            return Err(Error::Toolchain(format!(
-                "extension module `{}` is C++, but {} at {} has no C++ standard library (libc++) for {t}: use an \
-                 SDK with one (official SDKs have it; for the Debian equivalent, `apt-get install \
-                 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32` and run `wasiwheel sdk install --from-debian {}` again)",
-                e.name, sdk.identity, sdk.root, sdk.identity.major
-            )));
-        }
-    }
     for e in extensions {
         if let Some(min) = e.limited_api.filter(|min| *min > python.version) {
             return Err(Error::Toolchain(format!(
@@ -426,6 +416,26 @@ pub fn plan_wasi(t: WasiTarget, settings: &Settings, extensions: &[ExtensionSpec
         }
     }
     let cxx_eh = cxx_eh::for_build(&sdk, t, cxx.is_some() && settings.cxx_exceptions)?;
+    // wasiwheel's exception-enabled runtime brings its own libc++; without it
+    // C++ needs the SDK's.
+    if let (Some(e), None) = (cxx, &cxx_eh) {
+        if !sdk.has_cxx(t) {
+            let fix = match (t, sdk.identity.origin.starts_with("debian")) {
+                (WasiTarget::P1, true) => format!(
+                    "for the Debian equivalent, `apt-get install libc++-{n}-dev-wasm32 libc++abi-{n}-dev-wasm32` and \
+                     run `wasiwheel sdk install --from-debian {m}` again",
+                    n = cxx_eh::sdk_llvm_major(&sdk).unwrap_or(19),
+                    m = sdk.identity.major
+                ),
+                (WasiTarget::P2, true) => "Debian has no libc++ for wasm32-wasip2: use an official WASI SDK".into(),
+                _ => "use an SDK with one (official SDKs have it)".into(),
+            };
+            return Err(Error::Toolchain(format!(
+                "extension module `{}` is C++, but {} at {} has no C++ standard library (libc++) for {t}: {fix}",
+                e.name, sdk.identity, sdk.root
+            )));
+        }
+    }
     let sjlj = match &cxx_eh {
         Some(rt) => Some(rt.compiler.clone()),
         None => cxx_eh::for_sjlj(&sdk, t, settings.cxx_exceptions),

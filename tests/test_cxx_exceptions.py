@@ -100,6 +100,68 @@ def test_sdk_list_names_the_runtime(wasiwheel_cli):
     assert p2 and all("no: its extensions are dylibs that componentize-py links" in l for l in p2), proc.stdout
 
 
+PROGRAM = r"""
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+static int live = 0;
+struct Guard { Guard() { ++live; } ~Guard() { --live; } };
+struct Base : std::runtime_error { using std::runtime_error::runtime_error; };
+struct Derived : Base { using Base::Base; };
+static void dive(int n) { Guard g; if (n == 0) throw Derived("deep"); dive(n - 1); }
+int main(int argc, char** argv) {
+  try { dive(6); } catch (const Base& e) { std::printf("caught %s live=%d\n", e.what(), live); }
+  try { try { throw std::logic_error("first"); } catch (...) { throw; } }
+  catch (const std::exception& e) { std::printf("rethrown %s\n", e.what()); }
+  std::vector<int> v{1, 2, 3};
+  try { (void)v.at(3); } catch (const std::out_of_range&) { std::printf("out_of_range\n"); }
+  try { (void)std::stol("x"); } catch (const std::invalid_argument&) { std::printf("invalid_argument\n"); }
+  std::string dir = argv[1];
+  { std::ofstream(dir + "/a.txt") << "copied"; }
+  std::filesystem::copy_file(dir + "/a.txt", dir + "/b.txt");
+  std::string got;
+  std::ifstream(dir + "/b.txt") >> got;
+  std::printf("%s\n", got.c_str());
+  try { std::filesystem::copy_file(dir + "/missing", dir + "/c.txt"); }
+  catch (const std::filesystem::filesystem_error&) { std::printf("filesystem_error\n"); }
+  return 0;
+}
+"""
+
+
+def test_sdk33_runtime_from_llvm22(tmp_path, wasiwheel_cli):
+    """WASI SDK 33's Debian equivalent (clang 22, no libc++ of its own for
+    wasm32-wasip1) gets wasiwheel's runtime built from the pinned LLVM 22.1.8
+    source: a program that throws across frames, rethrows, catches what libc++
+    throws and copies a file with std::filesystem (copy_file_range is absent in
+    WASI; libc++ falls back to streams) gives what the host's g++ build gives."""
+    def entry():
+        lines = sh([wasiwheel_cli, "sdk", "list"]).stdout.splitlines()
+        return [Path(l.split("yes, ", 1)[1].strip()) for l in lines
+                if l.strip().startswith("C++ exceptions (wasm32-wasip1): yes, ") and "wasi-sdk-33-" in l]
+
+    if not entry():  # an SDK installed before the runtime existed: its install step builds it
+        sh([wasiwheel_cli, "sdk", "install", "--from-debian", "33"], timeout=1800)
+    (rt,) = entry()
+    assert "libcxx-22.1.8-" in rt.name, rt
+    sdk = Path(sh([wasiwheel_cli, "sdk", "find", "33"]).stdout.strip())
+    (tmp_path / "prog.cpp").write_text(PROGRAM)
+    sh([sdk / "bin" / "clang++", "--target=wasm32-wasip1", "-nostdinc++", "-isystem", rt / "include" / "c++" / "v1",
+        "-fwasm-exceptions", "-mllvm", "-wasm-use-legacy-eh=false", "-D_WASI_EMULATED_PTHREAD", "-O2",
+        tmp_path / "prog.cpp", f"-L{rt / 'lib'}", "-lunwind", "-o", tmp_path / "prog.wasm"])
+    sh(["g++", "-std=c++17", "-O2", tmp_path / "prog.cpp", "-o", tmp_path / "prog"])
+    (tmp_path / "native").mkdir()
+    (tmp_path / "wasi").mkdir()
+    native = sh([tmp_path / "prog", tmp_path / "native"]).stdout
+    assert native.splitlines() == ["caught deep live=0", "rethrown first", "out_of_range", "invalid_argument",
+                                   "copied", "filesystem_error"], native
+    wasi = sh([wasiwheel_cli, "exec", "--dir", f"{tmp_path / 'wasi'}::/w", tmp_path / "prog.wasm", "/w"])
+    assert wasi.stdout == native
+
+
 def test_damaged_runtime_cache_is_rebuilt(tmp_path, wasiwheel_cli):
     """A runtime library that no longer matches its RECORD.json (here cut
     short, as an interrupted copy leaves it) is found at the next build, and
