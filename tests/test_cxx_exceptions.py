@@ -248,6 +248,19 @@ def test_setjmp_dylib_for_componentize_py_is_refused(tmp_path, prefix314, wasiwh
                    "the target is wasm32-wasip2 (componentize-py cannot load a dylib that uses it)", status=1, out=out)
 
 
+def test_cxx_dylib_for_componentize_py_without_libcxx_is_refused(tmp_path, prefix314, wasiwheel_cli):
+    """C++ for wasm32-wasip2 gets no exception runtime (componentize-py could
+    not load it), and Debian's SDK 33 has no libc++ for that target: said
+    before anything is compiled, with both reasons."""
+    out = tmp_path / "dist"
+    proc = sh([wasiwheel_cli, "build", DEMO, "-C", "target=wasm32-wasip2", "-C", f"python-prefix={prefix314}",
+               "-C", f"build-dir={tmp_path / 'build'}", "-o", out], check=False)
+    assert_refused(proc, "C++ is compiled with -fno-exceptions and setjmp/longjmp is refused for wasm32-wasip2",
+                   "extension module `cxxehdemo._throws` is C++",
+                   "has no C++ standard library (libc++) for wasm32-wasip2: Debian has no libc++ for wasm32-wasip2",
+                   status=1, out=out)
+
+
 def test_exceptions_off_refuses_setjmp(tmp_path, wasiwheel_cli):
     out = tmp_path / "dist"
     proc = sh([wasiwheel_cli, "build", jumps_project(tmp_path / "jumps"), "-C", "target=wasm32-wasi",
