@@ -951,7 +951,8 @@ fn cmd_sdk(c: SdkCommand) -> Result<i32> {
                 (Some(n), None) => sdk::official::install_official(n, mirror.as_deref())?,
                 (None, None) => unreachable!("clap requires one of them"),
             };
-            if !no_cxx_exceptions && s.targets().contains(&WasiTarget::P1) && s.has_cxx(WasiTarget::P1) {
+            // The runtime brings its own libc++: the SDK needs none for it.
+            if !no_cxx_exceptions && s.targets().contains(&WasiTarget::P1) {
                 match crate::toolchain::cxx_eh::plan(&s, WasiTarget::P1) {
                     Ok(_) => {
                         let rt = crate::toolchain::cxx_eh::ensure(&s, WasiTarget::P1)?;
@@ -992,10 +993,19 @@ fn cmd_sdk(c: SdkCommand) -> Result<i32> {
                     s.root,
                     s.identity.origin
                 );
-                if s.has_cxx(WasiTarget::P1) {
-                    match crate::toolchain::cxx_eh::describe(&s, WasiTarget::P1) {
-                        Ok(at) => println!("    C++ exceptions ({}): yes, {at}", WasiTarget::P1),
-                        Err(why) => println!("    C++ exceptions ({}): no: {why}", WasiTarget::P1),
+                for t in s.targets() {
+                    match crate::toolchain::cxx_eh::describe(&s, t) {
+                        Ok(at) => println!("    C++ exceptions ({t}): yes, {at}"),
+                        Err(why) => println!("    C++ exceptions ({t}): no: {why}"),
+                    }
+                    match crate::toolchain::cxx_eh::for_sjlj(&s, t, true) {
+                        Some(cc) => println!("    setjmp/longjmp ({t}): yes, compiled by {}", cc.clang),
+                        None => println!(
+                            "    setjmp/longjmp ({t}): no: {}",
+                            crate::toolchain::cxx_eh::target_limit(t).unwrap_or(
+                                "no clang that emits the exnref encoding is installed (Debian's `clang-22 lld-22`)"
+                            )
+                        ),
                     }
                 }
             }

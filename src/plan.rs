@@ -13,7 +13,7 @@ use crate::model::target::{PyVersion, WasiTarget};
 use crate::pep517::config::{Artifact, Settings};
 use crate::pep517::pyproject::{Project, Pyproject};
 use crate::tags::{self, WheelTag};
-use crate::toolchain::cxx_eh::{self, CxxRuntime};
+use crate::toolchain::cxx_eh::{self, CxxRuntime, ExnrefCompiler};
 use crate::toolchain::provision;
 use crate::toolchain::python::{self, AbiContext, HostPython, TargetPython};
 use crate::toolchain::sdk::WasiSdk;
@@ -42,6 +42,9 @@ pub enum TargetPlan {
         /// against (`None`: no C++, `-C cxx-exceptions=false`, or an SDK and
         /// host that cannot have one, said when planning).
         cxx_eh: Option<CxxRuntime>,
+        /// The exnref compiler for C that calls setjmp/longjmp (`None`:
+        /// refused; [`cxx_eh::for_sjlj`]).
+        sjlj: Option<ExnrefCompiler>,
     },
 }
 
@@ -403,16 +406,6 @@ pub fn plan_wasi(t: WasiTarget, settings: &Settings, extensions: &[ExtensionSpec
     let cxx = extensions
         .iter()
         .find(|e| e.language == Language::Cxx || e.sources.iter().any(|s| crate::model::lang::is_cxx_source(s)));
-    if let Some(e) = cxx {
-        if !sdk.has_cxx(t) {
-            return Err(Error::Toolchain(format!(
-                "extension module `{}` is C++, but {} at {} has no C++ standard library (libc++) for {t}: use an \
-                 SDK with one (official SDKs have it; for the Debian equivalent, `apt-get install \
-                 libc++-19-dev-wasm32 libc++abi-19-dev-wasm32` and run `wasiwheel sdk install --from-debian {}` again)",
-                e.name, sdk.identity, sdk.root, sdk.identity.major
-            )));
-        }
-    }
     for e in extensions {
         if let Some(min) = e.limited_api.filter(|min| *min > python.version) {
             return Err(Error::Toolchain(format!(
@@ -423,7 +416,31 @@ pub fn plan_wasi(t: WasiTarget, settings: &Settings, extensions: &[ExtensionSpec
         }
     }
     let cxx_eh = cxx_eh::for_build(&sdk, t, cxx.is_some() && settings.cxx_exceptions)?;
-    Ok(TargetPlan::Wasi { target: t, sdk, python, cxx_eh })
+    // wasiwheel's exception-enabled runtime brings its own libc++; without it
+    // C++ needs the SDK's.
+    if let (Some(e), None) = (cxx, &cxx_eh) {
+        if !sdk.has_cxx(t) {
+            let fix = match (t, sdk.identity.origin.starts_with("debian")) {
+                (WasiTarget::P1, true) => format!(
+                    "for the Debian equivalent, `apt-get install libc++-{n}-dev-wasm32 libc++abi-{n}-dev-wasm32` and \
+                     run `wasiwheel sdk install --from-debian {m}` again",
+                    n = cxx_eh::sdk_llvm_major(&sdk).unwrap_or(19),
+                    m = sdk.identity.major
+                ),
+                (WasiTarget::P2, true) => "Debian has no libc++ for wasm32-wasip2: use an official WASI SDK".into(),
+                _ => "use an SDK with one (official SDKs have it)".into(),
+            };
+            return Err(Error::Toolchain(format!(
+                "extension module `{}` is C++, but {} at {} has no C++ standard library (libc++) for {t}: {fix}",
+                e.name, sdk.identity, sdk.root
+            )));
+        }
+    }
+    let sjlj = match &cxx_eh {
+        Some(rt) => Some(rt.compiler.clone()),
+        None => cxx_eh::for_sjlj(&sdk, t, settings.cxx_exceptions),
+    };
+    Ok(TargetPlan::Wasi { target: t, sdk, python, cxx_eh, sjlj })
 }
 
 /// The host interpreter for a native build, checked against the modules' needs.
@@ -578,9 +595,12 @@ impl BuildPlan {
         match &self.target {
             TargetPlan::Pure => None,
             TargetPlan::Host { .. } => Some(Toolchain::Host),
-            TargetPlan::Wasi { target, sdk, cxx_eh, .. } => {
-                Some(Toolchain::Wasi { sdk: sdk.clone(), target: *target, cxx_eh: cxx_eh.clone().map(Box::new) })
-            }
+            TargetPlan::Wasi { target, sdk, cxx_eh, sjlj, .. } => Some(Toolchain::Wasi {
+                sdk: sdk.clone(),
+                target: *target,
+                cxx_eh: cxx_eh.clone().map(Box::new),
+                sjlj: sjlj.clone().map(Box::new),
+            }),
         }
     }
 

@@ -14,12 +14,13 @@ code and the jumping code with clang's diagnostic and the hint, leaving
 nothing behind."""
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import SDISTS, assert_refused, component, pip_wheel, sh
+from conftest import SDISTS, assert_refused, component, pip_wheel, sh, write_project
 from wasm_host import run_command
 
 DEMO = SDISTS / "cxxeh-demo"
@@ -93,6 +94,72 @@ def test_exceptions_off_refuses_throwing_code(tmp_path, wasiwheel_cli):
 def test_sdk_list_names_the_runtime(wasiwheel_cli):
     proc = sh([wasiwheel_cli, "sdk", "list"])
     assert "C++ exceptions (wasm32-wasip1): yes" in proc.stdout, proc.stdout
+    assert "setjmp/longjmp (wasm32-wasip1): yes, compiled by /usr/lib/llvm-22/bin/clang" in proc.stdout, proc.stdout
+    # componentize-py's dylibs: said, with the reason, for every SDK that has the target.
+    p2 = [l for l in proc.stdout.splitlines() if "(wasm32-wasip2)" in l]
+    assert p2 and all("no: its extensions are dylibs that componentize-py links" in l for l in p2), proc.stdout
+
+
+PROGRAM = r"""
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+static int live = 0;
+struct Guard { Guard() { ++live; } ~Guard() { --live; } };
+struct Base : std::runtime_error { using std::runtime_error::runtime_error; };
+struct Derived : Base { using Base::Base; };
+static void dive(int n) { Guard g; if (n == 0) throw Derived("deep"); dive(n - 1); }
+int main(int argc, char** argv) {
+  try { dive(6); } catch (const Base& e) { std::printf("caught %s live=%d\n", e.what(), live); }
+  try { try { throw std::logic_error("first"); } catch (...) { throw; } }
+  catch (const std::exception& e) { std::printf("rethrown %s\n", e.what()); }
+  std::vector<int> v{1, 2, 3};
+  try { (void)v.at(3); } catch (const std::out_of_range&) { std::printf("out_of_range\n"); }
+  try { (void)std::stol("x"); } catch (const std::invalid_argument&) { std::printf("invalid_argument\n"); }
+  std::string dir = argv[1];
+  { std::ofstream(dir + "/a.txt") << "copied"; }
+  std::filesystem::copy_file(dir + "/a.txt", dir + "/b.txt");
+  std::string got;
+  std::ifstream(dir + "/b.txt") >> got;
+  std::printf("%s\n", got.c_str());
+  try { std::filesystem::copy_file(dir + "/missing", dir + "/c.txt"); }
+  catch (const std::filesystem::filesystem_error&) { std::printf("filesystem_error\n"); }
+  return 0;
+}
+"""
+
+
+def test_sdk33_runtime_from_llvm22(tmp_path, wasiwheel_cli):
+    """WASI SDK 33's Debian equivalent (clang 22, no libc++ of its own for
+    wasm32-wasip1) gets wasiwheel's runtime built from the pinned LLVM 22.1.8
+    source: a program that throws across frames, rethrows, catches what libc++
+    throws and copies a file with std::filesystem (copy_file_range is absent in
+    WASI; libc++ falls back to streams) gives what the host's g++ build gives."""
+    def entry():
+        lines = sh([wasiwheel_cli, "sdk", "list"]).stdout.splitlines()
+        return [Path(l.split("yes, ", 1)[1].strip()) for l in lines
+                if l.strip().startswith("C++ exceptions (wasm32-wasip1): yes, ") and "wasi-sdk-33-" in l]
+
+    if not entry():  # an SDK installed before the runtime existed: its install step builds it
+        sh([wasiwheel_cli, "sdk", "install", "--from-debian", "33"], timeout=1800)
+    (rt,) = entry()
+    assert "libcxx-22.1.8-" in rt.name, rt
+    sdk = Path(sh([wasiwheel_cli, "sdk", "find", "33"]).stdout.strip())
+    (tmp_path / "prog.cpp").write_text(PROGRAM)
+    sh([sdk / "bin" / "clang++", "--target=wasm32-wasip1", "-nostdinc++", "-isystem", rt / "include" / "c++" / "v1",
+        "-fwasm-exceptions", "-mllvm", "-wasm-use-legacy-eh=false", "-D_WASI_EMULATED_PTHREAD", "-O2",
+        tmp_path / "prog.cpp", f"-L{rt / 'lib'}", "-lunwind", "-o", tmp_path / "prog.wasm"])
+    sh(["g++", "-std=c++17", "-O2", tmp_path / "prog.cpp", "-o", tmp_path / "prog"])
+    (tmp_path / "native").mkdir()
+    (tmp_path / "wasi").mkdir()
+    native = sh([tmp_path / "prog", tmp_path / "native"]).stdout
+    assert native.splitlines() == ["caught deep live=0", "rethrown first", "out_of_range", "invalid_argument",
+                                   "copied", "filesystem_error"], native
+    wasi = sh([wasiwheel_cli, "exec", "--dir", f"{tmp_path / 'wasi'}::/w", tmp_path / "prog.wasm", "/w"])
+    assert wasi.stdout == native
 
 
 def test_damaged_runtime_cache_is_rebuilt(tmp_path, wasiwheel_cli):
@@ -154,9 +221,87 @@ def test_setjmp_in_a_foreign_build(tmp_path, native_results, wasiwheel_cli):
     assert json.loads(proc.stdout) == expected["recover"] + [expected["nested"]]
 
 
+def test_setjmp_in_c_only_project(tmp_path, native_results, wasiwheel_cli):
+    """wasiwheel's own backend lowers setjmp/longjmp in a project without C++
+    too (the exnref compiler alone; no C++ runtime is needed)."""
+    expected, _ = native_results
+    project = write_project(tmp_path / "conly", "conly", {"csrc/jumps.c": (DEMO / "csrc" / "jumps.c").read_text()},
+                            tables='[[tool.wasiwheel.ext-modules]]\nname = "_jumps"\nsources = ["csrc/jumps.c"]\n')
+    out = tmp_path / "dist"
+    sh([wasiwheel_cli, "build", project, "-C", "target=wasm32-wasi", "-o", out])
+    (wheel,) = out.glob("conly-1.0-*.whl")
+    code = "import _jumps, json; print(json.dumps([list(_jumps.recover('12x4')), list(_jumps.nested())]))"
+    proc = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", wheel, "--", "-c", code], check=False)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert json.loads(proc.stdout) == [expected["recover"][1], expected["nested"]]
+
+
+def test_setjmp_dylib_for_componentize_py_is_refused(tmp_path, prefix314, wasiwheel_cli):
+    """wasm32-wasip2 dylibs load in componentize-py, which has no libsetjmp or
+    libunwind: code that jumps is refused there, saying so."""
+    project = write_project(tmp_path / "p2", "p2jumps", {"csrc/jumps.c": (DEMO / "csrc" / "jumps.c").read_text()},
+                            tables='[[tool.wasiwheel.ext-modules]]\nname = "_jumps"\nsources = ["csrc/jumps.c"]\n')
+    out = tmp_path / "dist"
+    proc = sh([wasiwheel_cli, "build", project, "-C", "target=wasm32-wasip2", "-C", f"python-prefix={prefix314}",
+               "-o", out], check=False)
+    assert_refused(proc, "Setjmp/longjmp support requires Exception handling",
+                   "the target is wasm32-wasip2 (componentize-py cannot load a dylib that uses it)", status=1, out=out)
+
+
+def test_cxx_dylib_for_componentize_py_without_libcxx_is_refused(tmp_path, prefix314, wasiwheel_cli):
+    """C++ for wasm32-wasip2 gets no exception runtime (componentize-py could
+    not load it), and Debian's SDK 33 has no libc++ for that target: said
+    before anything is compiled, with both reasons."""
+    out = tmp_path / "dist"
+    proc = sh([wasiwheel_cli, "build", DEMO, "-C", "target=wasm32-wasip2", "-C", f"python-prefix={prefix314}",
+               "-C", f"build-dir={tmp_path / 'build'}", "-o", out], check=False)
+    assert_refused(proc, "C++ is compiled with -fno-exceptions and setjmp/longjmp is refused for wasm32-wasip2",
+                   "extension module `cxxehdemo._throws` is C++",
+                   "has no C++ standard library (libc++) for wasm32-wasip2: Debian has no libc++ for wasm32-wasip2",
+                   status=1, out=out)
+
+
 def test_exceptions_off_refuses_setjmp(tmp_path, wasiwheel_cli):
     out = tmp_path / "dist"
     proc = sh([wasiwheel_cli, "build", jumps_project(tmp_path / "jumps"), "-C", "target=wasm32-wasi",
                "-C", "cxx-exceptions=false", "-o", out], env=HOST, check=False)
     assert_refused(proc, "Setjmp/longjmp support requires Exception handling", "_jumps.c",
                    "hint: setjmp/longjmp need WebAssembly exception handling", "-C cxx-exceptions=false", out=out)
+
+
+PYBIND = SDISTS / "pybind-demo"
+
+
+def _suite_counts(text):
+    """``N passed`` … from a pytest summary line."""
+    import re
+    return {k: int(n) for n, k in re.findall(r"(\d+) (passed|failed|error|skipped)", text.splitlines()[-1])}
+
+
+def test_pybind11_maps_cxx_exceptions_in_wasi(tmp_path, wasiwheel_cli):
+    """tests/sdists/pybind-demo (setuptools + pybind11 3.0.1 from PyPI, a
+    foreign build in the cross environment): std::out_of_range reaches Python
+    as IndexError, std::invalid_argument as ValueError, a class registered
+    with py::register_exception as itself, one mapped by a translator of its
+    own as ArithmeticError, and a Python exception raised in a callback
+    crosses C++ frames back as itself; its own suite passes in WASI as
+    natively, test by test."""
+    project = tmp_path / "pybind-demo"
+    shutil.copytree(PYBIND, project, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+    native = tmp_path / "native"
+    sh([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
+        "--target", native, project])
+    ran = sh([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", "tests"], cwd=project,
+             env={"PYTHONPATH": str(native)}, check=False)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    shutil.rmtree(project / "build", ignore_errors=True)
+    out = tmp_path / "dist"
+    sh([wasiwheel_cli, "build", project, "-C", "target=wasm32-wasi", "-o", out], env=HOST)
+    (wheel,) = out.glob("pybinddemo-0.1.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl")
+    proc = sh([wasiwheel_cli, "test", wheel, "--tests", project, "--", "-q", "-rA", "tests"], check=False,
+              timeout=1800)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text[-4000:]
+    passed = lambda t: sorted(l.split()[1] for l in t.splitlines() if l.startswith("PASSED "))
+    assert passed(text) == passed(ran.stdout) and len(passed(text)) == 8, text[-3000:]
+    assert "8 passed, 0 failed, 0 error" in text, text[-3000:]

@@ -25,7 +25,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::model::lang::Profile;
 use crate::model::lang::{source_language, Language};
 use crate::model::target::{PyVersion, WasiTarget};
-use crate::toolchain::cxx_eh::CxxRuntime;
+use crate::toolchain::cxx_eh::{CxxRuntime, ExnrefCompiler};
 use crate::toolchain::sdk::WasiSdk;
 
 /// The host's Rust target triple (what `cc` calls the host and native target).
@@ -46,6 +46,11 @@ pub enum Toolchain {
         /// its exnref compiler; `None` compiles C++ with `-fno-exceptions`
         /// against the SDK's own libc++ (`-C cxx-exceptions=false`).
         cxx_eh: Option<Box<CxxRuntime>>,
+        /// The exnref compiler a source that calls setjmp/longjmp is compiled
+        /// again with ([`sjlj_compiler`]); `None` refuses such sources
+        /// (`-C cxx-exceptions=false`, no exnref compiler, or a target that
+        /// cannot have exception handling: [`crate::toolchain::cxx_eh::for_sjlj`]).
+        sjlj: Option<Box<ExnrefCompiler>>,
     },
 }
 
@@ -172,19 +177,25 @@ pub fn needs_sjlj(diagnostics: &str) -> bool {
 }
 
 /// The compiler and the arguments to add for a `lang` source that calls
-/// setjmp/longjmp, given the exception-enabled runtime's exnref compiler `rt`:
-/// for C its clang with [`ExnrefCompiler::target_args`](crate::toolchain::cxx_eh::ExnrefCompiler::target_args)
+/// setjmp/longjmp, given an exnref compiler `cc` (for C++ it must be the
+/// exception-enabled runtime's, which compiles the C++ already): for C its
+/// clang with [`ExnrefCompiler::target_args`]
 /// and [`SJLJ_FLAGS`] (replacing the SDK's clang, whose encoding wasmtime
 /// refuses when it is older than LLVM 20); for C++ its clang++ (already the
 /// compiler, with exceptions) and `-mllvm -wasm-enable-sjlj`. The arguments
 /// go after the source's own compile arguments.
-pub fn sjlj_compiler(sdk: &WasiSdk, target: WasiTarget, rt: &CxxRuntime, lang: Language) -> (Utf8PathBuf, Vec<String>) {
+pub fn sjlj_compiler(
+    sdk: &WasiSdk,
+    target: WasiTarget,
+    cc: &ExnrefCompiler,
+    lang: Language,
+) -> (Utf8PathBuf, Vec<String>) {
     match lang {
-        Language::Cxx => (rt.compiler.clangxx.clone(), vec!["-mllvm".into(), "-wasm-enable-sjlj".into()]),
+        Language::Cxx => (cc.clangxx.clone(), vec!["-mllvm".into(), "-wasm-enable-sjlj".into()]),
         _ => {
-            let mut args = rt.compiler.target_args(sdk, target);
+            let mut args = cc.target_args(sdk, target);
             args.extend(SJLJ_FLAGS.iter().map(|s| s.to_string()));
-            (rt.compiler.clang.clone(), args)
+            (cc.clang.clone(), args)
         }
     }
 }
@@ -217,7 +228,7 @@ fn cc_build(tc: &Toolchain, lang: Language, opts: &CompileOptions) -> cc::Build 
         Toolchain::Host => {
             b.target(HOST_TRIPLE);
         }
-        Toolchain::Wasi { sdk, target, cxx_eh } => {
+        Toolchain::Wasi { sdk, target, cxx_eh, .. } => {
             b.target(target.triple());
             let (compiler, args) = wasi_compiler(sdk, *target, cxx_eh.as_deref(), lang);
             b.compiler(compiler);
@@ -399,8 +410,14 @@ pub fn compile(
             }
             let lang = source_language(s, ext.language);
             let tool = &tools[i].iter().find(|(l, _)| *l == lang).expect("tool for language").1;
+            // C++ is lowered only with the runtime's compiler (which compiles it
+            // already, with exceptions); C with any exnref compiler.
             let sjlj = match tc {
-                Toolchain::Wasi { sdk, target, cxx_eh: Some(rt) } => Some(sjlj_compiler(sdk, *target, rt, lang)),
+                Toolchain::Wasi { sdk, target, cxx_eh, sjlj: Some(cc) } => match (lang, cxx_eh) {
+                    (Language::Cxx, Some(rt)) => Some(sjlj_compiler(sdk, *target, &rt.compiler, lang)),
+                    (Language::Cxx, None) => None,
+                    _ => Some(sjlj_compiler(sdk, *target, cc, lang)),
+                },
                 _ => None,
             };
             jobs.push(Job { ext: i, wasi: matches!(tc, Toolchain::Wasi { .. }), source: s, tool, sjlj });
@@ -673,8 +690,9 @@ pub fn wasi_hint(diagnostics: &str) -> Option<&'static str> {
         (
             &["with exceptions disabled", "exception handling disabled"],
             "the C++ code throws or catches exceptions, and wasiwheel compiled it with -fno-exceptions: either \
-             -C cxx-exceptions=false was given (remove it), or this SDK has no exception-enabled C++ runtime and \
-             none can be built here (the build's first lines say why; docs/toolchains.md, \"C++ exceptions\")",
+             -C cxx-exceptions=false was given (remove it), the target is wasm32-wasip2 (componentize-py cannot \
+             load a dylib that uses exceptions), or this SDK has no exception-enabled C++ runtime and none can be \
+             built here (the build's first lines say why; docs/toolchains.md, \"C++ exceptions\")",
         ),
         (&["pthread", "<threads.h>", "thrd_"], "WASI (wasm32-wasip1) has no threads; build the package without them"),
         (
@@ -700,8 +718,9 @@ pub fn wasi_hint(diagnostics: &str) -> Option<&'static str> {
         (
             &["setjmp", "longjmp", "Setjmp/longjmp"],
             "setjmp/longjmp need WebAssembly exception handling, and this build has none: either -C \
-             cxx-exceptions=false was given (remove it), or this SDK has no compiler that emits the exnref \
-             encoding (docs/toolchains.md, \"C++ exceptions\")",
+             cxx-exceptions=false was given (remove it), the target is wasm32-wasip2 (componentize-py cannot \
+             load a dylib that uses it), or this SDK has no compiler that emits the exnref encoding \
+             (docs/toolchains.md, \"C++ exceptions\")",
         ),
         (
             &["getpid"],

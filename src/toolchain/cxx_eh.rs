@@ -166,16 +166,28 @@ pub struct LlvmSource {
 }
 
 /// The LLVM sources wasiwheel knows (docs/toolchains.md).
-pub const LLVM_SOURCES: &[LlvmSource] = &[LlvmSource {
-    major: 19,
-    version: "19.1.7",
-    debian_spec: "llvm-toolchain-19=1:19.1.7-3",
-    suite: "trixie",
-    pin: PinnedFile {
-        file: "llvm-toolchain-19_19.1.7.orig.tar.xz",
-        sha256: "ae498f3bc58ae2d9f64ef5f0c035c4240152bf015a5b7738b15c22e93bdc97ce",
+pub const LLVM_SOURCES: &[LlvmSource] = &[
+    LlvmSource {
+        major: 19,
+        version: "19.1.7",
+        debian_spec: "llvm-toolchain-19=1:19.1.7-3",
+        suite: "trixie",
+        pin: PinnedFile {
+            file: "llvm-toolchain-19_19.1.7.orig.tar.xz",
+            sha256: "ae498f3bc58ae2d9f64ef5f0c035c4240152bf015a5b7738b15c22e93bdc97ce",
+        },
     },
-}];
+    LlvmSource {
+        major: 22,
+        version: "22.1.8",
+        debian_spec: "llvm-toolchain-22=1:22.1.8-1~deb13u5",
+        suite: "trixie",
+        pin: PinnedFile {
+            file: "llvm-toolchain-22_22.1.8.orig.tar.xz",
+            sha256: "b49b9277aef97616320b2da259e1f8174c65b0ce2fbe2e8629644a97693402fe",
+        },
+    },
+];
 
 /// Identifies the build recipe of [`build`] in cache keys: a change to the
 /// flags or the steps is a new key.
@@ -311,6 +323,9 @@ pub fn find(sdk: &WasiSdk, target: WasiTarget) -> Option<CxxRuntime> {
 /// yet (with what it would be built from and how) or not possible here
 /// (the reason of [`plan`]).
 pub fn describe(sdk: &WasiSdk, target: WasiTarget) -> std::result::Result<String, String> {
+    if let Some(why) = target_limit(target) {
+        return Err(why.to_string());
+    }
     if let Some(rt) = find(sdk, target) {
         return Ok(rt.origin);
     }
@@ -365,6 +380,12 @@ pub fn for_build(sdk: &WasiSdk, target: WasiTarget, wanted: bool) -> Result<Opti
     if !wanted {
         return Ok(None);
     }
+    if let Some(why) = target_limit(target) {
+        progress::status(&format!(
+            "C++ is compiled with -fno-exceptions and setjmp/longjmp is refused for {target}: {why}"
+        ));
+        return Ok(None);
+    }
     if sdk_own_runtime(sdk, target).is_none() {
         if let Err(why) = plan(sdk, target) {
             progress::status(&format!(
@@ -376,6 +397,37 @@ pub fn for_build(sdk: &WasiSdk, target: WasiTarget, wanted: bool) -> Result<Opti
     ensure(sdk, target).map(Some)
 }
 
+/// Why `target` cannot use WebAssembly exception handling whatever the SDK,
+/// or `None`. wasm32-wasip2 extensions are dylibs for componentize-py,
+/// which links them into its component with wasi-sdk's no-exception
+/// `libc++.so`/`libc++abi.so` (the SDK's `lib/wasm32-wasip2/noeh`, see its
+/// build.rs) and ships neither libunwind nor libsetjmp: the `__cpp_exception`
+/// tag, `_Unwind_*` and `__wasm_setjmp` such a dylib imports would be
+/// missing there.
+pub fn target_limit(target: WasiTarget) -> Option<&'static str> {
+    match target {
+        WasiTarget::P2 => Some(
+            "its extensions are dylibs that componentize-py links with wasi-sdk's no-exception libc++.so and \
+             libc++abi.so (lib/wasm32-wasip2/noeh) and without libunwind or libsetjmp, so a dylib that throws or \
+             jumps could not be loaded there; build for wasm32-wasip1 (`wasiwheel component` links its \
+             extensions with exception-enabled runtimes) or compile the code without exceptions",
+        ),
+        WasiTarget::P1 => None,
+    }
+}
+
+/// The exnref compiler that C calling setjmp/longjmp is compiled with
+/// (by the cross-build's `sjlj_compiler`): needs no C++ runtime,
+/// only [`exnref_compiler`] and wasi-libc's `libsetjmp`. `None` when not
+/// `wanted` (`-C cxx-exceptions=false`), for a [`target_limit`]ed target,
+/// or when no exnref compiler is installed.
+pub fn for_sjlj(sdk: &WasiSdk, target: WasiTarget, wanted: bool) -> Option<ExnrefCompiler> {
+    if !wanted || target_limit(target).is_some() {
+        return None;
+    }
+    exnref_compiler(sdk)
+}
+
 /// Find `tool` on `PATH`.
 fn on_path(tool: &str) -> Option<Utf8PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -384,6 +436,14 @@ fn on_path(tool: &str) -> Option<Utf8PathBuf> {
         .find(|p| p.is_file())
         .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
 }
+
+/// What the runtime's C++ sources of LLVM 22+ see for `copy_file_range`, which
+/// WASI does not have: a call that fails with `ENOSYS`, after which libc++
+/// copies with streams (its `copy_file_impl`).
+const COPY_FILE_RANGE_STANDIN: &str = "#include <errno.h>\n#include <sys/types.h>\n\
+    static inline ssize_t copy_file_range(int in_fd, off_t *in_off, int out_fd, off_t *out_off, size_t len,\n\
+    unsigned flags) {\n  (void)in_fd; (void)in_off; (void)out_fd; (void)out_off; (void)len; (void)flags;\n\
+    errno = ENOSYS;\n  return -1;\n}\n";
 
 /// Run `cmd` with its output appended to `log` ([`crate::toolchain::logged_step`]).
 fn run_logged(cmd: Command, log: &Utf8Path, what: &str) -> Result<()> {
@@ -450,6 +510,10 @@ pub fn build(sdk: &WasiSdk, target: WasiTarget, plan: &Plan) -> Result<()> {
     {
         tar.arg(format!("{top}/{d}"));
     }
+    if plan.source.major >= 22 {
+        // libc++'s floating-point from_chars uses LLVM libc's shared headers.
+        tar.arg(format!("{top}/libc"));
+    }
     run_logged(tar, &log, &format!("tar -xJf {tarball}"))?;
     let src = work.join(&top);
     if !src.join("runtimes/CMakeLists.txt").is_file() {
@@ -467,6 +531,14 @@ pub fn build(sdk: &WasiSdk, target: WasiTarget, plan: &Plan) -> Result<()> {
         f.push(format!("-D{PTHREAD_DEFINE}"));
         f.join(" ")
     };
+    let mut cxx_flags = flags.clone();
+    if plan.source.major >= 22 {
+        // libc++ 22 calls copy_file_range on musl, which wasi-libc lacks; its
+        // std::filesystem::copy_file falls back to streams on ENOSYS.
+        let h = work.join("wasi_copy_file_range.h");
+        std::fs::write(&h, COPY_FILE_RANGE_STANDIN).context(|| format!("cannot write {h}"))?;
+        cxx_flags.push_str(&format!(" -include {h}"));
+    }
     let ar = sdk.ar();
     let build_dir = work.join("build");
     step.set("configuring LLVM's runtimes (CMake)");
@@ -489,7 +561,7 @@ pub fn build(sdk: &WasiSdk, target: WasiTarget, plan: &Plan) -> Result<()> {
         ("CMAKE_CXX_COMPILER_TARGET", target.triple().into()),
         ("CMAKE_SYSROOT", sdk.sysroot().to_string()),
         ("CMAKE_C_FLAGS", flags.clone()),
-        ("CMAKE_CXX_FLAGS", flags),
+        ("CMAKE_CXX_FLAGS", cxx_flags),
         ("CMAKE_INSTALL_PREFIX", out.to_string()),
         ("CMAKE_POSITION_INDEPENDENT_CODE", "ON".into()),
         ("LLVM_ENABLE_RUNTIMES", "libunwind;libcxxabi;libcxx".into()),

@@ -224,7 +224,7 @@ fn clang(ctx: &Context, sdk: &WasiSdk, cxx: bool, sjlj: bool) -> Command {
     let lang = if cxx { Language::Cxx } else { Language::C };
     let (mut compiler, mut args) = compile::wasi_compiler(sdk, ctx.target, ctx.cxx_eh.as_ref(), lang);
     if let (true, Some(rt)) = (sjlj, &ctx.cxx_eh) {
-        let (c, extra) = compile::sjlj_compiler(sdk, ctx.target, rt, lang);
+        let (c, extra) = compile::sjlj_compiler(sdk, ctx.target, &rt.compiler, lang);
         compiler = c;
         args.extend(extra);
     }
@@ -535,7 +535,12 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
         fpcast_repair: true,
     };
     let dylib = work.join(&file);
-    let tc = Toolchain::Wasi { sdk: sdk.clone(), target: ctx.target, cxx_eh: ctx.cxx_eh.clone().map(Box::new) };
+    let tc = Toolchain::Wasi {
+        sdk: sdk.clone(),
+        target: ctx.target,
+        cxx_eh: ctx.cxx_eh.clone().map(Box::new),
+        sjlj: ctx.cxx_eh.as_ref().map(|rt| Box::new(rt.compiler.clone())),
+    };
     compile::link_extension(&tc, &ext, &inputs, &dylib, &opts)?;
     // The static archive: the objects, and the members of archives linked in.
     let archive = ctx.state.join("static").join(format!("{key}.a"));
