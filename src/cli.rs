@@ -1326,11 +1326,13 @@ pub fn main(args: Vec<String>, self_command: Vec<String>) -> i32 {
     provision::set_self_command(self_command);
     // The cross environment's compiler, linker and archiver wrappers (hidden
     // commands; their arguments are the compiler's, not wasiwheel's).
-    if let Some(tool) = args.get(1).map(String::as_str).filter(|t| ["cc", "c++", "ar", "ranlib"].contains(t)) {
+    if let Some(tool) = args.get(1).map(String::as_str).filter(|t| ["cc", "c++", "ar", "ranlib", "rust-ld"].contains(t))
+    {
         let rest = &args[2..];
         let r = match tool {
             "cc" => crossenv::wrap::cc(rest, false),
             "c++" => crossenv::wrap::cc(rest, true),
+            "rust-ld" => crossenv::rust::rust_ld(rest),
             _ => crossenv::wrap::ar(rest, tool == "ranlib"),
         };
         return r.unwrap_or_else(|e| {

@@ -612,7 +612,8 @@ mod tests {
         let a = compile(&sdk, dir, "a.c", MOD_A, false);
         let na = dir.join("alpha.o");
         namespace_objects(&sdk, &[a], "alpha._speedups", &na, false).unwrap();
-        let user = compile(&sdk, dir, "user.c", "int helper(int);\nint use_helper(void) { return helper(5); }\n", false);
+        let user =
+            compile(&sdk, dir, "user.c", "int helper(int);\nint use_helper(void) { return helper(5); }\n", false);
         let other = compile(&sdk, dir, "other.c", "int helper(int x) { return x * 1000; }\n", false);
         let archive = |name: &str, obj: &Utf8Path| {
             let out = dir.join(name);

@@ -14,11 +14,15 @@
 //!   each `-shared` link into a wasm dylib plus a static archive;
 //! * a meson cross file (meson-python) and a CMake toolchain file
 //!   (scikit-build-core);
+//! * cargo's target, flags and linker, and PyO3's cross-compiling variables
+//!   (maturin, setuptools-rust: [`rust`]), whose linker makes the same dylib
+//!   and static archive of a PyO3 cdylib;
 //!
 //! and afterwards its wheel is checked, completed and retagged ([`retag`]).
 
 pub mod files;
 pub mod retag;
+pub mod rust;
 pub mod wrap;
 
 use std::collections::BTreeMap;
@@ -88,6 +92,9 @@ pub enum BackendKind {
     Meson,
     /// scikit-build-core: a CMake toolchain file.
     Cmake,
+    /// maturin: cargo alone ([`rust::env`]); no C compiler variables, which
+    /// the `cc` crate would take for the host's.
+    Maturin,
 }
 
 impl BackendKind {
@@ -98,6 +105,8 @@ impl BackendKind {
             BackendKind::Meson
         } else if module.starts_with("scikit_build_core") {
             BackendKind::Cmake
+        } else if module == "maturin" || module.starts_with("maturin.") {
+            BackendKind::Maturin
         } else {
             BackendKind::Setuptools
         }
@@ -237,6 +246,9 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
     let kind = BackendKind::of(&backend);
     if kind == BackendKind::Meson {
         check_host_python(&b.project, &b.host_python)?;
+    }
+    if rust::is_rust_project(&b.project, kind) {
+        rust::check_toolchain(b.target.triple())?;
     }
     let tmp = tempfile::Builder::new()
         .prefix("wasiwheel-cross.")

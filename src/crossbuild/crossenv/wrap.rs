@@ -41,7 +41,7 @@ pub const EMULATIONS: &[(&str, &str)] = &[
 const PTHREAD_EMULATION: (&str, &str) = ("_WASI_EMULATED_PTHREAD", "wasi-emulated-pthread");
 
 /// The emulations for `sdk`: [`EMULATIONS`], and the pthread stubs where it has them.
-fn emulations(ctx: &Context, sdk: &WasiSdk) -> Vec<(&'static str, &'static str)> {
+pub(super) fn emulations(ctx: &Context, sdk: &WasiSdk) -> Vec<(&'static str, &'static str)> {
     let mut v = EMULATIONS.to_vec();
     let lib = sdk.sysroot().join("lib").join(ctx.target.sysroot_subdir()).join("libwasi-emulated-pthread.a");
     if lib.exists() {
@@ -266,7 +266,7 @@ fn run_compiler_sjlj(
     }
 }
 
-fn command_line(cmd: &Command) -> String {
+pub(super) fn command_line(cmd: &Command) -> String {
     std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
 }
 
@@ -556,11 +556,20 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
             command: command_line(&ar),
         });
     }
-    let data = std::fs::read(&dylib).context(|| format!("cannot read {dylib}"))?;
-    let sha = crate::files::sha256_hex(&data);
     let mut all_libs = libraries;
     all_libs.extend(emulations(ctx, sdk).iter().map(|(_, l)| l.to_string()));
-    let record = LinkRecord { basename, archive, libraries: all_libs, cxx };
+    record_link(ctx, LinkRecord { basename, archive, libraries: all_libs, cxx }, &dylib, &out)?;
+    Ok(0)
+}
+
+/// Record the link of `dylib` (made in the state directory) as `record`, by
+/// its sha256, and copy it to the link's output `out`, where the backend
+/// expects it.
+///
+/// Errors: [`Error::Io`] when a file cannot be read or written.
+pub(super) fn record_link(ctx: &Context, record: LinkRecord, dylib: &Utf8Path, out: &Utf8Path) -> Result<()> {
+    let data = std::fs::read(dylib).context(|| format!("cannot read {dylib}"))?;
+    let sha = crate::files::sha256_hex(&data);
     let links = ctx.state.join("links");
     std::fs::create_dir_all(&links).context(|| format!("cannot create {links}"))?;
     let rec = links.join(format!("{sha}.json"));
@@ -569,11 +578,11 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
     if let Some(p) = out.parent() {
         std::fs::create_dir_all(p).context(|| format!("cannot create {p}"))?;
     }
-    std::fs::write(&out, &data).context(|| format!("cannot write {out}"))?;
-    Ok(0)
+    std::fs::write(out, &data).context(|| format!("cannot write {out}"))?;
+    Ok(())
 }
 
-fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf> {
+pub(super) fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf> {
     if p.is_absolute() {
         return Ok(p.to_path_buf());
     }
