@@ -3,8 +3,9 @@
 //! assemblies, the standard library's C libraries), the WASI `pyconfig.h` and
 //! sysconfigdata they carry (`pyconfig`, `sysconfigdata`), what a wasm file
 //! says about its producers (`wasm_meta`), the cache, downloads, pinned
-//! sources (`sources`, `apt`), exception-enabled C++ runtimes (`cxx_eh`) and
-//! provisioning on first use (`provision`).
+//! sources (`sources`, `apt`), exception-enabled C++ runtimes (`cxx_eh`), a
+//! position-independent Rust standard library (`rust_std`) and provisioning
+//! on first use (`provision`).
 //!
 //! It provisions and describes; it never compiles a project's code, runs
 //! WebAssembly, or builds wheels.
@@ -16,6 +17,7 @@ pub mod download;
 pub mod provision;
 pub mod pyconfig;
 pub mod python;
+pub mod rust_std;
 pub mod sdk;
 pub mod sources;
 pub mod sysconfigdata;

@@ -61,6 +61,11 @@ pub struct Context {
     /// with (`None`: `-fno-exceptions`; see [`crate::toolchain::cxx_eh`]).
     #[serde(default)]
     pub cxx_eh: Option<CxxRuntime>,
+    /// The sysroot of the position-independent Rust standard library for
+    /// the target, for a project that builds Rust
+    /// ([`crate::toolchain::rust_std`]); `None` otherwise.
+    #[serde(default)]
+    pub rust_sysroot: Option<Utf8PathBuf>,
 }
 
 fn repair_by_default() -> bool {
@@ -247,9 +252,12 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
     if kind == BackendKind::Meson {
         check_host_python(&b.project, &b.host_python)?;
     }
-    if rust::is_rust_project(&b.project, kind) {
+    let rust_sysroot = if rust::is_rust_project(&b.project, kind) {
         rust::check_toolchain(b.target.triple())?;
-    }
+        Some(crate::toolchain::rust_std::ensure(b.target.triple())?)
+    } else {
+        None
+    };
     let tmp = tempfile::Builder::new()
         .prefix("wasiwheel-cross.")
         .tempdir()
@@ -267,6 +275,7 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
         verbose: b.verbose,
         fpcast_repair: b.fpcast_repair,
         cxx_eh: b.cxx_eh.clone(),
+        rust_sysroot,
     };
     let env_files = files::write(&work, &ctx, &b.python, &b.self_command, kind)?;
     let mut config = b.inner_config.clone();

@@ -6,11 +6,11 @@
 //! wrappers make of a `-shared` link ([`super::wrap`]).
 //!
 //! A wasm dylib must be position-independent, and rustup's standard library
-//! for the WASI targets is not: cargo rebuilds it for the target with the
-//! crate's own flags (`-C relocation-model=pic`, cargo's `build-std`, allowed
-//! on a stable toolchain by `RUSTC_BOOTSTRAP=1`; it needs rustup's `rust-src`
-//! component). It must not decide anything about Python or the target beyond
-//! what the cross environment's [`Context`] says.
+//! for the WASI targets is not: the crates compile with
+//! `-C relocation-model=pic` against the position-independent standard
+//! library of [`crate::toolchain::rust_std`] (`--sysroot`, stable rustc). It
+//! must not decide anything about Python or the target beyond what the cross
+//! environment's [`Context`] says.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -40,10 +40,9 @@ fn cargo_env_triple(triple: &str) -> String {
 /// * `CARGO_BUILD_TARGET` (maturin and setuptools-rust read it too);
 /// * `CARGO_TARGET_<TRIPLE>_LINKER`: `bin/wasm32-wasi-rust-ld`
 ///   ([`LINKER_SCRIPT`], [`rust_ld`]) and `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`:
-///   `-C relocation-model=pic` (a `RUSTFLAGS` of the user's wins over it, as
-///   cargo defines);
-/// * `CARGO_UNSTABLE_BUILD_STD=std,panic_abort` with `RUSTC_BOOTSTRAP=1`:
-///   the standard library rebuilt with those flags (see the module's docs);
+///   `-C relocation-model=pic --sysroot <the context's Rust sysroot>` (a
+///   `RUSTFLAGS` of the user's wins over it, as cargo defines, and must then
+///   carry both);
 /// * `PYO3_CROSS=1`, `PYO3_CROSS_PYTHON_VERSION`, `PYO3_CROSS_LIB_DIR` (the
 ///   target prefix's `lib/`, whose sysconfigdata PyO3 reads: version, ABI,
 ///   pointer width; no libpython is linked);
@@ -57,16 +56,19 @@ fn cargo_env_triple(triple: &str) -> String {
 /// crates of one build serve every later one (cargo locks it while it runs).
 ///
 /// Errors: [`Error::Io`] when the cache directory cannot be created.
+/// Nothing for a context without a Rust sysroot (a project that builds no Rust).
 pub fn env(ctx: &Context, python: &TargetPython, bin: &Utf8Path) -> Result<BTreeMap<String, String>> {
+    let mut env = BTreeMap::new();
+    let Some(sysroot) = &ctx.rust_sysroot else { return Ok(env) };
     let triple = ctx.target.triple();
     let t = cargo_env_triple(triple);
     let under = triple.replace('-', "_");
-    let mut env = BTreeMap::new();
     env.insert("CARGO_BUILD_TARGET".to_string(), triple.to_string());
     env.insert(format!("CARGO_TARGET_{t}_LINKER"), bin.join(LINKER_SCRIPT).to_string());
-    env.insert(format!("CARGO_TARGET_{t}_RUSTFLAGS"), "-C relocation-model=pic".to_string());
-    env.insert("CARGO_UNSTABLE_BUILD_STD".into(), "std,panic_abort".into());
-    env.insert("RUSTC_BOOTSTRAP".into(), "1".into());
+    env.insert(
+        format!("CARGO_TARGET_{t}_RUSTFLAGS"),
+        format!("{} --sysroot {sysroot}", crate::toolchain::rust_std::RUSTFLAGS),
+    );
     env.insert("PYO3_CROSS".into(), "1".into());
     env.insert("PYO3_CROSS_PYTHON_VERSION".into(), python.version.to_string());
     env.insert("PYO3_CROSS_LIB_DIR".into(), python.prefix.join("lib").to_string());
@@ -95,7 +97,7 @@ pub fn is_rust_project(project: &Utf8Path, kind: super::BackendKind) -> bool {
 }
 
 /// Check, before a Rust project's backend runs, that the Rust toolchain
-/// (`$RUSTC`, else `rustc` on `PATH`) can build for `triple`: it runs, has
+/// ([`crate::toolchain::rust_std::rustc`]) can build for `triple`: it runs, has
 /// the target's standard library (`lib/rustlib/<triple>/lib`), and has the
 /// standard library's source (`lib/rustlib/src/rust/library/std`, rustup's
 /// `rust-src`), from which cargo rebuilds it position-independent.
@@ -103,7 +105,7 @@ pub fn is_rust_project(project: &Utf8Path, kind: super::BackendKind) -> bool {
 /// Errors: [`Error::Toolchain`] naming what is missing and the rustup command
 /// that adds it.
 pub fn check_toolchain(triple: &str) -> Result<()> {
-    let rustc = std::env::var("RUSTC").ok().filter(|r| !r.is_empty()).unwrap_or_else(|| "rustc".into());
+    let rustc = crate::toolchain::rust_std::rustc();
     let out = Command::new(&rustc).args(["--print", "sysroot"]).output();
     let sysroot = match out {
         Ok(o) if o.status.success() => Utf8PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
@@ -239,12 +241,22 @@ pub fn rust_ld(args: &[String]) -> Result<i32> {
             .as_deref()
             .ok_or_else(|| Error::Toolchain("rustc's link line for the target has no `-o FILE`".into()))?,
     )?;
-    let inputs: Vec<Utf8PathBuf> = line.inputs.iter().map(|p| wrap::absolute(p)).collect::<Result<_>>()?;
+    let mut inputs: Vec<Utf8PathBuf> = line.inputs.iter().map(|p| wrap::absolute(p)).collect::<Result<_>>()?;
+    // Native static libraries of the crate graph (`-l static=NAME`, built by
+    // build scripts into their OUT_DIR and named with `-L`): part of the
+    // module, in its dylib and its archive.
+    let mut libs = Vec::new();
+    for l in &line.libs {
+        match line.lib_dirs.iter().map(|d| Utf8Path::new(d).join(format!("lib{l}.a"))).find(|p| p.is_file()) {
+            Some(a) if !IMPLICIT.contains(&l.as_str()) => inputs.push(wrap::absolute(&a)?),
+            _ => libs.push(l.clone()),
+        }
+    }
     let key = crate::files::sha256_hex(format!("{out}\n{}", std::process::id()).as_bytes())[..16].to_string();
     let work = ctx.state.join("link").join(&key);
     std::fs::create_dir_all(&work).context(|| format!("cannot create {work}"))?;
-    let libraries: Vec<String> = line.libs.iter().filter(|l| !IMPLICIT.contains(&l.as_str())).cloned().collect();
-    let cxx = line.libs.iter().any(|l| ["stdc++", "c++"].contains(&l.as_str()));
+    let libraries: Vec<String> = libs.iter().filter(|l| !IMPLICIT.contains(&l.as_str())).cloned().collect();
+    let cxx = libs.iter().any(|l| ["stdc++", "c++"].contains(&l.as_str()));
     let mut link_args: Vec<String> = line.lib_dirs.iter().map(|d| format!("-L{d}")).collect();
     link_args.extend(["--gc-sections".to_string(), "--strip-debug".to_string()]);
     let ext = ExtensionSpec {
