@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from conftest import SDISTS, assert_refused, pip_wheel, sh
+from conftest import SDISTS, assert_refused, pip_wheel, sh, suite_native_and_wasi
 
 DEMO = SDISTS / "maturin-demo"
 WHEEL = "maturindemo-0.1.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl"
@@ -52,19 +52,8 @@ def test_wheel_has_the_dylib_and_the_static_archive(rust_wheel):
 
 
 def test_own_suite_in_wasi_as_natively(rust_wheel, tmp_path, wasiwheel_cli):
-    project = copy_of(DEMO, tmp_path)
-    native = tmp_path / "native"
-    sh([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target",
-        native, project], timeout=1800)
-    ran = sh([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", "tests"], cwd=project,
-             env={"PYTHONPATH": str(native)}, check=False)
-    assert ran.returncode == 0, ran.stdout[-3000:]
-    proc = sh([wasiwheel_cli, "test", rust_wheel, "--tests", project, "--", "-q", "-rA", "tests"], check=False,
-              timeout=1800)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode == 0, text[-4000:]
-    passed = lambda t: sorted(l.split()[1] for l in t.splitlines() if l.startswith("PASSED "))
-    assert passed(text) == passed(ran.stdout) and len(passed(text)) == 5, text[-3000:]
+    native, wasi, text = suite_native_and_wasi(wasiwheel_cli, copy_of(DEMO, tmp_path), rust_wheel)
+    assert wasi == native and len(wasi) == 5, text[-3000:]
 
 
 def test_with_c_and_cxx_modules_in_one_interpreter(rust_wheel, tmp_path, isolated_env, wasiwheel_cli):

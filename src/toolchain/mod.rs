@@ -23,6 +23,16 @@ pub mod sources;
 pub mod sysconfigdata;
 pub mod wasm_meta;
 
+/// The program `tool` as found on this process's `PATH` (the first regular
+/// file of that name), or `None`.
+pub fn which(tool: &str) -> Option<camino::Utf8PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+        .and_then(|p| camino::Utf8PathBuf::from_path_buf(p).ok())
+}
+
 /// Run one step of a toolchain build (`cmd`), its output appended to the
 /// build log `log` unless `verbose` (then it goes to the terminal).
 ///

@@ -19,9 +19,8 @@ use camino::{Utf8Path, Utf8PathBuf};
 
 use super::wrap::{self, LinkRecord};
 use super::Context;
-use crate::crossbuild::compile::{self, CompileOptions, ExtensionSpec, Toolchain};
+use crate::crossbuild::compile::{self, Toolchain};
 use crate::error::{Error, IoContext, Result};
-use crate::model::lang::{Language, Profile};
 use crate::toolchain::python::TargetPython;
 use crate::toolchain::sdk::WasiSdk;
 
@@ -76,7 +75,8 @@ pub fn env(ctx: &Context, python: &TargetPython, bin: &Utf8Path) -> Result<BTree
     env.insert(format!("CXX_{under}"), bin.join("wasm32-wasi-c++").to_string());
     env.insert(format!("AR_{under}"), bin.join("wasm32-wasi-ar").to_string());
     for (var, tool) in [("HOST_CC", "cc"), ("HOST_CXX", "c++")] {
-        if let Some(p) = on_path(tool) {
+        // This process's PATH does not hold the wrappers.
+        if let Some(p) = crate::toolchain::which(tool) {
             env.insert(var.into(), p.to_string());
         }
     }
@@ -130,15 +130,6 @@ pub fn check_toolchain(triple: &str) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// `tool` on this process's `PATH` (which does not hold the wrappers).
-fn on_path(tool: &str) -> Option<Utf8PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(tool))
-        .find(|p| p.is_file())
-        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
 }
 
 /// What rustc's link line (wasm-ld's flavor, `-flavor wasm …`) says.
@@ -259,26 +250,7 @@ pub fn rust_ld(args: &[String]) -> Result<i32> {
     let cxx = libs.iter().any(|l| ["stdc++", "c++"].contains(&l.as_str()));
     let mut link_args: Vec<String> = line.lib_dirs.iter().map(|d| format!("-L{d}")).collect();
     link_args.extend(["--gc-sections".to_string(), "--strip-debug".to_string()]);
-    let ext = ExtensionSpec {
-        name: basename.clone(),
-        sources: vec![],
-        include_dirs: vec![],
-        defines: vec![],
-        libraries: libraries.clone(),
-        language: if cxx { Language::Cxx } else { Language::C },
-        limited_api: None,
-        extra_compile_args: vec![],
-        extra_link_args: link_args,
-        optional: false,
-    };
-    let opts = CompileOptions {
-        jobs: 1,
-        profile: Profile::Release,
-        verbose: ctx.verbose,
-        python_cflags: vec![],
-        prefix_maps: vec![],
-        fpcast_repair: false,
-    };
+    let (ext, opts) = wrap::linked_module(&ctx, &basename, &libraries, cxx, link_args);
     let tc = Toolchain::Wasi { sdk: sdk.clone(), target: ctx.target, cxx_eh: None, sjlj: None };
     let dylib = work.join(format!("{basename}.so"));
     compile::link_extension(&tc, &ext, &inputs, &dylib, &opts)?;

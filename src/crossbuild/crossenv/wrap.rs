@@ -514,26 +514,8 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
     let inputs: Vec<Utf8PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
     let cxx = cxx || libs.iter().any(|l| ["stdc++", "c++"].contains(&l.as_str()));
     let libraries: Vec<String> = libs.iter().filter(|l| !IMPLICIT_LIBS.contains(&l.as_str())).cloned().collect();
-    let ext = ExtensionSpec {
-        name: basename.clone(),
-        sources: vec![],
-        include_dirs: vec![],
-        defines: vec![],
-        libraries: libraries.clone(),
-        language: if cxx { Language::Cxx } else { Language::C },
-        limited_api: None,
-        extra_compile_args: vec![],
-        extra_link_args: lib_dirs.iter().map(|d| format!("-L{d}")).collect(),
-        optional: false,
-    };
-    let opts = CompileOptions {
-        jobs: 1,
-        profile: Profile::Release,
-        verbose: ctx.verbose,
-        python_cflags: vec![],
-        prefix_maps: vec![],
-        fpcast_repair: true,
-    };
+    let link_args = lib_dirs.iter().map(|d| format!("-L{d}")).collect();
+    let (ext, opts) = linked_module(ctx, &basename, &libraries, cxx, link_args);
     let dylib = work.join(&file);
     let tc = Toolchain::Wasi {
         sdk: sdk.clone(),
@@ -560,6 +542,39 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
     all_libs.extend(emulations(ctx, sdk).iter().map(|(_, l)| l.to_string()));
     record_link(ctx, LinkRecord { basename, archive, libraries: all_libs, cxx }, &dylib, &out)?;
     Ok(0)
+}
+
+/// What [`compile::link_extension`] needs to link the objects of a module
+/// the backend links itself (no sources of ours): its spec (`basename`,
+/// `libraries`, C++ or C, `link_args` for wasm-ld) and release options.
+pub(super) fn linked_module(
+    ctx: &Context,
+    basename: &str,
+    libraries: &[String],
+    cxx: bool,
+    link_args: Vec<String>,
+) -> (ExtensionSpec, CompileOptions) {
+    let ext = ExtensionSpec {
+        name: basename.to_string(),
+        sources: vec![],
+        include_dirs: vec![],
+        defines: vec![],
+        libraries: libraries.to_vec(),
+        language: if cxx { Language::Cxx } else { Language::C },
+        limited_api: None,
+        extra_compile_args: vec![],
+        extra_link_args: link_args,
+        optional: false,
+    };
+    let opts = CompileOptions {
+        jobs: 1,
+        profile: Profile::Release,
+        verbose: ctx.verbose,
+        python_cflags: vec![],
+        prefix_maps: vec![],
+        fpcast_repair: true,
+    };
+    (ext, opts)
 }
 
 /// Record the link of `dylib` (made in the state directory) as `record`, by
