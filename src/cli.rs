@@ -148,8 +148,10 @@ struct InstallArgs {
 #[derive(Args, Debug)]
 #[command(after_help = "SPEC is a project directory, an sdist file (.tar.gz/.zip) or `name==version` (its sdist is \
     fetched from the package index). A project whose build backend is not wasiwheel (setuptools, meson-python, \
-    scikit-build-core, …) is built by its own backend in a cross environment; -C keys wasiwheel does not know go \
-    to that backend (e.g. -C setup-args=… for meson-python, -C cmake.define.NAME=… for scikit-build-core). \
+    scikit-build-core, maturin, …) is built by its own backend in a cross environment (Rust: cargo for the \
+    target, needs `rustup target add wasm32-wasip1` and `rustup component add rust-src`); -C keys wasiwheel does \
+    not know go to that backend (e.g. -C setup-args=… for meson-python, -C cmake.define.NAME=… for \
+    scikit-build-core, -C build-args=… for maturin). \
     See docs/foreign-sdists.md. With -r FILE or several SPECs, the set and its dependencies are built for the \
     target into the output directory (docs/registry.md): environment markers are decided for WASI, pure and \
     fitting WASI wheels are downloaded, the rest is built from sdists; a summary table follows, and the exit \
@@ -1326,11 +1328,13 @@ pub fn main(args: Vec<String>, self_command: Vec<String>) -> i32 {
     provision::set_self_command(self_command);
     // The cross environment's compiler, linker and archiver wrappers (hidden
     // commands; their arguments are the compiler's, not wasiwheel's).
-    if let Some(tool) = args.get(1).map(String::as_str).filter(|t| ["cc", "c++", "ar", "ranlib"].contains(t)) {
+    if let Some(tool) = args.get(1).map(String::as_str).filter(|t| ["cc", "c++", "ar", "ranlib", "rust-ld"].contains(t))
+    {
         let rest = &args[2..];
         let r = match tool {
             "cc" => crossenv::wrap::cc(rest, false),
             "c++" => crossenv::wrap::cc(rest, true),
+            "rust-ld" => crossenv::rust::rust_ld(rest),
             _ => crossenv::wrap::ar(rest, tool == "ranlib"),
         };
         return r.unwrap_or_else(|e| {

@@ -159,6 +159,28 @@ def component(cli, project, out, *args, env=None, check=True):
     return sh([cli, "component", project, "-o", out, *args], env=env, check=check)
 
 
+def passed_ids(text: str) -> list[str]:
+    """The ids of the tests a ``pytest -rA`` run reports ``PASSED``, sorted."""
+    return sorted(line.split()[1] for line in text.splitlines() if line.startswith("PASSED "))
+
+
+def suite_native_and_wasi(cli, project: Path, wheel: Path, tests: str = "tests", timeout: int = 1800):
+    """`project`'s own suite (`tests` under it) run natively (the project
+    installed for the test interpreter with ``pip install --target``) and in
+    WASI (``wasiwheel test WHEEL --tests PROJECT``), both with ``-rA``; each
+    must pass. Returns (native passed ids, WASI passed ids, WASI output)."""
+    native = project.parent / f"{project.name}-native"
+    sh([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target",
+        native, project], timeout=timeout)
+    ran = sh([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", tests], cwd=project,
+             env={"PYTHONPATH": str(native)}, check=False)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    proc = sh([cli, "test", wheel, "--tests", project, "--", "-q", "-rA", tests], check=False, timeout=timeout)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text[-4000:]
+    return passed_ids(ran.stdout), passed_ids(text), text
+
+
 def write_project(root: Path, name: str, files: dict, *, version: str = "1.0", tables: str = "") -> Path:
     """A project built by wasiwheel at `root`: `files` (path under root →
     text) and a pyproject.toml with `name`, `version` and the TOML `tables`."""

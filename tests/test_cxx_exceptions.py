@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SDISTS, assert_refused, component, pip_wheel, sh, write_project
+from conftest import (SDISTS, assert_refused, component, pip_wheel, sh, suite_native_and_wasi,
+                      write_project)
 from wasm_host import run_command
 
 DEMO = SDISTS / "cxxeh-demo"
@@ -272,12 +273,6 @@ def test_exceptions_off_refuses_setjmp(tmp_path, wasiwheel_cli):
 PYBIND = SDISTS / "pybind-demo"
 
 
-def _suite_counts(text):
-    """``N passed`` … from a pytest summary line."""
-    import re
-    return {k: int(n) for n, k in re.findall(r"(\d+) (passed|failed|error|skipped)", text.splitlines()[-1])}
-
-
 def test_pybind11_maps_cxx_exceptions_in_wasi(tmp_path, wasiwheel_cli):
     """tests/sdists/pybind-demo (setuptools + pybind11 3.0.1 from PyPI, a
     foreign build in the cross environment): std::out_of_range reaches Python
@@ -288,20 +283,10 @@ def test_pybind11_maps_cxx_exceptions_in_wasi(tmp_path, wasiwheel_cli):
     natively, test by test."""
     project = tmp_path / "pybind-demo"
     shutil.copytree(PYBIND, project, ignore=shutil.ignore_patterns("build", "*.egg-info"))
-    native = tmp_path / "native"
-    sh([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
-        "--target", native, project])
-    ran = sh([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", "tests"], cwd=project,
-             env={"PYTHONPATH": str(native)}, check=False)
-    assert ran.returncode == 0, ran.stdout[-3000:]
-    shutil.rmtree(project / "build", ignore_errors=True)
     out = tmp_path / "dist"
     sh([wasiwheel_cli, "build", project, "-C", "target=wasm32-wasi", "-o", out], env=HOST)
     (wheel,) = out.glob("pybinddemo-0.1.0-cp313-cp313-wasi_0_1_sdk_25_wasm32.whl")
-    proc = sh([wasiwheel_cli, "test", wheel, "--tests", project, "--", "-q", "-rA", "tests"], check=False,
-              timeout=1800)
-    text = proc.stdout + proc.stderr
-    assert proc.returncode == 0, text[-4000:]
-    passed = lambda t: sorted(l.split()[1] for l in t.splitlines() if l.startswith("PASSED "))
-    assert passed(text) == passed(ran.stdout) and len(passed(text)) == 8, text[-3000:]
+    shutil.rmtree(project / "build", ignore_errors=True)
+    native, wasi, text = suite_native_and_wasi(wasiwheel_cli, project, wheel)
+    assert wasi == native and len(wasi) == 8, text[-3000:]
     assert "8 passed, 0 failed, 0 error" in text, text[-3000:]

@@ -35,6 +35,8 @@ PINS = {
     "siphash24": ("1.9", "0aae53d2074cdddd51d36fac05efb70aa0724654f871c3b1420ca46167b143af"),
     "rapidfuzz": ("3.14.6", "e13a8160d017b499ec7a2fa9d0ce1ae2e7377080815785819f966fb235d4eb60"),
     "sqlalchemy": ("2.1.9", "d700a8b2edfb26282a470333d6bc4a454c4acda4d201a3bea7b72fa76c217d28"),
+    "rpds-py": ("2026.9.1", "4793ef7f78268b124b73fa933440f01d258bbae01de9fa53e9080c9ab0425a12"),
+    "orjson": ("3.13.0", "d1de5eb04485110c5da4c657e49168995d55e076b1ce60f1a042e254f4186c4f"),
 }
 
 # How each suite runs: (map the unpacked sdist at /project?, pytest arguments).
@@ -49,10 +51,15 @@ SUITES = {
     # C++ that throws and catches (issue 22): built with wasm exception handling.
     "kiwisolver": (True, ["py/tests"]),
     "rapidfuzz": (True, ["tests"]),
+    # Rust (issue 23): maturin and PyO3, linked by wasiwheel's linker for the target.
+    "rpds-py": (True, ["tests"]),
+    "orjson": (True, ["test"]),
 }
 
-# Test requirements besides pytest (`wasiwheel test --requires`).
-REQUIRES = {"rapidfuzz": ["hypothesis"]}
+# Test requirements besides pytest (`wasiwheel test --requires`): orjson's
+# test/requirements.txt but numpy, pendulum and psutil (not for WASI), and
+# tzdata (WASI has no system time-zone database for zoneinfo).
+REQUIRES = {"rapidfuzz": ["hypothesis"], "orjson": ["faker", "pytz", "python-dateutil>=2,<3", "tzdata"]}
 
 def env():
     """The environment of every wasiwheel command here: the test interpreter
@@ -73,7 +80,9 @@ def limits(name):
 
 def sdist_path(name):
     version, _ = PINS[name]
-    cached = [p for p in (real_cache() / "sdists").glob("*.tar.gz") if p.name.lower() == f"{name}-{version}.tar.gz"]
+    stem = name.replace("-", "_")  # PEP 625 sdist names: rpds_py-2026.9.1.tar.gz
+    cached = [p for p in (real_cache() / "sdists").glob("*.tar.gz")
+              if p.name.lower() in (f"{name}-{version}.tar.gz", f"{stem}-{version}.tar.gz")]
     return cached[0] if cached else None
 
 
@@ -131,6 +140,8 @@ EXPECTED_MODULES = {
     "kiwisolver": ["kiwisolver._cext"],
     "rapidfuzz": [f"rapidfuzz.{m}" for m in (
         "distance._initialize_cpp", "distance.metrics_cpp", "fuzz_cpp", "process_cpp_impl", "utils_cpp")],
+    "rpds-py": ["rpds.rpds"],
+    "orjson": ["orjson.orjson"],
 }
 
 

@@ -88,7 +88,8 @@ fn bad_object(what: &str, e: impl std::fmt::Display) -> Error {
 /// defined function symbol `PyInit_{leaf}` of `module` ([`standard_init`])
 /// is renamed to [`unique_init`]`(module)` and stays global; every other
 /// defined non-local symbol becomes local (its weak and exported flags
-/// cleared); undefined symbols are unchanged; the COMDAT subsection is
+/// cleared) and is renamed `{module}:{name}` ([`local_name`]); undefined
+/// symbols are unchanged; the COMDAT subsection is
 /// dropped. All other sections, and the order of sections and symbols, are
 /// kept byte for byte, so relocations (which name symbols by index and
 /// sections by position) remain valid ([`rewrite_symbols`]). `what` names the
@@ -122,9 +123,13 @@ pub fn namespace_symbols(obj: &[u8], module: &str, what: &str) -> Result<(Vec<u8
             stats.kept += 1;
             return (flags, Some(unique.clone()));
         }
-        // Local binding for a defined global symbol: not weak, not exported.
+        // Local binding for a defined global symbol: not weak, not exported,
+        // and a name nothing else asks for.
         stats.localized += 1;
-        ((flags - SymbolFlags::BINDING_WEAK - SymbolFlags::EXPORTED) | SymbolFlags::BINDING_LOCAL, None)
+        (
+            (flags - SymbolFlags::BINDING_WEAK - SymbolFlags::EXPORTED) | SymbolFlags::BINDING_LOCAL,
+            sym.name.map(|n| local_name(module, n)),
+        )
     })?;
     stats.dropped_comdats = dropped_comdats;
     match inits {
@@ -134,6 +139,16 @@ pub fn namespace_symbols(obj: &[u8], module: &str, what: &str) -> Result<(Vec<u8
         ))),
         n => Err(Error::Toolchain(format!("{what} defines `{init}` {n} times"))),
     }
+}
+
+/// The name a symbol of `module` gets when [`namespace_symbols`] makes it
+/// local: `{module}:{name}` (a colon is in no C, C++ or Rust symbol). The
+/// rename is needed, not cosmetic: wasm-ld 19 indexes an archive member's
+/// defined symbols for lazy loading without looking at their binding, so a
+/// local `__multi3` (Rust's compiler-builtins, in every Rust module) would
+/// still capture wasi-libc's call to `__multi3` and leave it unresolved.
+pub fn local_name(module: &str, name: &str) -> String {
+    format!("{module}:{name}")
 }
 
 /// The kind of a symbol-table entry (tool-conventions, "Linking", `WASM_SYMBOL_TABLE`).
@@ -521,7 +536,8 @@ mod tests {
         assert!(!init.contains(SymbolFlags::BINDING_LOCAL) && !init.contains(SymbolFlags::UNDEFINED));
         assert!(syms.iter().all(|(n, _)| n.as_deref() != Some("PyInit__speedups")));
         for name in ["helper", "counter", "tunable", "uses_elsewhere"] {
-            let f = flags_of(&syms, name);
+            assert!(syms.iter().all(|(n, _)| n.as_deref() != Some(name)), "{name} kept its name");
+            let f = flags_of(&syms, &local_name("alpha._speedups", name));
             assert!(f.contains(SymbolFlags::BINDING_LOCAL), "{name}: {f:?}");
             assert!(!f.contains(SymbolFlags::BINDING_WEAK), "{name}: {f:?}");
         }
@@ -580,6 +596,50 @@ mod tests {
         let spec = crate::runtime::wasm::RunSpec { args: vec!["ns".into()], env: vec![], dirs: vec![] };
         let status = crate::runtime::wasm::run_module(&dir.join("ns.wasm"), &spec).unwrap();
         assert_eq!(status, 30, "exit status {status}");
+    }
+
+    /// A module's localized symbols no longer answer references from
+    /// archives linked after it: `helper`, defined by the namespaced module
+    /// (in an archive) and by a later archive, is the later one's for a third
+    /// archive that calls it (wasm-ld 19 would bind it to the module's local
+    /// copy by name and leave the call unresolved).
+    #[cfg(feature = "run")]
+    #[test]
+    fn localized_names_do_not_capture_later_references() {
+        let Some(sdk) = sdk() else { return };
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = Utf8Path::from_path(tmp.path()).unwrap();
+        let a = compile(&sdk, dir, "a.c", MOD_A, false);
+        let na = dir.join("alpha.o");
+        namespace_objects(&sdk, &[a], "alpha._speedups", &na, false).unwrap();
+        let user =
+            compile(&sdk, dir, "user.c", "int helper(int);\nint use_helper(void) { return helper(5); }\n", false);
+        let other = compile(&sdk, dir, "other.c", "int helper(int x) { return x * 1000; }\n", false);
+        let archive = |name: &str, obj: &Utf8Path| {
+            let out = dir.join(name);
+            let o = Command::new(sdk.ar()).arg("rcs").arg(&out).arg(obj).output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            out
+        };
+        let (la, lu, lo) = (archive("liba.a", &na), archive("libu.a", &user), archive("libo.a", &other));
+        let main = compile(
+            &sdk,
+            dir,
+            "main.c",
+            "int PyInit_5alpha9_speedups(void);\nint use_helper(void);\nint from_elsewhere(int x) { return x; }\n\
+             int main(void) { return (PyInit_5alpha9_speedups() == 14) + 2 * (use_helper() == 5000); }\n",
+            false,
+        );
+        let out = dir.join("lazy.wasm");
+        let o = Command::new(sdk.clang())
+            .arg("--target=wasm32-wasip1")
+            .args([main.as_str(), la.as_str(), lu.as_str(), lo.as_str(), "-o", out.as_str()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        wasmparser::Validator::new().validate_all(&std::fs::read(&out).unwrap()).unwrap();
+        let spec = crate::runtime::wasm::RunSpec { args: vec!["lazy".into()], env: vec![], dirs: vec![] };
+        assert_eq!(crate::runtime::wasm::run_module(&out, &spec).unwrap(), 3);
     }
 
     /// C++ inline functions live in COMDAT groups; two modules with different

@@ -428,15 +428,6 @@ pub fn for_sjlj(sdk: &WasiSdk, target: WasiTarget, wanted: bool) -> Option<Exnre
     exnref_compiler(sdk)
 }
 
-/// Find `tool` on `PATH`.
-fn on_path(tool: &str) -> Option<Utf8PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(tool))
-        .find(|p| p.is_file())
-        .and_then(|p| Utf8PathBuf::from_path_buf(p).ok())
-}
-
 /// What the runtime's C++ sources of LLVM 22+ see for `copy_file_range`, which
 /// WASI does not have: a call that fails with `ENOSYS`, after which libc++
 /// copies with streams (its `copy_file_impl`).
@@ -464,14 +455,14 @@ fn run_logged(cmd: Command, log: &Utf8Path, what: &str) -> Result<()> {
 /// packages), the source cannot be fetched, or a step fails (with its log's
 /// last lines).
 pub fn build(sdk: &WasiSdk, target: WasiTarget, plan: &Plan) -> Result<()> {
-    let cmake = on_path("cmake").ok_or_else(|| {
+    let cmake = crate::toolchain::which("cmake").ok_or_else(|| {
         Error::Toolchain(
             "building exception-enabled C++ runtimes needs CMake (3.20 or newer) and Ninja or make: install \
              Debian's `cmake ninja-build` (or `pip install cmake ninja`), or build with `-C cxx-exceptions=false`"
                 .into(),
         )
     })?;
-    let ninja = on_path("ninja");
+    let ninja = crate::toolchain::which("ninja");
     let wanted = Wanted {
         what: format!("LLVM {} source", plan.source.version),
         pin: plan.source.pin,

@@ -3,8 +3,9 @@
 //! assemblies, the standard library's C libraries), the WASI `pyconfig.h` and
 //! sysconfigdata they carry (`pyconfig`, `sysconfigdata`), what a wasm file
 //! says about its producers (`wasm_meta`), the cache, downloads, pinned
-//! sources (`sources`, `apt`), exception-enabled C++ runtimes (`cxx_eh`) and
-//! provisioning on first use (`provision`).
+//! sources (`sources`, `apt`), exception-enabled C++ runtimes (`cxx_eh`), a
+//! position-independent Rust standard library (`rust_std`) and provisioning
+//! on first use (`provision`).
 //!
 //! It provisions and describes; it never compiles a project's code, runs
 //! WebAssembly, or builds wheels.
@@ -16,10 +17,21 @@ pub mod download;
 pub mod provision;
 pub mod pyconfig;
 pub mod python;
+pub mod rust_std;
 pub mod sdk;
 pub mod sources;
 pub mod sysconfigdata;
 pub mod wasm_meta;
+
+/// The program `tool` as found on this process's `PATH` (the first regular
+/// file of that name), or `None`.
+pub fn which(tool: &str) -> Option<camino::Utf8PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+        .and_then(|p| camino::Utf8PathBuf::from_path_buf(p).ok())
+}
 
 /// Run one step of a toolchain build (`cmd`), its output appended to the
 /// build log `log` unless `verbose` (then it goes to the terminal).

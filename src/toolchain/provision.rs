@@ -334,8 +334,7 @@ pub fn sdk(explicit: Option<&Utf8Path>, want: Option<u32>) -> Result<WasiSdk> {
 /// Errors: [`Error::Toolchain`] naming the missing programs and the Debian
 /// packages that provide them.
 pub fn check_host(version: PyVersion) -> Result<()> {
-    let on_path =
-        |t: &str| std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(t).is_file()));
+    let on_path = |t: &str| crate::toolchain::which(t).is_some();
     let missing: Vec<&str> =
         ["make", "cc", "tar", "xz", "patch", "tclsh"].into_iter().filter(|t| !on_path(t)).collect();
     if !missing.is_empty() {

@@ -75,6 +75,7 @@ pub fn write(
         ("wasm32-wasi-c++", "c++"),
         ("wasm32-wasi-ar", "ar"),
         ("wasm32-wasi-ranlib", "ranlib"),
+        (super::rust::LINKER_SCRIPT, "rust-ld"),
     ];
     if kind == BackendKind::Setuptools {
         // Programs setup.py files call by name.
@@ -244,8 +245,10 @@ pub fn write(
             // static archive), and the wrapper's link already drops DWARF.
             env.insert("SKBUILD_INSTALL_STRIP".into(), "false".into());
         }
-        BackendKind::Meson => {}
+        BackendKind::Meson | BackendKind::Maturin => {}
     }
+    // Rust, for any backend that runs cargo (maturin, setuptools-rust).
+    env.extend(super::rust::env(ctx, python, &bin)?);
     Ok(EnvFiles { bin, meson_cross, env })
 }
 

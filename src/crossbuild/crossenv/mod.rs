@@ -14,11 +14,15 @@
 //!   each `-shared` link into a wasm dylib plus a static archive;
 //! * a meson cross file (meson-python) and a CMake toolchain file
 //!   (scikit-build-core);
+//! * cargo's target, flags and linker, and PyO3's cross-compiling variables
+//!   (maturin, setuptools-rust: [`rust`]), whose linker makes the same dylib
+//!   and static archive of a PyO3 cdylib;
 //!
 //! and afterwards its wheel is checked, completed and retagged ([`retag`]).
 
 pub mod files;
 pub mod retag;
+pub mod rust;
 pub mod wrap;
 
 use std::collections::BTreeMap;
@@ -57,6 +61,11 @@ pub struct Context {
     /// with (`None`: `-fno-exceptions`; see [`crate::toolchain::cxx_eh`]).
     #[serde(default)]
     pub cxx_eh: Option<CxxRuntime>,
+    /// The sysroot of the position-independent Rust standard library for
+    /// the target, for a project that builds Rust
+    /// ([`crate::toolchain::rust_std`]); `None` otherwise.
+    #[serde(default)]
+    pub rust_sysroot: Option<Utf8PathBuf>,
 }
 
 fn repair_by_default() -> bool {
@@ -88,6 +97,9 @@ pub enum BackendKind {
     Meson,
     /// scikit-build-core: a CMake toolchain file.
     Cmake,
+    /// maturin: cargo alone ([`rust::env`]); no C compiler variables, which
+    /// the `cc` crate would take for the host's.
+    Maturin,
 }
 
 impl BackendKind {
@@ -98,6 +110,8 @@ impl BackendKind {
             BackendKind::Meson
         } else if module.starts_with("scikit_build_core") {
             BackendKind::Cmake
+        } else if module == "maturin" || module.starts_with("maturin.") {
+            BackendKind::Maturin
         } else {
             BackendKind::Setuptools
         }
@@ -238,6 +252,12 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
     if kind == BackendKind::Meson {
         check_host_python(&b.project, &b.host_python)?;
     }
+    let rust_sysroot = if rust::is_rust_project(&b.project, kind) {
+        rust::check_toolchain(b.target.triple())?;
+        Some(crate::toolchain::rust_std::ensure(b.target.triple())?)
+    } else {
+        None
+    };
     let tmp = tempfile::Builder::new()
         .prefix("wasiwheel-cross.")
         .tempdir()
@@ -255,6 +275,7 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
         verbose: b.verbose,
         fpcast_repair: b.fpcast_repair,
         cxx_eh: b.cxx_eh.clone(),
+        rust_sysroot,
     };
     let env_files = files::write(&work, &ctx, &b.python, &b.self_command, kind)?;
     let mut config = b.inner_config.clone();

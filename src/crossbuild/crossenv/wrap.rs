@@ -41,7 +41,7 @@ pub const EMULATIONS: &[(&str, &str)] = &[
 const PTHREAD_EMULATION: (&str, &str) = ("_WASI_EMULATED_PTHREAD", "wasi-emulated-pthread");
 
 /// The emulations for `sdk`: [`EMULATIONS`], and the pthread stubs where it has them.
-fn emulations(ctx: &Context, sdk: &WasiSdk) -> Vec<(&'static str, &'static str)> {
+pub(super) fn emulations(ctx: &Context, sdk: &WasiSdk) -> Vec<(&'static str, &'static str)> {
     let mut v = EMULATIONS.to_vec();
     let lib = sdk.sysroot().join("lib").join(ctx.target.sysroot_subdir()).join("libwasi-emulated-pthread.a");
     if lib.exists() {
@@ -266,7 +266,7 @@ fn run_compiler_sjlj(
     }
 }
 
-fn command_line(cmd: &Command) -> String {
+pub(super) fn command_line(cmd: &Command) -> String {
     std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
 }
 
@@ -514,26 +514,8 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
     let inputs: Vec<Utf8PathBuf> = inputs.iter().map(|p| absolute(p)).collect::<Result<_>>()?;
     let cxx = cxx || libs.iter().any(|l| ["stdc++", "c++"].contains(&l.as_str()));
     let libraries: Vec<String> = libs.iter().filter(|l| !IMPLICIT_LIBS.contains(&l.as_str())).cloned().collect();
-    let ext = ExtensionSpec {
-        name: basename.clone(),
-        sources: vec![],
-        include_dirs: vec![],
-        defines: vec![],
-        libraries: libraries.clone(),
-        language: if cxx { Language::Cxx } else { Language::C },
-        limited_api: None,
-        extra_compile_args: vec![],
-        extra_link_args: lib_dirs.iter().map(|d| format!("-L{d}")).collect(),
-        optional: false,
-    };
-    let opts = CompileOptions {
-        jobs: 1,
-        profile: Profile::Release,
-        verbose: ctx.verbose,
-        python_cflags: vec![],
-        prefix_maps: vec![],
-        fpcast_repair: true,
-    };
+    let link_args = lib_dirs.iter().map(|d| format!("-L{d}")).collect();
+    let (ext, opts) = linked_module(ctx, &basename, &libraries, cxx, link_args);
     let dylib = work.join(&file);
     let tc = Toolchain::Wasi {
         sdk: sdk.clone(),
@@ -556,11 +538,53 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
             command: command_line(&ar),
         });
     }
-    let data = std::fs::read(&dylib).context(|| format!("cannot read {dylib}"))?;
-    let sha = crate::files::sha256_hex(&data);
     let mut all_libs = libraries;
     all_libs.extend(emulations(ctx, sdk).iter().map(|(_, l)| l.to_string()));
-    let record = LinkRecord { basename, archive, libraries: all_libs, cxx };
+    record_link(ctx, LinkRecord { basename, archive, libraries: all_libs, cxx }, &dylib, &out)?;
+    Ok(0)
+}
+
+/// What [`compile::link_extension`] needs to link the objects of a module
+/// the backend links itself (no sources of ours): its spec (`basename`,
+/// `libraries`, C++ or C, `link_args` for wasm-ld) and release options.
+pub(super) fn linked_module(
+    ctx: &Context,
+    basename: &str,
+    libraries: &[String],
+    cxx: bool,
+    link_args: Vec<String>,
+) -> (ExtensionSpec, CompileOptions) {
+    let ext = ExtensionSpec {
+        name: basename.to_string(),
+        sources: vec![],
+        include_dirs: vec![],
+        defines: vec![],
+        libraries: libraries.to_vec(),
+        language: if cxx { Language::Cxx } else { Language::C },
+        limited_api: None,
+        extra_compile_args: vec![],
+        extra_link_args: link_args,
+        optional: false,
+    };
+    let opts = CompileOptions {
+        jobs: 1,
+        profile: Profile::Release,
+        verbose: ctx.verbose,
+        python_cflags: vec![],
+        prefix_maps: vec![],
+        fpcast_repair: true,
+    };
+    (ext, opts)
+}
+
+/// Record the link of `dylib` (made in the state directory) as `record`, by
+/// its sha256, and copy it to the link's output `out`, where the backend
+/// expects it.
+///
+/// Errors: [`Error::Io`] when a file cannot be read or written.
+pub(super) fn record_link(ctx: &Context, record: LinkRecord, dylib: &Utf8Path, out: &Utf8Path) -> Result<()> {
+    let data = std::fs::read(dylib).context(|| format!("cannot read {dylib}"))?;
+    let sha = crate::files::sha256_hex(&data);
     let links = ctx.state.join("links");
     std::fs::create_dir_all(&links).context(|| format!("cannot create {links}"))?;
     let rec = links.join(format!("{sha}.json"));
@@ -569,11 +593,11 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
     if let Some(p) = out.parent() {
         std::fs::create_dir_all(p).context(|| format!("cannot create {p}"))?;
     }
-    std::fs::write(&out, &data).context(|| format!("cannot write {out}"))?;
-    Ok(0)
+    std::fs::write(out, &data).context(|| format!("cannot write {out}"))?;
+    Ok(())
 }
 
-fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf> {
+pub(super) fn absolute(p: &Utf8Path) -> Result<Utf8PathBuf> {
     if p.is_absolute() {
         return Ok(p.to_path_buf());
     }

@@ -345,7 +345,7 @@ pub struct BuiltDeps {
 
 /// Is `tool` on `PATH`?
 fn on_path(tool: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+    crate::toolchain::which(tool).is_some()
 }
 
 /// The host tools the build of `sources` needs, checked before anything is

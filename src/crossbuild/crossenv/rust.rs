@@ -1,0 +1,348 @@
+//! Rust extension modules in the cross environment (maturin, setuptools-rust
+//! and anything else that drives cargo): cargo's target, flags and linker for
+//! the WASI target, PyO3's view of the target interpreter ([`env`]), and the
+//! linker rustc calls for the target ([`rust_ld`], `wasiwheel rust-ld`), which
+//! turns a cdylib's link into the wasm dylib and static archive that the C
+//! wrappers make of a `-shared` link ([`super::wrap`]).
+//!
+//! A wasm dylib must be position-independent, and rustup's standard library
+//! for the WASI targets is not: the crates compile with
+//! `-C relocation-model=pic` against the position-independent standard
+//! library of [`crate::toolchain::rust_std`] (`--sysroot`, stable rustc). It
+//! must not decide anything about Python or the target beyond what the cross
+//! environment's [`Context`] says.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use camino::{Utf8Path, Utf8PathBuf};
+
+use super::wrap::{self, LinkRecord};
+use super::Context;
+use crate::crossbuild::compile::{self, Toolchain};
+use crate::error::{Error, IoContext, Result};
+use crate::toolchain::python::TargetPython;
+use crate::toolchain::sdk::WasiSdk;
+
+/// The name of the linker wrapper script in the cross environment's `bin/`.
+pub const LINKER_SCRIPT: &str = "wasm32-wasi-rust-ld";
+
+/// `triple` as cargo spells it in environment variable names: upper case,
+/// `-` as `_` (`CARGO_TARGET_WASM32_WASIP1_LINKER`).
+fn cargo_env_triple(triple: &str) -> String {
+    triple.to_uppercase().replace(['-', '.'], "_")
+}
+
+/// The variables that make cargo, rustc, PyO3 and the `cc` crate build for
+/// the cross environment's target, for a backend's hooks:
+///
+/// * `CARGO_BUILD_TARGET` (maturin and setuptools-rust read it too);
+/// * `CARGO_TARGET_<TRIPLE>_LINKER`: `bin/wasm32-wasi-rust-ld`
+///   ([`LINKER_SCRIPT`], [`rust_ld`]) and `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`:
+///   `-C relocation-model=pic --sysroot <the context's Rust sysroot>` (a
+///   `RUSTFLAGS` of the user's wins over it, as cargo defines, and must then
+///   carry both);
+/// * `PYO3_CROSS=1`, `PYO3_CROSS_PYTHON_VERSION`, `PYO3_CROSS_LIB_DIR` (the
+///   target prefix's `lib/`, whose sysconfigdata PyO3 reads: version, ABI,
+///   pointer width; no libpython is linked);
+/// * `CC_<triple>`, `CXX_<triple>`, `AR_<triple>` (the `cc` crate's names)
+///   naming the C wrappers in `bin`, and `HOST_CC`/`HOST_CXX` naming the
+///   host's compilers (found on `PATH` before the wrappers are), so that
+///   build scripts compile their host code with the host's.
+///
+/// Unless `CARGO_TARGET_DIR` is set already, cargo's target directory is the
+/// cache's `cargo-target/<triple>/`: the rebuilt standard library and the
+/// crates of one build serve every later one (cargo locks it while it runs).
+///
+/// Errors: [`Error::Io`] when the cache directory cannot be created.
+/// Nothing for a context without a Rust sysroot (a project that builds no Rust).
+pub fn env(ctx: &Context, python: &TargetPython, bin: &Utf8Path) -> Result<BTreeMap<String, String>> {
+    let mut env = BTreeMap::new();
+    let Some(sysroot) = &ctx.rust_sysroot else { return Ok(env) };
+    let triple = ctx.target.triple();
+    let t = cargo_env_triple(triple);
+    let under = triple.replace('-', "_");
+    env.insert("CARGO_BUILD_TARGET".to_string(), triple.to_string());
+    env.insert(format!("CARGO_TARGET_{t}_LINKER"), bin.join(LINKER_SCRIPT).to_string());
+    env.insert(
+        format!("CARGO_TARGET_{t}_RUSTFLAGS"),
+        format!("{} --sysroot {sysroot}", crate::toolchain::rust_std::RUSTFLAGS),
+    );
+    env.insert("PYO3_CROSS".into(), "1".into());
+    env.insert("PYO3_CROSS_PYTHON_VERSION".into(), python.version.to_string());
+    env.insert("PYO3_CROSS_LIB_DIR".into(), python.prefix.join("lib").to_string());
+    env.insert(format!("CC_{under}"), bin.join("wasm32-wasi-cc").to_string());
+    env.insert(format!("CXX_{under}"), bin.join("wasm32-wasi-c++").to_string());
+    env.insert(format!("AR_{under}"), bin.join("wasm32-wasi-ar").to_string());
+    for (var, tool) in [("HOST_CC", "cc"), ("HOST_CXX", "c++")] {
+        // This process's PATH does not hold the wrappers.
+        if let Some(p) = crate::toolchain::which(tool) {
+            env.insert(var.into(), p.to_string());
+        }
+    }
+    if std::env::var_os("CARGO_TARGET_DIR").is_none() {
+        let dir = crate::toolchain::cache::dir("cargo-target")?.join(triple);
+        env.insert("CARGO_TARGET_DIR".into(), dir.to_string());
+    }
+    Ok(env)
+}
+
+/// Whether `project` builds Rust: a maturin backend, a `Cargo.toml` at its
+/// root, or `setuptools-rust` among its build requirements.
+pub fn is_rust_project(project: &Utf8Path, kind: super::BackendKind) -> bool {
+    kind == super::BackendKind::Maturin
+        || project.join("Cargo.toml").is_file()
+        || std::fs::read_to_string(project.join("pyproject.toml"))
+            .is_ok_and(|t| t.contains("setuptools-rust") || t.contains("setuptools_rust"))
+}
+
+/// Check, before a Rust project's backend runs, that the Rust toolchain
+/// ([`crate::toolchain::rust_std::rustc`]) can build for `triple`: it runs, has
+/// the target's standard library (`lib/rustlib/<triple>/lib`), and has the
+/// standard library's source (`lib/rustlib/src/rust/library/std`, rustup's
+/// `rust-src`), from which cargo rebuilds it position-independent.
+///
+/// Errors: [`Error::Toolchain`] naming what is missing and the rustup command
+/// that adds it.
+pub fn check_toolchain(triple: &str) -> Result<()> {
+    let rustc = crate::toolchain::rust_std::rustc();
+    let out = Command::new(&rustc).args(["--print", "sysroot"]).output();
+    let sysroot = match out {
+        Ok(o) if o.status.success() => Utf8PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
+        _ => {
+            return Err(Error::Toolchain(format!(
+                "this project builds Rust, and `{rustc} --print sysroot` does not run: install Rust with rustup \
+                 (https://rustup.rs), then `rustup target add {triple}` and `rustup component add rust-src`"
+            )))
+        }
+    };
+    if !sysroot.join("lib/rustlib").join(triple).join("lib").is_dir() {
+        return Err(Error::Toolchain(format!(
+            "this project builds Rust, and the Rust toolchain at {sysroot} has no standard library for {triple}: \
+             `rustup target add {triple}`"
+        )));
+    }
+    if !sysroot.join("lib/rustlib/src/rust/library/std").is_dir() {
+        return Err(Error::Toolchain(format!(
+            "this project builds Rust, and the Rust toolchain at {sysroot} has no source of its standard library, \
+             which wasiwheel rebuilds position-independent for {triple} (a wasm dylib must be, and rustup's is not): \
+             `rustup component add rust-src`"
+        )));
+    }
+    Ok(())
+}
+
+/// What rustc's link line (wasm-ld's flavor, `-flavor wasm …`) says.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct LinkLine {
+    /// Objects and archives (`.o`, `.rlib`, `.a`), in order.
+    inputs: Vec<Utf8PathBuf>,
+    /// `-l` libraries.
+    libs: Vec<String>,
+    /// `-L` directories.
+    lib_dirs: Vec<String>,
+    /// `--export` symbols.
+    exports: Vec<String>,
+    /// `-o`.
+    out: Option<Utf8PathBuf>,
+    /// `--no-entry` (a library, not a command).
+    no_entry: bool,
+}
+
+impl LinkLine {
+    /// Parse rustc's arguments for wasm-ld (`-flavor wasm` first when rustc
+    /// calls a linker by a name it does not know).
+    fn parse(args: &[String]) -> LinkLine {
+        let mut l = LinkLine::default();
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i].as_str();
+            let next = args.get(i + 1).cloned();
+            let mut take = |v: &mut Vec<String>| {
+                if let Some(n) = &next {
+                    v.push(n.clone());
+                }
+                i += 1;
+            };
+            match a {
+                "-flavor" | "-z" | "-m" | "--max-memory" | "--initial-memory" => i += 1,
+                "-o" => {
+                    l.out = next.map(Utf8PathBuf::from);
+                    i += 1;
+                }
+                "-l" => take(&mut l.libs),
+                "-L" => take(&mut l.lib_dirs),
+                "--export" => take(&mut l.exports),
+                "--no-entry" => l.no_entry = true,
+                _ if a.starts_with("--export=") => l.exports.push(a["--export=".len()..].to_string()),
+                _ if a.starts_with("-l") => l.libs.push(a[2..].to_string()),
+                _ if a.starts_with("-L") => l.lib_dirs.push(a[2..].to_string()),
+                _ if a.starts_with('-') => {}
+                _ => l.inputs.push(Utf8PathBuf::from(a)),
+            }
+            i += 1;
+        }
+        l
+    }
+
+    /// The extension module's base name: from the exported `PyInit_NAME`,
+    /// else the output file's stem (`deps/_core.wasm` → `_core`).
+    fn module(&self) -> Option<String> {
+        self.exports
+            .iter()
+            .find_map(|e| e.strip_prefix("PyInit_"))
+            .map(str::to_string)
+            .or_else(|| self.out.as_ref()?.file_name()?.split('.').next().map(str::to_string))
+    }
+}
+
+/// Libraries rustc names that wasi-libc or the runtime already provide.
+const IMPLICIT: &[&str] = &["c", "m", "dl", "rt", "pthread", "util", "stdc++", "c++", "c++abi", "unwind"];
+
+/// The linker rustc runs for the target (`wasiwheel rust-ld ARGS…`, through
+/// [`LINKER_SCRIPT`]). A library link that exports a `PyInit_*` (a PyO3
+/// cdylib) becomes: the wasm dylib, linked as the C wrappers link extensions
+/// ([`compile::link_extension`], with rustc's inputs: its objects and the
+/// rlibs of the crate graph and the rebuilt standard library,
+/// `--gc-sections`, no debug info); and the static archive, one relocatable
+/// object of the objects and the archive members they need (`wasm-ld -r`,
+/// no debug info); recorded for the wheel's manifest and written where
+/// rustc asked. Any other link (a wasm command, a cdylib that is not a
+/// Python module) is handed to the SDK's `wasm-ld` unchanged.
+///
+/// Errors: [`Error::Toolchain`] outside the cross environment or without
+/// `-o`; [`Error::ToolFailed`] with wasm-ld's output when a link fails.
+pub fn rust_ld(args: &[String]) -> Result<i32> {
+    let ctx = Context::load()?;
+    let sdk = WasiSdk::open(&ctx.sdk)?;
+    let line = LinkLine::parse(args);
+    let module = line.module().filter(|_| line.no_entry && line.exports.iter().any(|e| e.starts_with("PyInit_")));
+    let Some(basename) = module else {
+        let plain: Vec<&String> = skip_flavor(args);
+        let mut cmd = Command::new(sdk.wasm_ld());
+        cmd.args(plain);
+        if ctx.verbose {
+            crate::progress::status(&wrap::command_line(&cmd));
+        }
+        let status = cmd.status().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", sdk.wasm_ld())))?;
+        return Ok(status.code().unwrap_or(1));
+    };
+    let out = wrap::absolute(
+        line.out
+            .as_deref()
+            .ok_or_else(|| Error::Toolchain("rustc's link line for the target has no `-o FILE`".into()))?,
+    )?;
+    let mut inputs: Vec<Utf8PathBuf> = line.inputs.iter().map(|p| wrap::absolute(p)).collect::<Result<_>>()?;
+    // Native static libraries of the crate graph (`-l static=NAME`, built by
+    // build scripts into their OUT_DIR and named with `-L`): part of the
+    // module, in its dylib and its archive.
+    let mut libs = Vec::new();
+    for l in &line.libs {
+        match line.lib_dirs.iter().map(|d| Utf8Path::new(d).join(format!("lib{l}.a"))).find(|p| p.is_file()) {
+            Some(a) if !IMPLICIT.contains(&l.as_str()) => inputs.push(wrap::absolute(&a)?),
+            _ => libs.push(l.clone()),
+        }
+    }
+    let key = crate::files::sha256_hex(format!("{out}\n{}", std::process::id()).as_bytes())[..16].to_string();
+    let work = ctx.state.join("link").join(&key);
+    std::fs::create_dir_all(&work).context(|| format!("cannot create {work}"))?;
+    let libraries: Vec<String> = libs.iter().filter(|l| !IMPLICIT.contains(&l.as_str())).cloned().collect();
+    let cxx = libs.iter().any(|l| ["stdc++", "c++"].contains(&l.as_str()));
+    let mut link_args: Vec<String> = line.lib_dirs.iter().map(|d| format!("-L{d}")).collect();
+    link_args.extend(["--gc-sections".to_string(), "--strip-debug".to_string()]);
+    let (ext, opts) = wrap::linked_module(&ctx, &basename, &libraries, cxx, link_args);
+    let tc = Toolchain::Wasi { sdk: sdk.clone(), target: ctx.target, cxx_eh: None, sjlj: None };
+    let dylib = work.join(format!("{basename}.so"));
+    compile::link_extension(&tc, &ext, &inputs, &dylib, &opts)?;
+    // The static archive: one relocatable object of what the module needs.
+    let combined = work.join(format!("{basename}.o"));
+    let mut r = Command::new(sdk.wasm_ld());
+    r.args(["-r", "--strip-debug"]).args(inputs.iter().map(|p| p.as_str())).arg("-o").arg(combined.as_str());
+    run(&mut r, &format!("combining the Rust objects of `{basename}`"), ctx.verbose)?;
+    let archive = ctx.state.join("static").join(format!("{key}.a"));
+    std::fs::create_dir_all(archive.parent().expect("parent")).context(|| format!("cannot create {archive}"))?;
+    let mut ar = Command::new(sdk.ar());
+    ar.arg("rcsD").arg(archive.as_str()).arg(combined.as_str());
+    run(&mut ar, &format!("archiving `{basename}`"), ctx.verbose)?;
+    let mut all_libs = libraries;
+    all_libs.extend(wrap::emulations(&ctx, &sdk).iter().map(|(_, l)| l.to_string()));
+    wrap::record_link(&ctx, LinkRecord { basename, archive, libraries: all_libs, cxx }, &dylib, &out)?;
+    Ok(0)
+}
+
+/// `args` without a leading `-flavor wasm` (the SDK's `wasm-ld` is already
+/// that flavor).
+fn skip_flavor(args: &[String]) -> Vec<&String> {
+    match args {
+        [f, _, rest @ ..] if f == "-flavor" => rest.iter().collect(),
+        _ => args.iter().collect(),
+    }
+}
+
+/// Run `cmd`, failing with its output.
+fn run(cmd: &mut Command, what: &str, verbose: bool) -> Result<()> {
+    if verbose {
+        crate::progress::status(&wrap::command_line(cmd));
+    }
+    let o = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {what}: {e}")))?;
+    if o.status.success() {
+        return Ok(());
+    }
+    Err(Error::ToolFailed {
+        what: what.to_string(),
+        status: o.status.to_string(),
+        output: format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+            .trim_end()
+            .to_string(),
+        command: wrap::command_line(cmd),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn rustc_link_line() {
+        // As rustc 1.95 calls the linker for a PyO3 cdylib on wasm32-wasip1.
+        let l = LinkLine::parse(&v(&[
+            "-flavor",
+            "wasm",
+            "--export",
+            "PyInit_pyx",
+            "-z",
+            "stack-size=1048576",
+            "--stack-first",
+            "--allow-undefined",
+            "--no-demangle",
+            "/t/deps/pyx.pyx.0.rcgu.o",
+            "/s/libstd-1.rlib",
+            "-l",
+            "c",
+            "/s/libcore-2.rlib",
+            "-L",
+            "/s/self-contained",
+            "-o",
+            "/t/deps/pyx.wasm",
+            "--gc-sections",
+            "--no-entry",
+            "-O3",
+            "--strip-debug",
+        ]));
+        assert_eq!(
+            l.inputs,
+            vec![Utf8PathBuf::from("/t/deps/pyx.pyx.0.rcgu.o"), "/s/libstd-1.rlib".into(), "/s/libcore-2.rlib".into()]
+        );
+        assert_eq!(l.libs, vec!["c"]);
+        assert_eq!(l.lib_dirs, vec!["/s/self-contained"]);
+        assert_eq!(l.out.as_deref(), Some(Utf8Path::new("/t/deps/pyx.wasm")));
+        assert!(l.no_entry);
+        assert_eq!(l.module().as_deref(), Some("pyx"));
+        assert_eq!(cargo_env_triple("wasm32-wasip1"), "WASM32_WASIP1");
+        assert_eq!(skip_flavor(&v(&["-flavor", "wasm", "a.o"])), vec!["a.o"]);
+    }
+}
