@@ -38,6 +38,54 @@ pub fn rustc() -> String {
     std::env::var("RUSTC").ok().filter(|r| !r.is_empty()).unwrap_or_else(|| "rustc".into())
 }
 
+/// `triple` as cargo spells it in environment variable names: upper case,
+/// `-` as `_` (`CARGO_TARGET_WASM32_WASIP1_LINKER`).
+pub fn cargo_env_triple(triple: &str) -> String {
+    triple.to_uppercase().replace(['-', '.'], "_")
+}
+
+/// The toolchain's own sysroot (`rustc --print sysroot`), or `None` when
+/// rustc does not run.
+pub fn sysroot() -> Option<Utf8PathBuf> {
+    let o = Command::new(rustc()).args(["--print", "sysroot"]).output().ok().filter(|o| o.status.success())?;
+    Some(Utf8PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+}
+
+/// Check, before a Rust project's backend runs, that the Rust toolchain
+/// ([`rustc`]) can build for `triple`: it runs, has
+/// the target's standard library (`lib/rustlib/<triple>/lib`), and has the
+/// standard library's source (`lib/rustlib/src/rust/library/std`, rustup's
+/// `rust-src`), from which cargo rebuilds it position-independent.
+///
+/// Errors: [`Error::Toolchain`] naming what is missing and the rustup command
+/// that adds it.
+pub fn check_toolchain(triple: &str) -> Result<()> {
+    let rustc = rustc();
+    let sysroot = match sysroot() {
+        Some(s) => s,
+        None => {
+            return Err(Error::Toolchain(format!(
+                "this project builds Rust, and `{rustc} --print sysroot` does not run: install Rust with rustup \
+                 (https://rustup.rs), then `rustup target add {triple}` and `rustup component add rust-src`"
+            )))
+        }
+    };
+    if !sysroot.join("lib/rustlib").join(triple).join("lib").is_dir() {
+        return Err(Error::Toolchain(format!(
+            "this project builds Rust, and the Rust toolchain at {sysroot} has no standard library for {triple}: \
+             `rustup target add {triple}`"
+        )));
+    }
+    if !sysroot.join("lib/rustlib/src/rust/library/std").is_dir() {
+        return Err(Error::Toolchain(format!(
+            "this project builds Rust, and the Rust toolchain at {sysroot} has no source of its standard library, \
+             which wasiwheel rebuilds position-independent for {triple} (a wasm dylib must be, and rustup's is not): \
+             `rustup component add rust-src`"
+        )));
+    }
+    Ok(())
+}
+
 /// `rustc -vV` (version, commit, host, LLVM), or `None` when rustc does not run.
 pub fn rustc_version() -> Option<String> {
     let o = Command::new(rustc()).arg("-vV").output().ok().filter(|o| o.status.success())?;
@@ -115,7 +163,7 @@ fn build(triple: &str, version: &str, parent: &Utf8Path, entry: &Utf8Path) -> Re
     std::fs::write(work.join("src/lib.rs"), "pub fn touch() -> usize { std::env::args().count() }\n")
         .context(|| format!("cannot write {work}/src/lib.rs"))?;
     let cargo = std::env::var("CARGO").ok().filter(|c| !c.is_empty()).unwrap_or_else(|| "cargo".into());
-    let t = triple.to_uppercase().replace('-', "_");
+    let t = cargo_env_triple(triple);
     let mut cmd = Command::new(&cargo);
     cmd.args(["build", "--release", "--target", triple, "-Zbuild-std=std,panic_abort"])
         .current_dir(&work)
@@ -149,12 +197,8 @@ fn build(triple: &str, version: &str, parent: &Utf8Path, entry: &Utf8Path) -> Re
     }
     // wasi-libc's start files and libc that rustc names on link lines (its
     // self-contained directory), from the toolchain's own sysroot.
-    let own = Command::new(rustc()).args(["--print", "sysroot"]).output().ok().filter(|o| o.status.success());
-    if let Some(o) = own {
-        let sc = Utf8PathBuf::from(String::from_utf8_lossy(&o.stdout).trim())
-            .join("lib/rustlib")
-            .join(triple)
-            .join("lib/self-contained");
+    if let Some(own) = sysroot() {
+        let sc = own.join("lib/rustlib").join(triple).join("lib/self-contained");
         if sc.is_dir() {
             std::os::unix::fs::symlink(&sc, lib.join("self-contained"))
                 .context(|| format!("cannot link {sc} into {lib}"))?;
@@ -167,4 +211,12 @@ fn build(triple: &str, version: &str, parent: &Utf8Path, entry: &Utf8Path) -> Re
     crate::files::commit(staging, entry)?;
     step.done();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cargo_spelling() {
+        assert_eq!(super::cargo_env_triple("wasm32-wasip1"), "WASM32_WASIP1");
+    }
 }

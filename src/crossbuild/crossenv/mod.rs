@@ -253,7 +253,7 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
         check_host_python(&b.project, &b.host_python)?;
     }
     let rust_sysroot = if rust::is_rust_project(&b.project, kind) {
-        rust::check_toolchain(b.target.triple())?;
+        crate::toolchain::rust_std::check_toolchain(b.target.triple())?;
         Some(crate::toolchain::rust_std::ensure(b.target.triple())?)
     } else {
         None

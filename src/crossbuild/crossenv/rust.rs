@@ -27,12 +27,6 @@ use crate::toolchain::sdk::WasiSdk;
 /// The name of the linker wrapper script in the cross environment's `bin/`.
 pub const LINKER_SCRIPT: &str = "wasm32-wasi-rust-ld";
 
-/// `triple` as cargo spells it in environment variable names: upper case,
-/// `-` as `_` (`CARGO_TARGET_WASM32_WASIP1_LINKER`).
-fn cargo_env_triple(triple: &str) -> String {
-    triple.to_uppercase().replace(['-', '.'], "_")
-}
-
 /// The variables that make cargo, rustc, PyO3 and the `cc` crate build for
 /// the cross environment's target, for a backend's hooks:
 ///
@@ -60,7 +54,7 @@ pub fn env(ctx: &Context, python: &TargetPython, bin: &Utf8Path) -> Result<BTree
     let mut env = BTreeMap::new();
     let Some(sysroot) = &ctx.rust_sysroot else { return Ok(env) };
     let triple = ctx.target.triple();
-    let t = cargo_env_triple(triple);
+    let t = crate::toolchain::rust_std::cargo_env_triple(triple);
     let under = triple.replace('-', "_");
     env.insert("CARGO_BUILD_TARGET".to_string(), triple.to_string());
     env.insert(format!("CARGO_TARGET_{t}_LINKER"), bin.join(LINKER_SCRIPT).to_string());
@@ -94,42 +88,6 @@ pub fn is_rust_project(project: &Utf8Path, kind: super::BackendKind) -> bool {
         || project.join("Cargo.toml").is_file()
         || std::fs::read_to_string(project.join("pyproject.toml"))
             .is_ok_and(|t| t.contains("setuptools-rust") || t.contains("setuptools_rust"))
-}
-
-/// Check, before a Rust project's backend runs, that the Rust toolchain
-/// ([`crate::toolchain::rust_std::rustc`]) can build for `triple`: it runs, has
-/// the target's standard library (`lib/rustlib/<triple>/lib`), and has the
-/// standard library's source (`lib/rustlib/src/rust/library/std`, rustup's
-/// `rust-src`), from which cargo rebuilds it position-independent.
-///
-/// Errors: [`Error::Toolchain`] naming what is missing and the rustup command
-/// that adds it.
-pub fn check_toolchain(triple: &str) -> Result<()> {
-    let rustc = crate::toolchain::rust_std::rustc();
-    let out = Command::new(&rustc).args(["--print", "sysroot"]).output();
-    let sysroot = match out {
-        Ok(o) if o.status.success() => Utf8PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()),
-        _ => {
-            return Err(Error::Toolchain(format!(
-                "this project builds Rust, and `{rustc} --print sysroot` does not run: install Rust with rustup \
-                 (https://rustup.rs), then `rustup target add {triple}` and `rustup component add rust-src`"
-            )))
-        }
-    };
-    if !sysroot.join("lib/rustlib").join(triple).join("lib").is_dir() {
-        return Err(Error::Toolchain(format!(
-            "this project builds Rust, and the Rust toolchain at {sysroot} has no standard library for {triple}: \
-             `rustup target add {triple}`"
-        )));
-    }
-    if !sysroot.join("lib/rustlib/src/rust/library/std").is_dir() {
-        return Err(Error::Toolchain(format!(
-            "this project builds Rust, and the Rust toolchain at {sysroot} has no source of its standard library, \
-             which wasiwheel rebuilds position-independent for {triple} (a wasm dylib must be, and rustup's is not): \
-             `rustup component add rust-src`"
-        )));
-    }
-    Ok(())
 }
 
 /// What rustc's link line (wasm-ld's flavor, `-flavor wasm …`) says.
@@ -196,9 +154,6 @@ impl LinkLine {
     }
 }
 
-/// Libraries rustc names that wasi-libc or the runtime already provide.
-const IMPLICIT: &[&str] = &["c", "m", "dl", "rt", "pthread", "util", "stdc++", "c++", "c++abi", "unwind"];
-
 /// The linker rustc runs for the target (`wasiwheel rust-ld ARGS…`, through
 /// [`LINKER_SCRIPT`]). A library link that exports a `PyInit_*` (a PyO3
 /// cdylib) becomes: the wasm dylib, linked as the C wrappers link extensions
@@ -239,14 +194,14 @@ pub fn rust_ld(args: &[String]) -> Result<i32> {
     let mut libs = Vec::new();
     for l in &line.libs {
         match line.lib_dirs.iter().map(|d| Utf8Path::new(d).join(format!("lib{l}.a"))).find(|p| p.is_file()) {
-            Some(a) if !IMPLICIT.contains(&l.as_str()) => inputs.push(wrap::absolute(&a)?),
+            Some(a) if !wrap::IMPLICIT_LIBS.contains(&l.as_str()) => inputs.push(wrap::absolute(&a)?),
             _ => libs.push(l.clone()),
         }
     }
     let key = crate::files::sha256_hex(format!("{out}\n{}", std::process::id()).as_bytes())[..16].to_string();
     let work = ctx.state.join("link").join(&key);
     std::fs::create_dir_all(&work).context(|| format!("cannot create {work}"))?;
-    let libraries: Vec<String> = libs.iter().filter(|l| !IMPLICIT.contains(&l.as_str())).cloned().collect();
+    let libraries: Vec<String> = libs.iter().filter(|l| !wrap::IMPLICIT_LIBS.contains(&l.as_str())).cloned().collect();
     let cxx = libs.iter().any(|l| ["stdc++", "c++"].contains(&l.as_str()));
     let mut link_args: Vec<String> = line.lib_dirs.iter().map(|d| format!("-L{d}")).collect();
     link_args.extend(["--gc-sections".to_string(), "--strip-debug".to_string()]);
@@ -258,12 +213,12 @@ pub fn rust_ld(args: &[String]) -> Result<i32> {
     let combined = work.join(format!("{basename}.o"));
     let mut r = Command::new(sdk.wasm_ld());
     r.args(["-r", "--strip-debug"]).args(inputs.iter().map(|p| p.as_str())).arg("-o").arg(combined.as_str());
-    run(&mut r, &format!("combining the Rust objects of `{basename}`"), ctx.verbose)?;
+    wrap::run_tool(&mut r, &format!("combining the Rust objects of `{basename}`"), ctx.verbose)?;
     let archive = ctx.state.join("static").join(format!("{key}.a"));
     std::fs::create_dir_all(archive.parent().expect("parent")).context(|| format!("cannot create {archive}"))?;
     let mut ar = Command::new(sdk.ar());
     ar.arg("rcsD").arg(archive.as_str()).arg(combined.as_str());
-    run(&mut ar, &format!("archiving `{basename}`"), ctx.verbose)?;
+    wrap::run_tool(&mut ar, &format!("archiving `{basename}`"), ctx.verbose)?;
     let mut all_libs = libraries;
     all_libs.extend(wrap::emulations(&ctx, &sdk).iter().map(|(_, l)| l.to_string()));
     wrap::record_link(&ctx, LinkRecord { basename, archive, libraries: all_libs, cxx }, &dylib, &out)?;
@@ -277,25 +232,6 @@ fn skip_flavor(args: &[String]) -> Vec<&String> {
         [f, _, rest @ ..] if f == "-flavor" => rest.iter().collect(),
         _ => args.iter().collect(),
     }
-}
-
-/// Run `cmd`, failing with its output.
-fn run(cmd: &mut Command, what: &str, verbose: bool) -> Result<()> {
-    if verbose {
-        crate::progress::status(&wrap::command_line(cmd));
-    }
-    let o = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {what}: {e}")))?;
-    if o.status.success() {
-        return Ok(());
-    }
-    Err(Error::ToolFailed {
-        what: what.to_string(),
-        status: o.status.to_string(),
-        output: format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-            .trim_end()
-            .to_string(),
-        command: wrap::command_line(cmd),
-    })
 }
 
 #[cfg(test)]
@@ -342,7 +278,6 @@ mod tests {
         assert_eq!(l.out.as_deref(), Some(Utf8Path::new("/t/deps/pyx.wasm")));
         assert!(l.no_entry);
         assert_eq!(l.module().as_deref(), Some("pyx"));
-        assert_eq!(cargo_env_triple("wasm32-wasip1"), "WASM32_WASIP1");
         assert_eq!(skip_flavor(&v(&["-flavor", "wasm", "a.o"])), vec!["a.o"]);
     }
 }

@@ -50,10 +50,10 @@ pub(super) fn emulations(ctx: &Context, sdk: &WasiSdk) -> Vec<(&'static str, &'s
     v
 }
 
-/// Library names that mean the C++ runtime (libc++ on WASI, linked by the
-/// interpreter's link) or parts of wasi-libc.
-const IMPLICIT_LIBS: &[&str] =
-    &["stdc++", "c++", "c++abi", "supc++", "gcc", "gcc_s", "c", "m", "dl", "rt", "pthread", "util"];
+/// Library names that mean the C++ runtime (libc++, libc++abi, libunwind on
+/// WASI, linked by the interpreter's link) or parts of wasi-libc.
+pub(super) const IMPLICIT_LIBS: &[&str] =
+    &["stdc++", "c++", "c++abi", "supc++", "unwind", "gcc", "gcc_s", "c", "m", "dl", "rt", "pthread", "util"];
 
 /// A failed compile, as recorded by the wrapper for `wasiwheel build`'s error.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -529,15 +529,7 @@ fn link_shared(ctx: &Context, sdk: &WasiSdk, args: &[String], cxx: bool) -> Resu
     std::fs::create_dir_all(archive.parent().expect("parent")).context(|| format!("cannot create {archive}"))?;
     let mut ar = Command::new(sdk.ar());
     ar.arg("qcsDL").arg(&archive).args(inputs.iter().map(|p| p.as_str()));
-    let o = ar.output().map_err(|e| Error::Toolchain(format!("cannot run {}: {e}", sdk.ar())))?;
-    if !o.status.success() {
-        return Err(Error::ToolFailed {
-            what: format!("archiving the objects of {file}"),
-            status: o.status.to_string(),
-            output: String::from_utf8_lossy(&o.stderr).trim_end().to_string(),
-            command: command_line(&ar),
-        });
-    }
+    run_tool(&mut ar, &format!("archiving the objects of {file}"), false)?;
     let mut all_libs = libraries;
     all_libs.extend(emulations(ctx, sdk).iter().map(|(_, l)| l.to_string()));
     record_link(ctx, LinkRecord { basename, archive, libraries: all_libs, cxx }, &dylib, &out)?;
@@ -575,6 +567,28 @@ pub(super) fn linked_module(
         fpcast_repair: true,
     };
     (ext, opts)
+}
+
+/// Run the tool `cmd` (printed first when `verbose`), failing with its output.
+///
+/// Errors: [`Error::Toolchain`] when it cannot start; [`Error::ToolFailed`]
+/// with its stdout and stderr, named `what`, when it fails.
+pub(super) fn run_tool(cmd: &mut Command, what: &str, verbose: bool) -> Result<()> {
+    if verbose {
+        crate::progress::status(&command_line(cmd));
+    }
+    let o = cmd.output().map_err(|e| Error::Toolchain(format!("cannot run {what}: {e}")))?;
+    if o.status.success() {
+        return Ok(());
+    }
+    Err(Error::ToolFailed {
+        what: what.to_string(),
+        status: o.status.to_string(),
+        output: format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+            .trim_end()
+            .to_string(),
+        command: command_line(cmd),
+    })
 }
 
 /// Record the link of `dylib` (made in the state directory) as `record`, by
