@@ -11,6 +11,7 @@ need what WASI lacks are listed with their reason in
 
 import io
 import json
+import os
 import shutil
 import sys
 import tarfile
@@ -41,6 +42,7 @@ PINS = {
     "rpds-py": ("2026.9.1", "4793ef7f78268b124b73fa933440f01d258bbae01de9fa53e9080c9ab0425a12"),
     "orjson": ("3.13.0", "d1de5eb04485110c5da4c657e49168995d55e076b1ce60f1a042e254f4186c4f"),
     "pydantic-core": ("2.50.4", "aead3b74b68396bf0feab5d57e050b730ded7df55853c1e048a87e00aaf033c6"),
+    "bcrypt": ("5.0.0", "f748f7c2d6fd375cc93d3fba7ef4a9e3a092421b8dbf34d8d4dc06be9492dfdd"),
 }
 
 # How each suite runs: (map the unpacked sdist at /project?, pytest arguments).
@@ -64,6 +66,8 @@ SUITES = {
     "pydantic-core": (True, ["-p", "no:timeout", "-W", "ignore::pytest.PytestConfigWarning",
                              "-W", "ignore::pytest.PytestUnknownMarkWarning", "tests",
                              "--ignore=tests/test_docstrings.py", "--ignore=tests/benchmarks"]),
+    # setuptools-rust (PyO3): its backend is setuptools, its Rust built by cargo through setuptools-rust.
+    "bcrypt": (True, ["tests"]),
 }
 
 # Test requirements besides pytest (`wasiwheel test --requires`): orjson's
@@ -83,10 +87,14 @@ REQUIRES = {
 # release profile is fat LTO with one codegen unit, 28 minutes on two cores; cargo's standard
 # overrides make it 1 minute (a bigger, slower module; the profile as shipped is .ci/run-realworld's).
 BUILD_ENV = {"pydantic-core": {"CARGO_PROFILE_RELEASE_LTO": "false", "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "16"}}
+# .ci/run-realworld: every package built as it ships (its own build profile).
+REALWORLD = os.environ.get("WASIWHEEL_TEST_REALWORLD") == "1"
+if REALWORLD:
+    BUILD_ENV = {}
 
 # The suites also run natively (PyPI's binary wheel, in a venv of the host CPython of the target's
 # version) and are compared test by test.
-COMPARED = ["rpds-py", "orjson", "pydantic-core"]
+COMPARED = ["rpds-py", "orjson", "pydantic-core", "bcrypt"]
 
 def env(name=None):
     """The environment of every wasiwheel command here: the test interpreter
@@ -171,6 +179,7 @@ EXPECTED_MODULES = {
     "rpds-py": ["rpds.rpds"],
     "orjson": ["orjson.orjson"],
     "pydantic-core": ["pydantic_core._pydantic_core"],
+    "bcrypt": ["bcrypt._bcrypt"],
 }
 
 

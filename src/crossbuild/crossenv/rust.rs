@@ -45,7 +45,10 @@ pub const RUSTC_WRAPPER_SCRIPT: &str = "wasm32-wasi-rustc";
 /// * `CC_<triple>`, `CXX_<triple>`, `AR_<triple>` (the `cc` crate's names)
 ///   naming the C wrappers in `bin`, and `HOST_CC`/`HOST_CXX` naming the
 ///   host's compilers (found on `PATH` before the wrappers are), so that
-///   build scripts compile their host code with the host's.
+///   build scripts compile their host code with the host's;
+/// * `CARGO_TARGET_<HOST>_LINKER` naming the host's `cc`, which links build
+///   scripts and proc macros (setuptools-rust builds have the target's `cc`
+///   wrapper first on `PATH`).
 ///
 /// Unless the user set one, `RUSTC_WRAPPER` is `bin/wasm32-wasi-rustc`
 /// ([`RUSTC_WRAPPER_SCRIPT`], [`rustc_wrap`]), which records a crate that
@@ -80,6 +83,15 @@ pub fn env(ctx: &Context, python: &TargetPython, bin: &Utf8Path) -> Result<BTree
         if let Some(p) = crate::toolchain::which(tool) {
             env.insert(var.into(), p.to_string());
         }
+    }
+    // Build scripts and proc macros are linked for the host by `cc`, which a
+    // setuptools build finds first on PATH as the target's wrapper: name
+    // the host's own.
+    if let (Some(host), Some(cc)) = (crate::toolchain::rust_std::host_triple(), crate::toolchain::which("cc")) {
+        env.insert(
+            format!("CARGO_TARGET_{}_LINKER", crate::toolchain::rust_std::cargo_env_triple(&host)),
+            cc.to_string(),
+        );
     }
     if std::env::var_os("RUSTC_WRAPPER").is_none() && std::env::var_os("CARGO_BUILD_RUSTC_WRAPPER").is_none() {
         env.insert("RUSTC_WRAPPER".into(), bin.join(RUSTC_WRAPPER_SCRIPT).to_string());
