@@ -208,11 +208,15 @@ def _keep(settings, zi):
     reached = set()
     while todo:
         name = todo.pop()
-        if name in reached or name not in modules:
+        if name in reached:
             continue
-        reached.add(name)
+        # Importing a.b imports a, also when a.b is not Python source (an
+        # extension module, or a name that is not a module at all).
         parts = name.split(".")
         todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
+        if name not in modules:
+            continue
+        reached.add(name)
         is_pkg, path = modules[name]
         source = zi.get_data(path)
         tree = ast.parse(source, "/bundle/" + path)
