@@ -190,3 +190,16 @@ def test_fronted_project_bad_settings(tmp_path, wheelhouse):
     pyproject.write_text(pyproject.read_text() + 'packages = ["maturindemo"]\n')
     proc = pip_wheel(project, out, pip_env, "target=wasm32-wasi", check=False)
     assert_refused(proc, "tool.wasiwheel.backend", "`packages` would not be read", out=out)
+
+
+
+def test_wasip2_rust_is_refused_with_the_reason(tmp_path, prefix314, wasiwheel_cli):
+    """Rust for wasm32-wasip2 builds, but componentize-py cannot link the dylib (Rust's wasip2 standard
+    library brings the wasi:http proxy world): refused before cargo runs, with the reason and the
+    wasm32-wasip1 route, and nothing written."""
+    out = tmp_path / "dist"
+    proc = sh([wasiwheel_cli, "build", copy_of(DEMO, tmp_path), "-C", "target=wasm32-wasip2", "-C",
+               f"python-prefix={prefix314}", "-o", out], env=HOST, check=False)
+    assert_refused(proc, "Rust extensions for wasm32-wasip2 are not supported yet", "wasi:http",
+                   "-C target=wasm32-wasi", status=1, out=out)
+    assert "Compiling" not in proc.stderr

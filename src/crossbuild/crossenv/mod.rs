@@ -394,6 +394,16 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
         check_host_python(&b.project, &b.host_python)?;
     }
     let rust_sysroot = if rust::is_rust_project(&b.project, kind) {
+        if b.target == WasiTarget::P2 {
+            return Err(Error::Toolchain(format!(
+                "{} builds Rust, and Rust extensions for wasm32-wasip2 are not supported yet: Rust's \
+                 wasm32-wasip2 standard library carries the wasi:http 0.2.4 proxy world and its imports, which \
+                 componentize-py 0.25.1 cannot satisfy when it links the dylib into a component (\"component \
+                 imports instance `wasi:http/types@0.2.9`, but a matching implementation was not found\"); build \
+                 for wasm32-wasip1 (-C target=wasm32-wasi), whose components wasiwheel links itself",
+                b.project.file_name().unwrap_or("the project")
+            )));
+        }
         crate::toolchain::rust_std::check_toolchain(b.target.triple())?;
         Some(crate::toolchain::rust_std::ensure(b.target.triple())?)
     } else {
