@@ -16,7 +16,8 @@
 # wheel, which prints the ratios to the fastest: `-c pass` and `-c "import
 # MODULE"` in the relinked interpreters of the baseline and of the wheel,
 # and the two components run by `wasiwheel run --component`. Needs
-# .ci/setup (the .venv with wasiwheel) and hyperfine.
+# .ci/setup (the .venv with wasiwheel) and hyperfine. MODULE must import
+# with the wheel alone (no other dependencies); a failing run stops hyperfine.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cli="$root/.venv/bin/wasiwheel"
