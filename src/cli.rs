@@ -573,7 +573,7 @@ fn cmd_build(a: BuildArgs) -> Result<i32> {
     let config = Settings::parse_pairs(&a.config)?;
     // wasiwheel's own keys are checked before anything is fetched; other keys
     // are judged once the backend is known (a foreign backend gets them).
-    let (ours, _) = split_settings(config.clone());
+    let (ours, _) = crate::driver::split_settings(config.clone());
     Settings::resolve(&ours, |k| std::env::var(k).ok())?;
     let out = absolute(&a.out_dir)?;
     // An sdist (given or fetched) is unpacked, after checking it, into a
@@ -622,12 +622,23 @@ fn build_project(
     strict: bool,
 ) -> Result<Utf8PathBuf> {
     if is_wasiwheel(&crossenv::build_backend(project)?) {
-        let given = if strict { config } else { split_settings(config).0 };
+        if let Some(backend) = crate::pep517::pyproject::wrapped_backend(project)? {
+            // `tool.wasiwheel.backend`: that backend builds it, in an isolated
+            // environment as for any foreign project.
+            return crate::driver::build_foreign(
+                project,
+                out,
+                config,
+                host_python,
+                crossenv::BackendChoice::Wrapped { backend, isolated: true },
+            );
+        }
+        let given = if strict { config } else { crate::driver::split_settings(config).0 };
         let settings = Settings::resolve(&given, |k| std::env::var(k).ok())?;
         let host_python = host_python.map(str::to_string).unwrap_or_else(provision::default_host_python);
         return Ok(out.join(crate::driver::build_wheel(project, out, settings, &host_python)?));
     }
-    build_foreign(project, out, config, host_python)
+    crate::driver::build_foreign(project, out, config, host_python, crossenv::BackendChoice::Own)
 }
 
 /// The items of requirements file `file` (pip's format, restricted): one
@@ -690,7 +701,7 @@ fn cmd_build_set(a: BuildArgs) -> Result<i32> {
         return Err(Error::Other("--sdist builds one project's sdist; it does not go with -r or several SPECs".into()));
     }
     let config = Settings::parse_pairs(&a.config)?;
-    let (ours, _) = split_settings(config.clone());
+    let (ours, _) = crate::driver::split_settings(config.clone());
     let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
     let Some(target) = settings.target else {
         return Err(Error::config(
@@ -698,7 +709,7 @@ fn cmd_build_set(a: BuildArgs) -> Result<i32> {
             "a requirement set is built for a WASI target: add -C target=wasm32-wasi (for the host, use pip wheel -r)",
         ));
     };
-    let (py, sdk) = target_toolchain(&settings, target)?;
+    let (py, sdk) = crate::driver::target_toolchain(&settings, target)?;
     let (_, abi) = crate::tags::cpython_tags(py.version, &py.abiflags, None);
     let install_target = InstallTarget {
         abi,
@@ -759,14 +770,6 @@ fn cmd_build_set(a: BuildArgs) -> Result<i32> {
 /// `-C` settings: key → values.
 type ConfigMap = std::collections::BTreeMap<String, Vec<String>>;
 
-/// `-C` settings split into wasiwheel's own (the keys of
-/// [`crate::pep517::config::KEYS`]) and the rest, which a foreign project's
-/// backend gets.
-fn split_settings(config: ConfigMap) -> (ConfigMap, ConfigMap) {
-    let known: Vec<&str> = crate::pep517::config::KEYS.iter().map(|(k, _, _)| *k).collect();
-    config.into_iter().partition(|(k, _)| known.contains(&k.as_str()))
-}
-
 /// Unpack the sdist `f` into a new temporary directory kept in `keep`;
 /// returns the project directory.
 fn unpack(f: &Utf8Path, keep: &mut Option<tempfile::TempDir>) -> Result<Utf8PathBuf> {
@@ -779,69 +782,6 @@ fn unpack(f: &Utf8Path, keep: &mut Option<tempfile::TempDir>) -> Result<Utf8Path
     let root = fetch::unpack_sdist(f, &dir)?;
     *keep = Some(tmp);
     Ok(root)
-}
-
-/// The target CPython and SDK of `settings` for `target`, checked against the ABI rule.
-fn target_toolchain(settings: &Settings, target: WasiTarget) -> Result<(python::TargetPython, sdk::WasiSdk)> {
-    let py = provision::python(settings.python_prefix.as_deref(), settings.python, target)?;
-    let sdk = provision::sdk(settings.wasi_sdk.as_deref(), py.sdk().map(|s| s.major))?;
-    if let Some(w) = python::check_abi(&py, &sdk.identity, settings.allow_sdk_mismatch, python::AbiContext::Build)? {
-        crate::progress::status(&w);
-    }
-    Ok((py, sdk))
-}
-
-/// Build the foreign project at `project` with its own backend in a cross
-/// environment: `config` keys wasiwheel knows are its settings, the others
-/// go to the backend.
-fn build_foreign(
-    project: &Utf8Path,
-    out: &Utf8Path,
-    config: std::collections::BTreeMap<String, Vec<String>>,
-    host_python: Option<&str>,
-) -> Result<Utf8PathBuf> {
-    let (ours, inner) = split_settings(config);
-    let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
-    let Some(target) = settings.target else {
-        return Err(Error::config(
-            "target",
-            format!(
-                "{project} is built by its own backend, which wasiwheel runs only for WASI targets: add -C \
-                 target=wasm32-wasi (or build it natively with pip)"
-            ),
-        ));
-    };
-    let (py, sdk) = target_toolchain(&settings, target)?;
-    let platform = settings
-        .platform_tag
-        .clone()
-        .unwrap_or_else(|| crate::tags::wasi_platform_tags(target, sdk.identity.major, py.version));
-    let tag_of = |limited: Option<PyVersion>| {
-        let (p, abi) = crate::tags::cpython_tags(py.version, &py.abiflags, limited);
-        let t = crate::tags::WheelTag { python: vec![p], abi: vec![abi], platform: platform.clone() };
-        (t.to_string(), t.expand())
-    };
-    let tags = crossenv::ForeignTags { normal: tag_of(None), abi3: tag_of(Some(py.version)) };
-    std::fs::create_dir_all(out).map_err(|e| Error::Io { context: format!("cannot create {out}"), source: e })?;
-    let self_command = provision::self_command();
-    let host_python = provision::host_python(host_python, &py);
-    // Provisioned before the build: whether the project has C++ is known only
-    // once its backend runs the wrappers.
-    let cxx_eh = crate::toolchain::cxx_eh::for_build(&sdk, target, settings.cxx_exceptions)?;
-    crossenv::build(&crossenv::ForeignBuild {
-        project: project.to_path_buf(),
-        out_dir: out.to_path_buf(),
-        python: py,
-        sdk,
-        target,
-        inner_config: inner,
-        host_python,
-        self_command,
-        tags,
-        verbose: settings.verbose,
-        fpcast_repair: settings.fpcast_repair,
-        cxx_eh,
-    })
 }
 
 #[cfg(feature = "run")]
@@ -1328,13 +1268,15 @@ pub fn main(args: Vec<String>, self_command: Vec<String>) -> i32 {
     provision::set_self_command(self_command);
     // The cross environment's compiler, linker and archiver wrappers (hidden
     // commands; their arguments are the compiler's, not wasiwheel's).
-    if let Some(tool) = args.get(1).map(String::as_str).filter(|t| ["cc", "c++", "ar", "ranlib", "rust-ld"].contains(t))
+    if let Some(tool) =
+        args.get(1).map(String::as_str).filter(|t| ["cc", "c++", "ar", "ranlib", "rust-ld", "rustc-wrap"].contains(t))
     {
         let rest = &args[2..];
         let r = match tool {
             "cc" => crossenv::wrap::cc(rest, false),
             "c++" => crossenv::wrap::cc(rest, true),
             "rust-ld" => crossenv::rust::rust_ld(rest),
+            "rustc-wrap" => crossenv::rust::rustc_wrap(rest),
             _ => crossenv::wrap::ar(rest, tool == "ranlib"),
         };
         return r.unwrap_or_else(|e| {

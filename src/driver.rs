@@ -11,15 +11,18 @@ use camino::{Utf8Path, Utf8PathBuf};
 use crate::component::ComponentKind;
 use crate::component::{ComponentSpec, HashSeed};
 use crate::crossbuild::compile;
+use crate::crossbuild::crossenv;
 use crate::crossbuild::objlink::unique_init;
 use crate::crossbuild::relink::StaticModule;
 use crate::error::{Error, IoContext, Result};
+use crate::toolchain::{provision, python, sdk};
+
 use crate::model::lang::Language;
 use crate::model::layout::{
     component_path_in_wheel, library_relative, StaticManifest, StaticModuleEntry, STATIC_DIR, STATIC_MANIFEST_VERSION,
 };
 use crate::model::names::filename_name;
-use crate::model::target::WasiTarget;
+use crate::model::target::{PyVersion, WasiTarget};
 use crate::pep517::config::{Artifact, Settings};
 use crate::pep517::metadata;
 use crate::pep517::pyproject::{Project, Pyproject};
@@ -598,4 +601,178 @@ pub fn build_sdist(root: &Utf8Path, out_dir: &Utf8Path, settings: &Settings) -> 
     let path = sdist::write_sdist(root, &files, &pkg_info, &stem, out_dir, &filename, ts)?;
     progress::status(&format!("built {path}"));
     Ok(filename)
+}
+
+/// `-C` settings: key → values.
+pub type ConfigMap = std::collections::BTreeMap<String, Vec<String>>;
+
+/// `-C` settings split into wasiwheel's own (the keys of
+/// [`crate::pep517::config::KEYS`]) and the rest, which a foreign project's
+/// backend gets.
+pub fn split_settings(config: ConfigMap) -> (ConfigMap, ConfigMap) {
+    let known: Vec<&str> = crate::pep517::config::KEYS.iter().map(|(k, _, _)| *k).collect();
+    config.into_iter().partition(|(k, _)| known.contains(&k.as_str()))
+}
+
+/// The target CPython and SDK of `settings` for `target`, checked against the ABI rule.
+///
+/// Errors: those of provisioning ([`provision::python`], [`provision::sdk`])
+/// and of [`python::check_abi`].
+pub fn target_toolchain(settings: &Settings, target: WasiTarget) -> Result<(python::TargetPython, sdk::WasiSdk)> {
+    let py = provision::python(settings.python_prefix.as_deref(), settings.python, target)?;
+    let sdk = provision::sdk(settings.wasi_sdk.as_deref(), py.sdk().map(|s| s.major))?;
+    if let Some(w) = python::check_abi(&py, &sdk.identity, settings.allow_sdk_mismatch, python::AbiContext::Build)? {
+        crate::progress::status(&w);
+    }
+    Ok((py, sdk))
+}
+
+/// Build the foreign project at `project` into `out` with `backend` (its
+/// own, or the one `tool.wasiwheel.backend` names) in a cross environment:
+/// `config` keys wasiwheel knows are its settings, the others go to the
+/// backend. `host_python`: the interpreter that runs the backend (default:
+/// the native CPython of the target's version). Returns the wheel's path.
+///
+/// Errors: [`Error::Config`] without a WASI target or with
+/// `artifact=component`; those of [`crossenv::build`].
+pub fn build_foreign(
+    project: &Utf8Path,
+    out: &Utf8Path,
+    config: ConfigMap,
+    host_python: Option<&str>,
+    backend: crossenv::BackendChoice,
+) -> Result<Utf8PathBuf> {
+    let (ours, inner) = split_settings(config);
+    let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
+    let Some(target) = settings.target else {
+        return Err(Error::config(
+            "target",
+            format!(
+                "{project} is built by its own backend, which wasiwheel runs only for WASI targets: add -C \
+                 target=wasm32-wasi (or build it natively with pip)"
+            ),
+        ));
+    };
+    if settings.artifact == Artifact::Component {
+        return Err(Error::config(
+            "artifact",
+            format!(
+                "{project} is built by its own backend, which makes wheels only: build its WASI wheel, then a \
+                 component of an app that uses it with -C artifact=component -C component-wheels=DIR"
+            ),
+        ));
+    }
+    let (py, sdk) = target_toolchain(&settings, target)?;
+    let platform = settings
+        .platform_tag
+        .clone()
+        .unwrap_or_else(|| crate::tags::wasi_platform_tags(target, sdk.identity.major, py.version));
+    let tag_of = |limited: Option<PyVersion>| {
+        let (p, abi) = crate::tags::cpython_tags(py.version, &py.abiflags, limited);
+        let t = crate::tags::WheelTag { python: vec![p], abi: vec![abi], platform: platform.clone() };
+        (t.to_string(), t.expand())
+    };
+    let tags = crossenv::ForeignTags { normal: tag_of(None), abi3: tag_of(Some(py.version)) };
+    std::fs::create_dir_all(out).map_err(|e| Error::Io { context: format!("cannot create {out}"), source: e })?;
+    let self_command = provision::self_command();
+    let host_python = provision::host_python(host_python, &py);
+    // Provisioned before the build: whether the project has C++ is known only
+    // once its backend runs the wrappers.
+    let cxx_eh = crate::toolchain::cxx_eh::for_build(&sdk, target, settings.cxx_exceptions)?;
+    crossenv::build(&crossenv::ForeignBuild {
+        project: project.to_path_buf(),
+        out_dir: out.to_path_buf(),
+        python: py,
+        sdk,
+        target,
+        inner_config: inner,
+        host_python,
+        self_command,
+        tags,
+        verbose: settings.verbose,
+        fpcast_repair: settings.fpcast_repair,
+        cxx_eh,
+        backend,
+    })
+}
+
+/// PEP 517 `build_wheel` of a project whose `tool.wasiwheel.backend` names
+/// the backend that builds it (see [`crate::pep517::pyproject::wrapped_backend`]),
+/// called by a frontend (pip, build, uv) whose environment, that of
+/// `host_python`, has that backend: for a WASI target it runs in the cross
+/// environment ([`build_foreign`]), for the host it is called as it is.
+/// `config`: all config settings (wasiwheel's keys are taken out, the rest
+/// go to the backend). Returns the wheel's file name.
+///
+/// Errors: [`Error::Config`] for a bad wasiwheel setting; those of
+/// [`build_foreign`] and [`crossenv::call_hook`].
+pub fn wrapped_build_wheel(
+    root: &Utf8Path,
+    out_dir: &Utf8Path,
+    config: ConfigMap,
+    host_python: &str,
+    backend: &str,
+) -> Result<String> {
+    let (ours, inner) = split_settings(config.clone());
+    let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
+    if settings.target.is_some() {
+        let choice = crossenv::BackendChoice::Wrapped { backend: backend.to_string(), isolated: false };
+        let path = build_foreign(root, out_dir, config, Some(host_python), choice)?;
+        return Ok(path.file_name().unwrap_or_default().to_string());
+    }
+    wrapped_hook(root, backend, "build_wheel", Some(out_dir), &inner, host_python, &[])
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+}
+
+/// Any other PEP 517/660 hook `hook` (`build_sdist`, `build_editable`,
+/// `prepare_metadata_for_build_wheel`, `get_requires_for_build_*`) of a
+/// wrapped backend (see [`wrapped_build_wheel`]), called as it is in
+/// `host_python`'s environment with the settings that are not wasiwheel's.
+/// A `get_requires_for_build_wheel` for a WASI target adds what the cross
+/// environment needs of the backend's kind (CMake for scikit-build-core).
+/// Returns the hook's result: a name, or a list of PEP 508 strings.
+///
+/// Errors: [`Error::Config`] for a bad wasiwheel setting, or `build_editable`
+/// for a WASI target; those of [`crossenv::call_hook`].
+pub fn wrapped_other_hook(
+    root: &Utf8Path,
+    backend: &str,
+    hook: &str,
+    out_dir: Option<&Utf8Path>,
+    config: ConfigMap,
+    host_python: &str,
+) -> Result<serde_json::Value> {
+    let (ours, inner) = split_settings(config);
+    let settings = Settings::resolve(&ours, |k| std::env::var(k).ok())?;
+    if hook == "build_editable" && settings.target.is_some() {
+        return Err(Error::config(
+            "target",
+            "editable installs (pip install -e) are for the host interpreter: drop the WASI target",
+        ));
+    }
+    let extra = match (hook, settings.target) {
+        ("get_requires_for_build_wheel", Some(_)) => crossenv::extra_requires(crossenv::BackendKind::of(backend)),
+        _ => &[],
+    };
+    wrapped_hook(root, backend, hook, out_dir, &inner, host_python, extra)
+}
+
+fn wrapped_hook(
+    root: &Utf8Path,
+    backend: &str,
+    hook: &str,
+    out_dir: Option<&Utf8Path>,
+    config: &ConfigMap,
+    host_python: &str,
+    extra_requires: &[&str],
+) -> Result<serde_json::Value> {
+    crossenv::call_hook(&crossenv::HookCall {
+        project: root,
+        backend,
+        hook,
+        out_dir,
+        config,
+        host_python,
+        extra_requires,
+    })
 }

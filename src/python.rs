@@ -35,6 +35,26 @@ fn out_dir(dir: &str) -> PyResult<Utf8PathBuf> {
     Ok(if p.is_absolute() { p } else { cwd()?.join(p) })
 }
 
+/// The backend that `tool.wasiwheel.backend` of the project at `root` names, if any.
+fn wrapped(root: &camino::Utf8Path) -> PyResult<Option<String>> {
+    crate::pep517::pyproject::wrapped_backend(root).map_err(to_py)
+}
+
+/// A hook other than `build_wheel` of a wrapped backend; its result as a string.
+fn wrapped_name(
+    py: Python<'_>,
+    backend: &str,
+    hook: &str,
+    dir: &str,
+    config: BTreeMap<String, Vec<String>>,
+    host_python: &str,
+) -> PyResult<String> {
+    let (root, out) = (cwd()?, out_dir(dir)?);
+    py.detach(|| build::wrapped_other_hook(&root, backend, hook, Some(&out), config, host_python))
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .map_err(to_py)
+}
+
 /// PEP 517 `build_wheel` for the project in the current directory.
 /// `config` maps each config-settings key to its values; `host_python` is
 /// `sys.executable`. Returns the wheel's file name. Raises `BuildError`.
@@ -45,8 +65,11 @@ fn build_wheel(
     config: BTreeMap<String, Vec<String>>,
     host_python: &str,
 ) -> PyResult<String> {
-    let s = settings(config)?;
     let (root, out) = (cwd()?, out_dir(wheel_directory)?);
+    if let Some(backend) = wrapped(&root)? {
+        return py.detach(|| build::wrapped_build_wheel(&root, &out, config, host_python, &backend)).map_err(to_py);
+    }
+    let s = settings(config)?;
     py.detach(|| build::build_wheel(&root, &out, s, host_python)).map_err(to_py)
 }
 
@@ -58,14 +81,26 @@ fn build_editable(
     config: BTreeMap<String, Vec<String>>,
     host_python: &str,
 ) -> PyResult<String> {
+    if let Some(backend) = wrapped(&cwd()?)? {
+        return wrapped_name(py, &backend, "build_editable", wheel_directory, config, host_python);
+    }
     let s = settings(config)?;
     let (root, out) = (cwd()?, out_dir(wheel_directory)?);
     py.detach(|| build::build_editable(&root, &out, s, host_python)).map_err(to_py)
 }
 
-/// PEP 517 `build_sdist`. Returns the sdist's file name. Raises `BuildError`.
+/// PEP 517 `build_sdist`; `host_python` is `sys.executable` (it runs a
+/// wrapped backend). Returns the sdist's file name. Raises `BuildError`.
 #[pyfunction]
-fn build_sdist(py: Python<'_>, sdist_directory: &str, config: BTreeMap<String, Vec<String>>) -> PyResult<String> {
+fn build_sdist(
+    py: Python<'_>,
+    sdist_directory: &str,
+    config: BTreeMap<String, Vec<String>>,
+    host_python: &str,
+) -> PyResult<String> {
+    if let Some(backend) = wrapped(&cwd()?)? {
+        return wrapped_name(py, &backend, "build_sdist", sdist_directory, config, host_python);
+    }
     let s = settings(config)?;
     let (root, out) = (cwd()?, out_dir(sdist_directory)?);
     py.detach(|| build::build_sdist(&root, &out, &s)).map_err(to_py)
@@ -80,16 +115,40 @@ fn prepare_metadata_for_build_wheel(
     config: BTreeMap<String, Vec<String>>,
     host_python: &str,
 ) -> PyResult<String> {
+    if let Some(backend) = wrapped(&cwd()?)? {
+        return wrapped_name(py, &backend, "prepare_metadata_for_build_wheel", metadata_directory, config, host_python);
+    }
     let s = settings(config)?;
     let (root, out) = (cwd()?, out_dir(metadata_directory)?);
     py.detach(|| build::prepare_metadata(&root, &out, s, host_python)).map_err(to_py)
 }
 
-/// Validate config settings without building (for the `get_requires_*`
-/// hooks, so a bad `-C` key fails early). Raises `BuildError`.
+/// Validate config settings without building (so a bad `-C` key fails early).
+/// Raises `BuildError`.
 #[pyfunction]
 fn check_config(config: BTreeMap<String, Vec<String>>) -> PyResult<()> {
     settings(config).map(|_| ())
+}
+
+/// PEP 517/660 `get_requires_for_build_{kind}` (`kind`: `wheel`, `sdist`,
+/// `editable`) for the project in the current directory: none for
+/// wasiwheel's own builds (after validating `config`); a wrapped backend's
+/// own answer otherwise (`host_python` runs it). Raises `BuildError`.
+#[pyfunction]
+fn get_requires(
+    py: Python<'_>,
+    kind: &str,
+    config: BTreeMap<String, Vec<String>>,
+    host_python: &str,
+) -> PyResult<Vec<String>> {
+    let root = cwd()?;
+    let Some(backend) = wrapped(&root)? else {
+        return settings(config).map(|_| Vec::new());
+    };
+    let hook = format!("get_requires_for_build_{kind}");
+    let v =
+        py.detach(|| build::wrapped_other_hook(&root, &backend, &hook, None, config, host_python)).map_err(to_py)?;
+    Ok(v.as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_string)).collect())
 }
 
 /// Run the command line: `argv` as `sys.argv`, `self_command` how to invoke
@@ -135,6 +194,7 @@ fn _wasiwheel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_editable, m)?)?;
     m.add_function(wrap_pyfunction!(prepare_metadata_for_build_wheel, m)?)?;
     m.add_function(wrap_pyfunction!(check_config, m)?)?;
+    m.add_function(wrap_pyfunction!(get_requires, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(tool_schema_json, m)?)?;
     m.add("BuildError", m.py().get_type::<BuildError>())?;

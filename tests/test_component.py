@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, SDISTS, assert_refused, component, pip_wheel, private_cache, sh
+from conftest import DEMO, SDISTS, assert_refused, component, pip_wheel, private_cache, sh, write_project
 from wasm_host import bundle, run_command
 
 
@@ -137,6 +137,32 @@ def test_entry_that_does_not_import(tmp_path, wasiwheel_cli):
         absent=["panicked"],
         out=out,
     )
+
+
+def test_module_imported_at_run_time(tmp_path, wasiwheel_cli):
+    """A module the entry imports only when it runs (inside `main`) is served from the component's
+    bundle at run time; the bundle's finder used to import importlib.machinery while finding it, which
+    asked the finder again until the recursion limit (before anything else had imported it). And the
+    package of a name that is no Python source (`import pkg._ext` of an extension module) is kept: it
+    used to be left out, and `import markupsafe._speedups` failed in a component."""
+    project = write_project(tmp_path / "lazyapp", "lazyapp", {
+        "src/lazyapp/__init__.py": (
+            "def main():\n"
+            "    from lazyapp import helper\n"
+            "    try:\n"
+            "        import lazyapp.deep.notamodule\n"
+            "    except ImportError as e:\n"
+            "        print(helper.VALUE, e.name)\n"
+        ),
+        "src/lazyapp/helper.py": "VALUE = 'the helper, imported at run time'\n",
+        # Named only as the parent of a name that is no Python source (as an extension module's package is).
+        "src/lazyapp/deep/__init__.py": "",
+    }, tables='[project.scripts]\nlazyapp = "lazyapp:main"\n')
+    out = tmp_path / "lazyapp.wasm"
+    component(wasiwheel_cli, project, out)
+    r = run_command(out)
+    assert r.code == 0, r.stderr[-3000:]
+    assert r.stdout.strip() == "the helper, imported at run time lazyapp.deep.notamodule"
 
 
 def test_component_for_a_compile_only_target(tmp_path, wasiwheel_cli):

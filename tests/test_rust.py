@@ -119,4 +119,87 @@ def test_rust_that_does_not_compile_for_wasi_fails_with_rustc_error(tmp_path, wa
     out = tmp_path / "dist"
     proc = sh([wasiwheel_cli, "build", project, "-C", "target=wasm32-wasi", "-o", out], env=HOST, check=False,
               timeout=1800)
-    assert_refused(proc, "error[E0433]", "unix", "the project's build backend `maturin`", status=1, out=out)
+    # The error names the crate's source, repeats rustc's diagnostic and adds the WASI limit behind it.
+    assert_refused(proc, "compiling ", "src/lib.rs failed", "error[E0433]", "could not find `unix` in `os`",
+                   "hint: wasm32-wasip1 is not a Unix target", status=1, out=out)
+
+
+def fronted_by_wasiwheel(tmp_path):
+    """tests/sdists/maturin-demo with wasiwheel in front: `[build-system]`
+    names wasiwheel (and maturin among its requirements), and
+    `tool.wasiwheel.backend` says that maturin builds it."""
+    project = copy_of(DEMO, tmp_path)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    own = 'requires = ["maturin>=1.9,<2"]\nbuild-backend = "maturin"'
+    assert own in text
+    text = text.replace(own, 'requires = ["wasiwheel", "maturin>=1.9,<2"]\nbuild-backend = "wasiwheel"')
+    pyproject.write_text(text + '\n[tool.wasiwheel]\nbackend = "maturin"\n')
+    return project
+
+
+def test_pip_wheel_through_wasiwheels_cross_environment(tmp_path, wheelhouse, wasiwheel_cli):
+    """`pip wheel . -C target=wasm32-wasi` of a maturin project fronted by
+    wasiwheel: pip provisions wasiwheel and maturin (maturin from the index),
+    wasiwheel runs maturin's hooks in its cross environment, and the result
+    is the same WASI wheel as `wasiwheel build` makes; without a target pip
+    gets maturin's own native wheel, and `python -m build --sdist` maturin's
+    sdist, from which `wasiwheel build` makes the WASI wheel again."""
+    project = fronted_by_wasiwheel(tmp_path)
+    pip_env = {"PIP_FIND_LINKS": str(wheelhouse), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    wasi = tmp_path / "wasi"
+    proc = pip_wheel(project, wasi, pip_env, "target=wasm32-wasi", check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    whl = wasi / WHEEL
+    with zipfile.ZipFile(whl) as z:
+        assert z.read("maturindemo/_core.cpython-313-wasm32-wasi.so")[:4] == b"\0asm"
+        manifest = json.loads(z.read("maturindemo-0.1.0.dist-info/static-extensions/manifest.json"))
+    assert [m["name"] for m in manifest["modules"]] == ["maturindemo._core"]
+    sh([sys.executable, "-m", "installer", "--validate-record", "all", "-d", tmp_path / "inst", whl])
+    code = "import maturindemo as m; c = m.Counter('n'); c.add('k', 2); print(m.word_counts('x y x'), c.get('k'))"
+    ran = sh([wasiwheel_cli, "run", "--python", "3.13", "--wheel", whl, "--", "-c", code], check=False)
+    assert ran.returncode == 0 and ran.stdout.strip() == "{'x': 2, 'y': 1} 2", ran.stderr[-3000:]
+
+    native = tmp_path / "native"
+    pip_wheel(project, native, pip_env)
+    (nwhl,) = native.glob("maturindemo-0.1.0-*.whl")
+    assert "linux" in nwhl.name, nwhl.name
+    site = tmp_path / "native-site"
+    sh([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", site, nwhl])
+    ran = sh([sys.executable, "-c", code], env={"PYTHONPATH": str(site)})
+    assert ran.stdout.strip() == "{'x': 2, 'y': 1} 2"
+
+    sdists = tmp_path / "sdist"
+    sh([sys.executable, "-m", "build", "--sdist", "-o", sdists, project], env=pip_env)
+    (sdist,) = sdists.glob("maturindemo-0.1.0.tar.gz")
+    again = tmp_path / "again"
+    sh([wasiwheel_cli, "build", sdist, "-C", "target=wasm32-wasi", "-o", again], env=HOST, timeout=1800)
+    assert (again / WHEEL).is_file()
+
+
+def test_fronted_project_bad_settings(tmp_path, wheelhouse):
+    """A wrapped project with keys of wasiwheel's own builds beside
+    `backend`, and a component asked of a backend that makes wheels only:
+    each refused naming the key, and no wheel written."""
+    project = fronted_by_wasiwheel(tmp_path)
+    pip_env = {"PIP_FIND_LINKS": str(wheelhouse), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    out = tmp_path / "out"
+    proc = pip_wheel(project, out, pip_env, "target=wasm32-wasi", "artifact=component", check=False)
+    assert_refused(proc, "`artifact`", "makes wheels only", out=out)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'packages = ["maturindemo"]\n')
+    proc = pip_wheel(project, out, pip_env, "target=wasm32-wasi", check=False)
+    assert_refused(proc, "tool.wasiwheel.backend", "`packages` would not be read", out=out)
+
+
+
+def test_wasip2_rust_is_refused_with_the_reason(tmp_path, prefix314, wasiwheel_cli):
+    """Rust for wasm32-wasip2 builds, but componentize-py cannot link the dylib (Rust's wasip2 standard
+    library brings the wasi:http proxy world): refused before cargo runs, with the reason and the
+    wasm32-wasip1 route, and nothing written."""
+    out = tmp_path / "dist"
+    proc = sh([wasiwheel_cli, "build", copy_of(DEMO, tmp_path), "-C", "target=wasm32-wasip2", "-C",
+               f"python-prefix={prefix314}", "-o", out], env=HOST, check=False)
+    assert_refused(proc, "Rust extensions for wasm32-wasip2 are not supported yet", "wasi:http",
+                   "-C target=wasm32-wasi", status=1, out=out)
+    assert "Compiling" not in proc.stderr

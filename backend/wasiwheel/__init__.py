@@ -6,6 +6,12 @@ Projects select it with::
     requires = ["wasiwheel"]
     build-backend = "wasiwheel"
 
+A project that another backend builds (maturin, setuptools, meson-python,
+scikit-build-core) gets wasiwheel's cross environment for WASI targets by
+naming that backend in ``[tool.wasiwheel] backend = "maturin"`` and listing
+it in ``requires`` beside wasiwheel; for the host its hooks are called as
+they are.
+
 The hooks below only marshal arguments to the native module
 ``wasiwheel._wasiwheel`` (Rust). A failed build raises ``SystemExit`` with a
 message that names the file, key or setting at fault: frontends show the
@@ -59,16 +65,16 @@ def _call(func, *args):
 
 
 def get_requires_for_build_wheel(config_settings: ConfigSettings = None) -> List[str]:
-    """PEP 517: extra requirements to build a wheel (none). Validates the
-    config settings so that an unknown ``-C`` key fails early."""
-    _call(_native.check_config, _config(config_settings))
-    return []
+    """PEP 517: extra requirements to build a wheel: none for wasiwheel's own
+    builds (it validates the config settings, so that an unknown ``-C`` key
+    fails early); for a project whose ``tool.wasiwheel.backend`` names the
+    backend that builds it, that backend's answer."""
+    return _call(_native.get_requires, "wheel", _config(config_settings), sys.executable)
 
 
 def get_requires_for_build_sdist(config_settings: ConfigSettings = None) -> List[str]:
-    """PEP 517: extra requirements to build an sdist (none)."""
-    _call(_native.check_config, _config(config_settings))
-    return []
+    """PEP 517: extra requirements to build an sdist (as for a wheel)."""
+    return _call(_native.get_requires, "sdist", _config(config_settings), sys.executable)
 
 
 def prepare_metadata_for_build_wheel(metadata_directory: str, config_settings: ConfigSettings = None) -> str:
@@ -89,13 +95,12 @@ def build_wheel(
 def build_sdist(sdist_directory: str, config_settings: ConfigSettings = None) -> str:
     """PEP 517: build the sdist (``{name}-{version}.tar.gz``, PEP 625) into
     ``sdist_directory`` and return its file name."""
-    return _call(_native.build_sdist, sdist_directory, _config(config_settings))
+    return _call(_native.build_sdist, sdist_directory, _config(config_settings), sys.executable)
 
 
 def get_requires_for_build_editable(config_settings: ConfigSettings = None) -> List[str]:
-    """PEP 660: extra requirements to build an editable wheel (none)."""
-    _call(_native.check_config, _config(config_settings))
-    return []
+    """PEP 660: extra requirements to build an editable wheel (as for a wheel)."""
+    return _call(_native.get_requires, "editable", _config(config_settings), sys.executable)
 
 
 def prepare_metadata_for_build_editable(metadata_directory: str, config_settings: ConfigSettings = None) -> str:

@@ -86,6 +86,11 @@ pub fn check_toolchain(triple: &str) -> Result<()> {
     Ok(())
 }
 
+/// rustc's host triple (the `host:` line of `rustc -vV`), or `None` when rustc does not run.
+pub fn host_triple() -> Option<String> {
+    rustc_version()?.lines().find_map(|l| l.strip_prefix("host: ")).map(|h| h.trim().to_string())
+}
+
 /// `rustc -vV` (version, commit, host, LLVM), or `None` when rustc does not run.
 pub fn rustc_version() -> Option<String> {
     let o = Command::new(rustc()).arg("-vV").output().ok().filter(|o| o.status.success())?;

@@ -20,6 +20,11 @@ at every start and imports stay served by zipimport from the preopened zip.
 
 import sys, zipimport
 
+# importlib's ModuleSpec without importing anything: importing
+# importlib.machinery inside find_spec, when nothing has imported it yet,
+# would ask this finder for importlib.machinery, and so on without end.
+_ModuleSpec = type(sys.__spec__)
+
 _ZIP = "/wasiwheel-bundle/bundle.zip"
 _SETTINGS = "wasiwheel-component.txt"
 # Imported lazily by CPython's C code, so no import statement names them;
@@ -71,8 +76,6 @@ class WasiwheelBundleImporter:
 
     @classmethod
     def find_spec(cls, name, path=None, target=None):
-        from importlib.machinery import ModuleSpec
-
         found = cls._code.get(name)
         if found is None:
             if name in cls._left_out:
@@ -84,7 +87,7 @@ class WasiwheelBundleImporter:
                 )
             return None
         is_pkg, file, _ = found
-        spec = ModuleSpec(name, cls, origin="/bundle/" + file, is_package=is_pkg)
+        spec = _ModuleSpec(name, cls, origin="/bundle/" + file, is_package=is_pkg)
         spec.has_location = True
         if is_pkg:
             spec.submodule_search_locations = ["/bundle/" + file.rsplit("/", 1)[0]]
@@ -205,11 +208,15 @@ def _keep(settings, zi):
     reached = set()
     while todo:
         name = todo.pop()
-        if name in reached or name not in modules:
+        if name in reached:
             continue
-        reached.add(name)
+        # Importing a.b imports a, also when a.b is not Python source (an
+        # extension module, or a name that is not a module at all).
         parts = name.split(".")
         todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))
+        if name not in modules:
+            continue
+        reached.add(name)
         is_pkg, path = modules[name]
         source = zi.get_data(path)
         tree = ast.parse(source, "/bundle/" + path)

@@ -76,6 +76,7 @@ pub fn write(
         ("wasm32-wasi-ar", "ar"),
         ("wasm32-wasi-ranlib", "ranlib"),
         (super::rust::LINKER_SCRIPT, "rust-ld"),
+        (super::rust::RUSTC_WRAPPER_SCRIPT, "rustc-wrap"),
     ];
     if kind == BackendKind::Setuptools {
         // Programs setup.py files call by name.

@@ -208,6 +208,43 @@ pub struct ForeignBuild {
     pub fpcast_repair: bool,
     /// The exception-enabled C++ runtime (`-C cxx-exceptions`), or `None`.
     pub cxx_eh: Option<CxxRuntime>,
+    /// Which backend runs, and in which environment.
+    pub backend: BackendChoice,
+}
+
+/// Which PEP 517 backend a foreign build runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// The project's `[build-system] build-backend`, in an isolated
+    /// environment made from its `requires` (PEP 517/518), as `build` does.
+    Own,
+    /// The backend a wasiwheel project names in `tool.wasiwheel.backend`
+    /// (`module:object`). `isolated`: in an isolated environment of the
+    /// project's `requires` less wasiwheel (`wasiwheel build`); otherwise in
+    /// the host interpreter's environment, which a frontend has provisioned
+    /// (`pip wheel`, `python -m build`).
+    Wrapped { backend: String, isolated: bool },
+}
+
+/// A PEP 517 hook of a backend that wasiwheel wraps (`tool.wasiwheel.backend`),
+/// called outside any cross environment: for native builds, sdists,
+/// metadata and requirements.
+#[derive(Debug, Clone)]
+pub struct HookCall<'a> {
+    /// The project directory.
+    pub project: &'a Utf8Path,
+    /// The backend (`module:object`).
+    pub backend: &'a str,
+    /// The hook's PEP 517/660 name, e.g. `build_sdist`, `get_requires_for_build_wheel`.
+    pub hook: &'a str,
+    /// The hook's output directory (`None` for the `get_requires_*` hooks).
+    pub out_dir: Option<&'a Utf8Path>,
+    /// Its config settings.
+    pub config: &'a BTreeMap<String, Vec<String>>,
+    /// The interpreter whose environment has the backend (the frontend's `sys.executable`).
+    pub host_python: &'a str,
+    /// Requirements to add to those a `get_requires_*` hook returns.
+    pub extra_requires: &'a [&'a str],
 }
 
 /// What the driver is asked to do (`request.json`).
@@ -215,18 +252,119 @@ pub struct ForeignBuild {
 struct DriverRequest<'a> {
     srcdir: &'a Utf8Path,
     outdir: &'a Utf8Path,
+    hook: &'a str,
+    /// `None`: the project's own backend through `build`.
+    backend: Option<&'a str>,
+    isolated: bool,
     config: &'a BTreeMap<String, Vec<String>>,
     env: &'a BTreeMap<String, String>,
-    path: &'a Utf8Path,
+    path: &'a str,
     result: &'a Utf8Path,
     extra_requires: &'a [&'a str],
     host_packages: &'a [String],
 }
 
+/// How the driver ended.
+enum DriverOutcome {
+    /// The hook's result (`{"result": …}` of the result file).
+    Done(serde_json::Value),
+    /// The host interpreter has no `build` (exit status 3).
+    NoBuild,
+    /// The backend or the build failed; its output went to stderr.
+    Failed(std::process::ExitStatus, String),
+}
+
+/// Run [`DRIVER`] with `req` by `host_python` in the work directory `work`.
+///
+/// Errors: [`Error::Toolchain`] when `host_python` cannot be started; I/O errors of `work`.
+fn run_driver(work: &Utf8Path, req: &DriverRequest, host_python: &str) -> Result<DriverOutcome> {
+    let request = work.join("request.json");
+    std::fs::write(&request, serde_json::to_vec_pretty(req).expect("serialisable"))
+        .context(|| format!("cannot write {request}"))?;
+    let driver = work.join("driver.py");
+    std::fs::write(&driver, DRIVER).context(|| format!("cannot write {driver}"))?;
+    let status = std::process::Command::new(host_python)
+        .arg(&driver)
+        .arg(&request)
+        .stdout(std::process::Stdio::from(std::io::stderr()))
+        .status()
+        .map_err(|e| {
+            Error::Toolchain(format!(
+                "cannot run the host interpreter `{host_python}` ({e}): set WASIWHEEL_HOST_PYTHON or --host-python"
+            ))
+        })?;
+    if !status.success() {
+        if status.code() == Some(3) {
+            return Ok(DriverOutcome::NoBuild);
+        }
+        return Ok(DriverOutcome::Failed(status, format!("{host_python} {driver} {request}")));
+    }
+    let text = std::fs::read_to_string(req.result).context(|| format!("cannot read {}", req.result))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| Error::Other(format!("{} is damaged: {e}", req.result)))?;
+    Ok(DriverOutcome::Done(v["result"].clone()))
+}
+
+fn no_build(host_python: &str) -> Error {
+    Error::Toolchain(format!(
+        "the host interpreter `{host_python}` has no `build` package, which drives foreign backends (wasiwheel \
+         installed with pip brings it along; the bare binary does not): `{host_python} -m pip install build`, \
+         install wasiwheel with pip, or choose another interpreter with --host-python / WASIWHEEL_HOST_PYTHON"
+    ))
+}
+
+/// Call the hook `h.hook` of a wrapped backend in `h.host_python`'s
+/// environment, without a cross environment (see [`HookCall`]). Returns the
+/// hook's result as JSON: a file name (string) for `build_*` and
+/// `prepare_metadata_for_build_wheel`, a list of PEP 508 strings for
+/// `get_requires_*` (with `h.extra_requires` added).
+///
+/// Errors: [`Error::ToolFailed`] when the backend fails (its output has gone
+/// to stderr); [`Error::Toolchain`] when the interpreter cannot run or lacks `build`.
+pub fn call_hook(h: &HookCall) -> Result<serde_json::Value> {
+    let tmp = tempfile::Builder::new()
+        .prefix("wasiwheel-hook.")
+        .tempdir()
+        .context(|| "cannot create a temporary directory".to_string())?;
+    let work = Utf8Path::from_path(tmp.path())
+        .ok_or_else(|| Error::Other("the temporary directory path is not UTF-8".into()))?
+        .to_path_buf();
+    let host_packages = crate::toolchain::provision::host_packages();
+    let result = work.join("result.json");
+    let outdir = h.out_dir.map(Utf8Path::to_path_buf).unwrap_or_else(|| work.clone());
+    let req = DriverRequest {
+        srcdir: h.project,
+        outdir: &outdir,
+        hook: h.hook,
+        backend: Some(h.backend),
+        isolated: false,
+        config: h.config,
+        env: &BTreeMap::new(),
+        path: "",
+        result: &result,
+        extra_requires: &[],
+        host_packages: &host_packages,
+    };
+    match run_driver(&work, &req, h.host_python)? {
+        DriverOutcome::Done(serde_json::Value::Array(mut list)) => {
+            list.extend(h.extra_requires.iter().map(|r| serde_json::Value::String(r.to_string())));
+            Ok(serde_json::Value::Array(list))
+        }
+        DriverOutcome::Done(v) => Ok(v),
+        DriverOutcome::NoBuild => Err(no_build(h.host_python)),
+        DriverOutcome::Failed(status, command) => Err(Error::ToolFailed {
+            what: format!("the build backend `{}` (hook {}, named by tool.wasiwheel.backend)", h.backend, h.hook),
+            status: status.to_string(),
+            output: "(its output is above)".into(),
+            command,
+        }),
+    }
+}
+
 /// What the build environment gets besides the project's requirements:
 /// scikit-build-core asks for CMake only on platforms it knows, and the
 /// target's is not one, so it would quietly build without its extensions.
-fn extra_requires(kind: BackendKind) -> &'static [&'static str] {
+pub fn extra_requires(kind: BackendKind) -> &'static [&'static str] {
     match kind {
         BackendKind::Cmake => &["cmake>=3.15", "ninja"],
         _ => &[],
@@ -247,12 +385,25 @@ const DRIVER: &str = include_str!("driver.py");
 /// module the wrappers did not link. Nothing is left in `b.out_dir` on error.
 pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
     let started = std::time::Instant::now();
-    let backend = build_backend(&b.project)?;
+    let (backend, wrapped, isolated) = match &b.backend {
+        BackendChoice::Own => (build_backend(&b.project)?, None, true),
+        BackendChoice::Wrapped { backend, isolated } => (backend.clone(), Some(backend.as_str()), *isolated),
+    };
     let kind = BackendKind::of(&backend);
     if kind == BackendKind::Meson {
         check_host_python(&b.project, &b.host_python)?;
     }
     let rust_sysroot = if rust::is_rust_project(&b.project, kind) {
+        if b.target == WasiTarget::P2 {
+            return Err(Error::Toolchain(format!(
+                "{} builds Rust, and Rust extensions for wasm32-wasip2 are not supported yet: Rust's \
+                 wasm32-wasip2 standard library carries the wasi:http 0.2.4 proxy world and its imports, which \
+                 componentize-py 0.25.1 cannot satisfy when it links the dylib into a component (\"component \
+                 imports instance `wasi:http/types@0.2.9`, but a matching implementation was not found\"); build \
+                 for wasm32-wasip1 (-C target=wasm32-wasi), whose components wasiwheel links itself",
+                b.project.file_name().unwrap_or("the project")
+            )));
+        }
         crate::toolchain::rust_std::check_toolchain(b.target.triple())?;
         Some(crate::toolchain::rust_std::ensure(b.target.triple())?)
     } else {
@@ -294,60 +445,41 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
     let dist = work.join("dist");
     std::fs::create_dir_all(&dist).context(|| format!("cannot create {dist}"))?;
     let result = work.join("result.json");
-    let request = work.join("request.json");
     let host_packages = crate::toolchain::provision::host_packages();
     let req = DriverRequest {
         srcdir: &b.project,
         outdir: &dist,
+        hook: "build_wheel",
+        backend: wrapped,
+        isolated,
         config: &config,
         env: &env_files.env,
-        path: &env_files.bin,
+        path: env_files.bin.as_str(),
         result: &result,
         extra_requires: extra_requires(kind),
         host_packages: &host_packages,
     };
-    std::fs::write(&request, serde_json::to_vec_pretty(&req).expect("serialisable"))
-        .context(|| format!("cannot write {request}"))?;
-    let driver = work.join("driver.py");
-    std::fs::write(&driver, DRIVER).context(|| format!("cannot write {driver}"))?;
-    let status = std::process::Command::new(&b.host_python)
-        .arg(&driver)
-        .arg(&request)
-        .stdout(std::process::Stdio::from(std::io::stderr()))
-        .status()
-        .map_err(|e| {
-            Error::Toolchain(format!(
-                "cannot run the host interpreter `{}` ({e}): set WASIWHEEL_HOST_PYTHON or --host-python",
-                b.host_python
-            ))
-        })?;
+    let outcome = run_driver(&work, &req, &b.host_python)?;
     // Compile failures of the project's own sources; those of probes in
     // temporary directories are part of configuring, not the cause.
     let failures: Vec<wrap::Failure> =
-        wrap::failures(&state).into_iter().filter(|f| f.in_project(&b.project)).collect();
-    if !status.success() {
-        if status.code() == Some(3) {
-            return Err(Error::Toolchain(format!(
-                "the host interpreter `{}` has no `build` package, which drives foreign backends (wasiwheel \
-                 installed with pip brings it along; the bare binary does not): `{} -m pip install build`, install \
-                 wasiwheel with pip, or choose another interpreter with --host-python / WASIWHEEL_HOST_PYTHON",
-                b.host_python, b.host_python
-            )));
+        wrap::failures(&state).into_iter().filter(|f| f.rust || f.in_project(&b.project)).collect();
+    let v = match outcome {
+        DriverOutcome::Done(v) => v,
+        DriverOutcome::NoBuild => return Err(no_build(&b.host_python)),
+        DriverOutcome::Failed(status, command) => {
+            if let Some(f) = failures.last() {
+                return Err(f.clone().into_error());
+            }
+            return Err(Error::ToolFailed {
+                what: format!("the project's build backend `{backend}` (in the cross environment)"),
+                status: status.to_string(),
+                output: "(its output is above)".into(),
+                command,
+            });
         }
-        if let Some(f) = failures.last() {
-            return Err(f.clone().into_error());
-        }
-        return Err(Error::ToolFailed {
-            what: format!("the project's build backend `{backend}` (in the cross environment)"),
-            status: status.to_string(),
-            output: "(its output is above)".into(),
-            command: format!("{} {driver} {request}", b.host_python),
-        });
-    }
-    let text = std::fs::read_to_string(&result).context(|| format!("cannot read {result}"))?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| Error::Other(format!("{result} is damaged: {e}")))?;
-    let inner = Utf8PathBuf::from(v["wheel"].as_str().unwrap_or_default());
+    };
+    let inner = Utf8PathBuf::from(v.as_str().unwrap_or_default());
     let inner = if inner.is_absolute() { inner } else { dist.join(inner) };
     let out = retag::finish(
         &inner,

@@ -27,6 +27,9 @@ use crate::toolchain::sdk::WasiSdk;
 /// The name of the linker wrapper script in the cross environment's `bin/`.
 pub const LINKER_SCRIPT: &str = "wasm32-wasi-rust-ld";
 
+/// The name of the `RUSTC_WRAPPER` script in the cross environment's `bin/` ([`rustc_wrap`]).
+pub const RUSTC_WRAPPER_SCRIPT: &str = "wasm32-wasi-rustc";
+
 /// The variables that make cargo, rustc, PyO3 and the `cc` crate build for
 /// the cross environment's target, for a backend's hooks:
 ///
@@ -42,7 +45,14 @@ pub const LINKER_SCRIPT: &str = "wasm32-wasi-rust-ld";
 /// * `CC_<triple>`, `CXX_<triple>`, `AR_<triple>` (the `cc` crate's names)
 ///   naming the C wrappers in `bin`, and `HOST_CC`/`HOST_CXX` naming the
 ///   host's compilers (found on `PATH` before the wrappers are), so that
-///   build scripts compile their host code with the host's.
+///   build scripts compile their host code with the host's;
+/// * `CARGO_TARGET_<HOST>_LINKER` naming the host's `cc`, which links build
+///   scripts and proc macros (setuptools-rust builds have the target's `cc`
+///   wrapper first on `PATH`).
+///
+/// Unless the user set one, `RUSTC_WRAPPER` is `bin/wasm32-wasi-rustc`
+/// ([`RUSTC_WRAPPER_SCRIPT`], [`rustc_wrap`]), which records a crate that
+/// fails to compile for the target, with a hint naming the WASI limit.
 ///
 /// Unless `CARGO_TARGET_DIR` is set already, cargo's target directory is the
 /// cache's `cargo-target/<triple>/`: the rebuilt standard library and the
@@ -73,6 +83,18 @@ pub fn env(ctx: &Context, python: &TargetPython, bin: &Utf8Path) -> Result<BTree
         if let Some(p) = crate::toolchain::which(tool) {
             env.insert(var.into(), p.to_string());
         }
+    }
+    // Build scripts and proc macros are linked for the host by `cc`, which a
+    // setuptools build finds first on PATH as the target's wrapper: name
+    // the host's own.
+    if let (Some(host), Some(cc)) = (crate::toolchain::rust_std::host_triple(), crate::toolchain::which("cc")) {
+        env.insert(
+            format!("CARGO_TARGET_{}_LINKER", crate::toolchain::rust_std::cargo_env_triple(&host)),
+            cc.to_string(),
+        );
+    }
+    if std::env::var_os("RUSTC_WRAPPER").is_none() && std::env::var_os("CARGO_BUILD_RUSTC_WRAPPER").is_none() {
+        env.insert("RUSTC_WRAPPER".into(), bin.join(RUSTC_WRAPPER_SCRIPT).to_string());
     }
     if std::env::var_os("CARGO_TARGET_DIR").is_none() {
         let dir = crate::toolchain::cache::dir("cargo-target")?.join(triple);
@@ -225,6 +247,135 @@ pub fn rust_ld(args: &[String]) -> Result<i32> {
     Ok(0)
 }
 
+/// cargo's `RUSTC_WRAPPER` in the cross environment (`wasiwheel rustc-wrap
+/// RUSTC ARGS…`, through [`RUSTC_WRAPPER_SCRIPT`]): runs `RUSTC ARGS…`,
+/// passing its output through unchanged (cargo reads rustc's JSON
+/// diagnostics from it), and when a crate compiled for the WASI target
+/// fails, records the failure with rustc's rendered errors and a hint
+/// ([`rust_hint`]), which the build's error then shows. Build scripts and
+/// other host compiles, and probes compiled from standard input (autocfg),
+/// are not recorded. Returns rustc's exit status.
+///
+/// Errors: [`Error::Toolchain`] without a program to run or outside the
+/// cross environment.
+pub fn rustc_wrap(args: &[String]) -> Result<i32> {
+    use std::io::{BufRead, Write};
+    let (rustc, rest) =
+        args.split_first().ok_or_else(|| Error::Toolchain("rustc-wrap: cargo gave no rustc to run".into()))?;
+    let ctx = Context::load()?;
+    let value_of = |flag: &str| rest.iter().position(|a| a == flag).and_then(|i| rest.get(i + 1)).map(String::as_str);
+    let for_target = value_of("--target").is_some_and(|t| t == ctx.target.triple());
+    let crate_name = value_of("--crate-name").unwrap_or("");
+    let source = rest.iter().find(|a| a.ends_with(".rs")).cloned();
+    let recorded = for_target && source.is_some() && !crate_name.starts_with("build_script_");
+    let mut child = Command::new(rustc)
+        .args(rest)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Toolchain(format!("cannot run {rustc}: {e}")))?;
+    let mut errors = String::new();
+    if let Some(err) = child.stderr.take() {
+        let mut stderr = std::io::stderr();
+        for line in std::io::BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            let _ = writeln!(stderr, "{line}");
+            if recorded && errors.len() < 64 * 1024 {
+                errors.push_str(&rendered_error(&line));
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| Error::Toolchain(format!("cannot wait for {rustc}: {e}")))?;
+    if !status.success() && recorded && !errors.is_empty() {
+        let hint = rust_hint(&errors).map(str::to_string).or_else(|| compile::wasi_hint(&errors).map(str::to_string));
+        let mut command = vec![rustc.clone()];
+        command.extend(rest.iter().cloned());
+        wrap::record_failure(
+            &ctx,
+            &wrap::Failure {
+                source: source.unwrap_or_default(),
+                status: status.to_string(),
+                diagnostics: format!("crate `{crate_name}`:\n{}", errors.trim_end()),
+                hint,
+                command: command.join(" "),
+                cwd: std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+                rust: true,
+            },
+        )?;
+    }
+    Ok(status.code().unwrap_or(1))
+}
+
+/// The human-readable text of an error in one line of rustc's output: the
+/// `rendered` field of a JSON diagnostic of level `error` (cargo's
+/// `--error-format=json`, ANSI colours removed), or the line itself when
+/// rustc writes plain text; empty for anything else.
+fn rendered_error(line: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(v) if v.is_object() => {
+            if v["$message_type"] != "diagnostic" || v["level"] != "error" {
+                return String::new();
+            }
+            strip_ansi(v["rendered"].as_str().unwrap_or_default())
+        }
+        _ => format!("{line}\n"),
+    }
+}
+
+/// `s` without ANSI escape sequences (`ESC [ … letter`).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What WASI (or wasiwheel's stable toolchain) lacks, recognised in rustc's
+/// errors for a crate compiled for the target, as one sentence; `None` when
+/// the failure looks unrelated. The C compiler's hints
+/// ([`compile::wasi_hint`]) are tried after these.
+pub fn rust_hint(errors: &str) -> Option<&'static str> {
+    const HINTS: &[(&[&str], &str)] = &[
+        (
+            &["could not find `unix` in `os`", "std::os::unix", "unresolved import `std::os::unix"],
+            "wasm32-wasip1 is not a Unix target: std::os::unix does not exist there (std::os::wasi has WASI's \
+             counterparts for files); code that needs it must be behind #[cfg(unix)], or the crate does not \
+             support WASI",
+        ),
+        (
+            &["E0554", "may not be used on the stable release channel"],
+            "the crate uses unstable features (#![feature]) and needs a nightly Rust toolchain; wasiwheel builds \
+             with the stable rustc (it rebuilds the standard library for the target itself, so -Zbuild-std is \
+             never needed)",
+        ),
+        (
+            &["socket", "TcpStream", "TcpListener", "mio::", "`net` in", "`sys` in `mio`"],
+            "WASI preview1 (wasm32-wasip1) has no sockets: networking crates (mio, socket2, tokio's net) do not \
+             build for it",
+        ),
+        (
+            &["in crate `libc`"],
+            "the crate calls a libc function that wasi-libc lacks: WASI has no processes, signals, users or \
+             terminals (gate the code with #[cfg(not(target_os = \"wasi\"))])",
+        ),
+        (
+            &["can't find crate for `std`", "can't find crate for `core`", "E0463"],
+            "the target's standard library is missing: `rustup target add wasm32-wasip1` (wasiwheel rebuilds it \
+             position-independent from `rustup component add rust-src`)",
+        ),
+    ];
+    HINTS.iter().find(|(needles, _)| needles.iter().any(|n| errors.contains(n))).map(|(_, h)| *h)
+}
+
 /// `args` without a leading `-flavor wasm` (the SDK's `wasm-ld` is already
 /// that flavor).
 fn skip_flavor(args: &[String]) -> Vec<&String> {
@@ -240,6 +391,26 @@ mod tests {
 
     fn v(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn rustc_errors_and_hints() {
+        let json = concat!(
+            r#"{"$message_type":"diagnostic","level":"error","message":"x","rendered":"\u001b[0m\u001b[1m"#,
+            r#"\u001b[38;5;9merror[E0433]\u001b[0m: failed to resolve: could not find `unix` in `os`\n"}"#
+        );
+        let e = rendered_error(json);
+        assert_eq!(e, "error[E0433]: failed to resolve: could not find `unix` in `os`\n");
+        assert!(rust_hint(&e).is_some_and(|h| h.contains("not a Unix target")));
+        let warning = r#"{"$message_type":"diagnostic","level":"warning","message":"w","rendered":"warning: w"}"#;
+        assert_eq!(rendered_error(warning), "");
+        assert_eq!(rendered_error(r#"{"$message_type":"artifact","artifact":"x"}"#), "");
+        assert_eq!(rendered_error("error: plain text"), "error: plain text\n");
+        assert!(rust_hint("error[E0554]: `#![feature]` may not be used on the stable release channel")
+            .is_some_and(|h| h.contains("nightly")));
+        assert!(rust_hint("error[E0425]: cannot find function `fork` in crate `libc`")
+            .is_some_and(|h| h.contains("wasi-libc")));
+        assert_eq!(rust_hint("error[E0308]: mismatched types"), None);
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub struct Failure {
     /// The directory it ran in.
     #[serde(default)]
     pub cwd: String,
+    /// A crate that rustc failed to compile for the target (any crate of the
+    /// graph is the build's own: cargo compiles no configure-style probes).
+    #[serde(default)]
+    pub rust: bool,
 }
 
 impl Failure {
@@ -316,14 +320,23 @@ fn run_compiler_output(
         hint,
         command: command_line(cmd),
         cwd: std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default(),
+        rust: false,
     };
+    record_failure(ctx, &failure)?;
+    Ok(Some((out.status.code().unwrap_or(1), diagnostics)))
+}
+
+/// Record `failure` in the cross environment's state (`failures/`), for
+/// [`failures`] to report when the backend fails.
+///
+/// Errors: [`Error::Io`] when the state directory cannot be written.
+pub fn record_failure(ctx: &Context, failure: &Failure) -> Result<()> {
     let dir = ctx.state.join("failures");
     std::fs::create_dir_all(&dir).context(|| format!("cannot create {dir}"))?;
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let f = dir.join(format!("{stamp:024}-{}.json", std::process::id()));
-    std::fs::write(&f, serde_json::to_vec_pretty(&failure).expect("serialisable"))
-        .context(|| format!("cannot write {f}"))?;
-    Ok(Some((out.status.code().unwrap_or(1), diagnostics)))
+    std::fs::write(&f, serde_json::to_vec_pretty(failure).expect("serialisable"))
+        .context(|| format!("cannot write {f}"))
 }
 
 /// The compile arguments `args` of `source` without the source itself, the
@@ -671,6 +684,7 @@ mod tests {
             hint: None,
             command: String::new(),
             cwd: cwd.into(),
+            rust: false,
         };
         let project = Utf8Path::new("/nonexistent/proj-1.0");
         assert!(f("src/mod.c", "/nonexistent/proj-1.0").in_project(project));

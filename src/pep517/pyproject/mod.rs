@@ -279,6 +279,66 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// `tool.wasiwheel.backend` of `<root>/pyproject.toml`: the PEP 517 backend
+/// (`module:object`, e.g. `maturin`) that builds a project whose
+/// `build-backend` is wasiwheel, which then only wraps it (runs it in the
+/// cross environment for WASI targets, calls it as it is for the host).
+/// `None` when the key is absent (wasiwheel builds the project itself) or
+/// there is no `pyproject.toml`.
+///
+/// Errors: [`Error::Project`] naming the file, line and key when the value is
+/// not a backend reference, names wasiwheel, or stands beside other keys of
+/// `[tool.wasiwheel]` (which only wasiwheel's own builds read).
+pub fn wrapped_backend(root: &Utf8Path) -> Result<Option<String>> {
+    let path = root.join("pyproject.toml");
+    let Ok(raw) = std::fs::read_to_string(&path) else { return Ok(None) };
+    let doc = Document::parse(raw.clone()).map_err(|e| Error::project(&path, format!("is not valid TOML: {e}")))?;
+    let r = Reader { path: &path, raw: &raw };
+    let Some(tool) = doc.as_table().get("tool").and_then(|t| t.get("wasiwheel")).and_then(|t| t.as_table_like()) else {
+        return Ok(None);
+    };
+    let Some(item) = tool.get("backend") else { return Ok(None) };
+    let backend = r.string(item, "tool.wasiwheel.backend")?;
+    let valid = {
+        let (module, object) = backend.split_once(':').unwrap_or((&backend, "x"));
+        let ident = |s: &str| {
+            s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        module.split('.').all(ident) && object.split('.').all(ident)
+    };
+    if !valid {
+        return Err(r.err(
+            item.span(),
+            "tool.wasiwheel.backend",
+            format!(
+                "is `{backend}`, which is not a PEP 517 backend reference (`module` or `module:object`, e.g. \
+                 `maturin`)"
+            ),
+        ));
+    }
+    if backend.split(':').next() == Some("wasiwheel") {
+        return Err(r.err(
+            item.span(),
+            "tool.wasiwheel.backend",
+            "names wasiwheel itself: leave the key out for wasiwheel's own builds",
+        ));
+    }
+    let others: Vec<&str> = tool.iter().map(|(k, _)| k).filter(|k| *k != "backend").collect();
+    if !others.is_empty() {
+        return Err(r.err(
+            item.span(),
+            "tool.wasiwheel.backend",
+            format!(
+                "makes `{backend}` build the project, so [tool.wasiwheel]'s {} would not be read: configure that \
+                 backend in its own table, or drop `backend` to have wasiwheel build the project itself",
+                others.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    Ok(Some(backend))
+}
+
 impl Pyproject {
     /// Load and validate `<root>/pyproject.toml`.
     ///
@@ -313,6 +373,13 @@ impl Pyproject {
             Some(item) => tool::parse_tool(&r, item)?,
             None => ToolConfig::default(),
         };
+        if let Some(b) = top.get("tool").and_then(|t| t.get("wasiwheel")).and_then(|t| t.get("backend")) {
+            return Err(r.err(
+                b.span(),
+                "tool.wasiwheel.backend",
+                "names another backend, which builds this project: wasiwheel's own build does not apply",
+            ));
+        }
         let project = project::parse_project(&r, root, pt, &tool)?;
         Ok(Pyproject { root: root.to_path_buf(), project, tool })
     }
@@ -350,6 +417,36 @@ defines = ["A=1", "B"]
         assert_eq!(p.tool.ext_modules[0].name, "demo._core");
         assert_eq!(p.tool.ext_modules[0].language, Language::C);
         assert_eq!(p.project.license, Some(License::Spdx("MIT OR Apache-2.0".into())));
+    }
+
+    #[test]
+    fn wrapped_backend_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = Utf8Path::from_path(dir.path()).unwrap();
+        let with = |tool: &str| {
+            std::fs::write(root.join("pyproject.toml"), format!("[project]\nname = \"x\"\n\n[tool.wasiwheel]\n{tool}"))
+                .unwrap();
+            wrapped_backend(root)
+        };
+        assert_eq!(with("backend = \"maturin\"\n").unwrap().as_deref(), Some("maturin"));
+        assert_eq!(
+            with("backend = \"setuptools.build_meta:__legacy__\"\n").unwrap().as_deref(),
+            Some("setuptools.build_meta:__legacy__")
+        );
+        assert_eq!(with("packages = [\"x\"]\n").unwrap(), None);
+        let e = with("backend = \"not a backend\"\n").unwrap_err().to_string();
+        assert!(e.contains("pyproject.toml:5") && e.contains("not a PEP 517 backend reference"), "{e}");
+        let e = with("backend = \"wasiwheel\"\n").unwrap_err().to_string();
+        assert!(e.contains("names wasiwheel itself"), "{e}");
+        let e = with("backend = \"maturin\"\npackages = [\"x\"]\n").unwrap_err().to_string();
+        assert!(e.contains("`packages` would not be read"), "{e}");
+        let e = with("backend = 3\n").unwrap_err().to_string();
+        assert!(e.contains("`tool.wasiwheel.backend` must be a string"), "{e}");
+        // wasiwheel's own build refuses a project that another backend builds.
+        let e = Pyproject::load(root).unwrap_err().to_string();
+        assert!(e.contains("tool.wasiwheel.backend"), "{e}");
+        std::fs::remove_file(root.join("pyproject.toml")).unwrap();
+        assert_eq!(wrapped_backend(root).unwrap(), None);
     }
 
     #[test]

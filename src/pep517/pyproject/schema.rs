@@ -66,6 +66,13 @@ pub fn tool_schema() -> &'static Value {
                         }
                     }
                 },
+                "backend": {
+                    "description": "A PEP 517 backend (module:object, e.g. maturin) that builds the project, run by \
+                        wasiwheel in its cross environment for WASI targets and called as it is for the host; no \
+                        other key of this table applies then.",
+                    "type": "string",
+                    "pattern": "^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_.]*)?$"
+                },
                 "python-source": {
                     "description": "Directory holding the Python packages (default: src if it exists, else the root).",
                     "type": "string"
