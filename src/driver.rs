@@ -696,6 +696,7 @@ pub fn build_foreign(
     })
 }
 
+#[cfg_attr(not(feature = "python"), allow(dead_code))] // the PEP 517 hooks are its callers
 /// PEP 517 `build_wheel` of a project whose `tool.wasiwheel.backend` names
 /// the backend that builds it (see [`crate::pep517::pyproject::wrapped_backend`]),
 /// called by a frontend (pip, build, uv) whose environment, that of
@@ -724,6 +725,7 @@ pub fn wrapped_build_wheel(
         .map(|v| v.as_str().unwrap_or_default().to_string())
 }
 
+#[cfg_attr(not(feature = "python"), allow(dead_code))] // the PEP 517 hooks are its callers
 /// Any other PEP 517/660 hook `hook` (`build_sdist`, `build_editable`,
 /// `prepare_metadata_for_build_wheel`, `get_requires_for_build_*`) of a
 /// wrapped backend (see [`wrapped_build_wheel`]), called as it is in
@@ -757,6 +759,7 @@ pub fn wrapped_other_hook(
     wrapped_hook(root, backend, hook, out_dir, &inner, host_python, extra)
 }
 
+#[cfg_attr(not(feature = "python"), allow(dead_code))] // the PEP 517 hooks are its callers
 fn wrapped_hook(
     root: &Utf8Path,
     backend: &str,

@@ -226,6 +226,7 @@ pub enum BackendChoice {
     Wrapped { backend: String, isolated: bool },
 }
 
+#[cfg_attr(not(feature = "python"), allow(dead_code))] // the PEP 517 hooks are its callers
 /// A PEP 517 hook of a backend that wasiwheel wraps (`tool.wasiwheel.backend`),
 /// called outside any cross environment: for native builds, sdists,
 /// metadata and requirements.
@@ -262,6 +263,20 @@ struct DriverRequest<'a> {
     result: &'a Utf8Path,
     extra_requires: &'a [&'a str],
     host_packages: &'a [String],
+}
+
+/// A new temporary directory named `prefix…` (removed when the guard drops) and its UTF-8 path.
+///
+/// Errors: [`Error::Io`] when it cannot be created; [`Error::Other`] when its path is not UTF-8.
+fn work_dir(prefix: &str) -> Result<(tempfile::TempDir, Utf8PathBuf)> {
+    let tmp = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .context(|| "cannot create a temporary directory".to_string())?;
+    let work = Utf8Path::from_path(tmp.path())
+        .ok_or_else(|| Error::Other("the temporary directory path is not UTF-8".into()))?
+        .to_path_buf();
+    Ok((tmp, work))
 }
 
 /// How the driver ended.
@@ -313,6 +328,7 @@ fn no_build(host_python: &str) -> Error {
     ))
 }
 
+#[cfg_attr(not(feature = "python"), allow(dead_code))] // the PEP 517 hooks are its callers
 /// Call the hook `h.hook` of a wrapped backend in `h.host_python`'s
 /// environment, without a cross environment (see [`HookCall`]). Returns the
 /// hook's result as JSON: a file name (string) for `build_*` and
@@ -322,13 +338,7 @@ fn no_build(host_python: &str) -> Error {
 /// Errors: [`Error::ToolFailed`] when the backend fails (its output has gone
 /// to stderr); [`Error::Toolchain`] when the interpreter cannot run or lacks `build`.
 pub fn call_hook(h: &HookCall) -> Result<serde_json::Value> {
-    let tmp = tempfile::Builder::new()
-        .prefix("wasiwheel-hook.")
-        .tempdir()
-        .context(|| "cannot create a temporary directory".to_string())?;
-    let work = Utf8Path::from_path(tmp.path())
-        .ok_or_else(|| Error::Other("the temporary directory path is not UTF-8".into()))?
-        .to_path_buf();
+    let (_tmp, work) = work_dir("wasiwheel-hook.")?;
     let host_packages = crate::toolchain::provision::host_packages();
     let result = work.join("result.json");
     let outdir = h.out_dir.map(Utf8Path::to_path_buf).unwrap_or_else(|| work.clone());
@@ -409,13 +419,7 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
     } else {
         None
     };
-    let tmp = tempfile::Builder::new()
-        .prefix("wasiwheel-cross.")
-        .tempdir()
-        .context(|| "cannot create a temporary directory".to_string())?;
-    let work = Utf8Path::from_path(tmp.path())
-        .ok_or_else(|| Error::Other("the temporary directory path is not UTF-8".into()))?
-        .to_path_buf();
+    let (_tmp, work) = work_dir("wasiwheel-cross.")?;
     let state = work.join("state");
     std::fs::create_dir_all(&state).context(|| format!("cannot create {state}"))?;
     let ctx = Context {
