@@ -123,13 +123,6 @@ fn prepare_metadata_for_build_wheel(
     py.detach(|| build::prepare_metadata(&root, &out, s, host_python)).map_err(to_py)
 }
 
-/// Validate config settings without building (so a bad `-C` key fails early).
-/// Raises `BuildError`.
-#[pyfunction]
-fn check_config(config: BTreeMap<String, Vec<String>>) -> PyResult<()> {
-    settings(config).map(|_| ())
-}
-
 /// PEP 517/660 `get_requires_for_build_{kind}` (`kind`: `wheel`, `sdist`,
 /// `editable`) for the project in the current directory: none for
 /// wasiwheel's own builds (after validating `config`); a wrapped backend's
@@ -193,7 +186,6 @@ fn _wasiwheel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(build_sdist, m)?)?;
     m.add_function(wrap_pyfunction!(build_editable, m)?)?;
     m.add_function(wrap_pyfunction!(prepare_metadata_for_build_wheel, m)?)?;
-    m.add_function(wrap_pyfunction!(check_config, m)?)?;
     m.add_function(wrap_pyfunction!(get_requires, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(tool_schema_json, m)?)?;
