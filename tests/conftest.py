@@ -99,10 +99,11 @@ def target_python_prefix(version: str = "3.13", target: str = "wasm32-wasip1") -
     return _cache_lookup("python", "find", version, "--target", target)
 
 
-def sh(args, *, env=None, cwd=None, check=True, timeout=1800):
-    """Run ``args``; return the CompletedProcess (text). On an unexpected
-    status, fail with the command's whole output."""
-    full_env = dict(os.environ)
+def sh(args, *, env=None, cwd=None, check=True, timeout=1800, inherit=True):
+    """Run ``args``; return the CompletedProcess (text). The environment is
+    this process's updated with `env` (only `env` when `inherit` is false). On
+    an unexpected status, fail with the command's whole output."""
+    full_env = dict(os.environ) if inherit else {}
     full_env.update(env or {})
     proc = subprocess.run(
         [str(a) for a in args], env=full_env, cwd=cwd, capture_output=True, text=True, timeout=timeout
@@ -159,6 +160,19 @@ def component(cli, project, out, *args, env=None, check=True):
     return sh([cli, "component", project, "-o", out, *args], env=env, check=check)
 
 
+def guest_like_env(**extra: str) -> dict:
+    """The environment of a native suite run compared with a WASI one: the
+    guest of ``wasiwheel test`` sees none of the host's variables (no ``CI``,
+    which suites such as pydantic-core's read to enable tests, no locale, no
+    ``PYTEST_ADDOPTS``), so the native run gets only what a process needs to
+    start (``PATH``, ``HOME``, ``TMPDIR``), the guest's
+    ``PYTHONDONTWRITEBYTECODE=1``, and `extra`."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "TMPDIR") if k in os.environ}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra)
+    return env
+
+
 def passed_ids(text: str) -> list[str]:
     """The ids of the tests a ``pytest -rA`` run reports ``PASSED``, sorted."""
     return sorted(line.split()[1] for line in text.splitlines() if line.startswith("PASSED "))
@@ -173,7 +187,7 @@ def suite_native_and_wasi(cli, project: Path, wheel: Path, tests: str = "tests",
     sh([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target",
         native, project], timeout=timeout)
     ran = sh([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", tests], cwd=project,
-             env={"PYTHONPATH": str(native)}, check=False)
+             env=guest_like_env(PYTHONPATH=str(native)), inherit=False, check=False)
     assert ran.returncode == 0, ran.stdout[-3000:]
     proc = sh([cli, "test", wheel, "--tests", project, "--", "-q", "-rA", tests], check=False, timeout=timeout)
     text = proc.stdout + proc.stderr

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (SDISTS, assert_refused, passed_ids, pip_wheel, real_cache, run_python, sh, target_python_prefix,
-                      wasi_limits)
+from conftest import (SDISTS, assert_refused, guest_like_env, passed_ids, pip_wheel, real_cache, run_python, sh,
+                      target_python_prefix, wasi_limits)
 
 TARGET = ["-C", "target=wasm32-wasi"]
 
@@ -235,7 +235,7 @@ def test_own_suite_passes_as_natively(name, built, tmp_path):
     root = unpack(name, tmp_path / "sdist")
     _, args = SUITES[name]
     ran = sh([venv / "bin" / "python", "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", *args, *limits(name)],
-             cwd=root, check=False, timeout=3600)
+             cwd=root, env=guest_like_env(), inherit=False, check=False, timeout=3600)
     assert ran.returncode == 0, ran.stdout[-4000:]
     native, wasi = base_ids(ran.stdout), base_ids(built[f"{name}:suite"])
     assert sum(native.values()) > 100, ran.stdout[-2000:]
