@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,17 @@ def wasi_limits(name: str) -> list[tuple[str, str]]:
         if pkg == name:
             out.append((selector, reason))
     return out
+
+
+def limits(name: str) -> list[str]:
+    """pytest arguments deselecting the tests of `name` that need what WASI lacks."""
+    entries = wasi_limits(name)
+    ids = [s for s, _ in entries if not s.startswith("k:")]
+    ks = [s[2:] for s, _ in entries if s.startswith("k:")]
+    args = [a for i in ids for a in ("--deselect", i)]
+    if ks:
+        args += ["-k", " and ".join(f"not {k}" for k in ks)]
+    return args
 
 
 def real_cache() -> Path:
@@ -158,6 +170,12 @@ def component(cli, project, out, *args, env=None, check=True):
     """``wasiwheel component PROJECT -o OUT ARGS…`` (a project, or an app
     directory as componentize-py takes one)."""
     return sh([cli, "component", project, "-o", out, *args], env=env, check=check)
+
+
+def base_ids(text: str) -> "Counter[str]":
+    """The passed tests of a ``-rA`` run as a multiset of node ids without their parameters (which
+    hold random uuids, set orders and paths in some suites)."""
+    return Counter(i.split("[", 1)[0] for i in passed_ids(text))
 
 
 def guest_like_env(**extra: str) -> dict:
