@@ -11,25 +11,49 @@ natively, except the tests of tests/wasi-limits.txt. The whole suite runs in
 
 import json
 import os
+import re
 import zipfile
+from collections import Counter
 
 import pytest
 
-from conftest import base_ids, guest_like_env, limits, passed_ids, sh, target_python_prefix
+from conftest import base_ids, guest_like_env, limits, sh, target_python_prefix
 
 VERSION = "2.5.5"
 
 #: The slice of numpy's suite .ci/run runs (WASIWHEEL_TEST_REALWORLD=1: all of `--pyargs numpy`):
-#: the array object, ufuncs, dtypes, indexing, numeric functions, linear algebra, FFT, random.
+#: ufuncs, numeric functions, indexing, datetimes, shapes, scalars, einsum, lib's function_base, masked
+#: arrays, linear algebra, FFT, random.
 SLICE = [
-    "numpy/_core/tests/test_multiarray.py",
     "numpy/_core/tests/test_umath.py",
-    "numpy/_core/tests/test_dtype.py",
-    "numpy/_core/tests/test_indexing.py",
     "numpy/_core/tests/test_numeric.py",
+    "numpy/_core/tests/test_indexing.py",
+    "numpy/_core/tests/test_datetime.py",
+    "numpy/_core/tests/test_shape_base.py",
+    "numpy/_core/tests/test_scalarmath.py",
+    "numpy/_core/tests/test_einsum.py",
+    "numpy/lib/tests/test_function_base.py",
+    "numpy/ma/tests/test_core.py",
     "numpy/linalg/tests/test_linalg.py",
     "numpy/fft/tests/test_pocketfft.py",
     "numpy/random/tests/test_generator_mt19937.py",
+]
+
+#: Test modules that import ctypes at import time, so cannot even be collected in WASI: WASI has no
+#: ctypes yet (no libffi for WASI; issue 25). Left out of both runs.
+NEEDS_CTYPES = [
+    "_core/tests/test_casting_unittests.py",
+    "_core/tests/test_cpu_features.py",
+    "_core/tests/test_cython.py",
+    "_core/tests/test_dtype.py",
+    "_core/tests/test_getlimits.py",
+    "_core/tests/test_limited_api.py",
+    "_core/tests/test_multiarray.py",
+    "_core/tests/test_multithreading.py",
+    "_core/tests/test_nditer.py",
+    "_core/tests/test_ufunc.py",
+    "_core/tests/test_umath_accuracy.py",
+    "lib/tests/test_io.py",
 ]
 
 #: Kernels whose results WASI and native must agree on (JSON-printable summaries).
@@ -111,21 +135,43 @@ def test_kernels_give_the_native_results(numpy_wheel, native_numpy, wasiwheel_cl
 
 def suite_args():
     if os.environ.get("WASIWHEEL_TEST_REALWORLD") == "1":
-        return ["--pyargs", "numpy"]
+        return ["--pyargs", "numpy", *(f"--ignore-glob=*/numpy/{m}" for m in NEEDS_CTYPES)]
     return ["--pyargs", *(p[: -len(".py")].replace("/", ".") for p in SLICE)]
 
 
+#: One test's line in pytest's `-v` output: its id, its outcome, a skip's reason, the progress.
+OUTCOME = re.compile(r"^(?P<id>\S.*?::.*?) (?P<o>PASSED|SKIPPED|FAILED|ERROR|XFAIL|XPASS)(?: \(.*\))?\s+\[\s*\d+%\]$")
+
+
+def outcomes(text):
+    """{outcome: Counter of base ids} of a `pytest -v` run (ids without their parameters, as base_ids)."""
+    out = {}
+    for line in text.splitlines():
+        m = OUTCOME.match(line.strip())
+        if m:
+            out.setdefault(m["o"], Counter())[m["id"].split("[", 1)[0]] += 1
+    return out
+
+
 def test_own_suite_passes_in_wasi_as_natively(numpy_wheel, native_numpy, wasiwheel_cli):
-    """numpy's own tests (the slice above; all of them in .ci/run-realworld) with pytest and hypothesis: every
-    test that passes natively on PyPI's wheel passes in WASI, except those of tests/wasi-limits.txt."""
-    args = ["-q", "-rA", "-p", "no:cacheprovider", "-p", "no:randomly", *suite_args(), *limits("numpy")]
+    """numpy's own tests (the slice above; all of them in .ci/run-realworld) with pytest and hypothesis: none
+    fails in WASI, and every test that passes natively on PyPI's wheel passes in WASI, or is one that numpy's
+    suite itself skips or expects to fail there (`IS_WASM`: floating-point exception flags, threads,
+    subprocesses; no 64-bit BLAS), or is listed in tests/wasi-limits.txt."""
+    args = ["-v", "-rA", "-p", "no:cacheprovider", "-p", "no:randomly", *suite_args(), *limits("numpy")]
     wasi = sh([wasiwheel_cli, "test", numpy_wheel, "--requires", "pytest", "--requires", "hypothesis", "--",
                *args], check=False, timeout=5400)
     text = wasi.stdout + wasi.stderr
     assert wasi.returncode == 0 and " 0 failed, 0 error" in text, text[-6000:]
+    # Run where the test ids read as in WASI (`site-packages/numpy/…`, the guest's `/` being the prefix).
+    lib = native_numpy.parent.parent / "lib" / "python3.13"
     native = sh([native_numpy, "-m", "pytest", *args], env=guest_like_env(), inherit=False, check=False,
-                timeout=3600, cwd=native_numpy.parent)
+                timeout=3600, cwd=lib)
     assert native.returncode == 0, native.stdout[-4000:]
-    n, w = base_ids(native.stdout), base_ids(text)
-    assert sum(n.values()) > 1000, native.stdout[-2000:]
-    assert n - w == type(n)(), (n - w, passed_ids(text)[:5])
+    n, w = outcomes(native.stdout), outcomes(text)
+    assert sum(n["PASSED"].values()) > 10000 and w["PASSED"] == base_ids(text), native.stdout[-2000:]
+    # XPASS: numpy marks some complex functions xfail on wasm, and they pass here. The suite's own skips and
+    # xfails in WASI are its declared differences (wasm's, and lapack_lite's for the 64-bit BLAS smoke test).
+    missing = n["PASSED"] - w["PASSED"] - w.get("XPASS", Counter())
+    unexplained = missing - w.get("SKIPPED", Counter()) - w.get("XFAIL", Counter())
+    assert not unexplained, (unexplained, [line for line in text.splitlines() if "SKIPPED [" in line][:40])
