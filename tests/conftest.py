@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,17 @@ def wasi_limits(name: str) -> list[tuple[str, str]]:
         if pkg == name:
             out.append((selector, reason))
     return out
+
+
+def limits(name: str) -> list[str]:
+    """pytest arguments deselecting the tests of `name` that need what WASI lacks."""
+    entries = wasi_limits(name)
+    ids = [s for s, _ in entries if not s.startswith("k:")]
+    ks = [s[2:] for s, _ in entries if s.startswith("k:")]
+    args = [a for i in ids for a in ("--deselect", i)]
+    if ks:
+        args += ["-k", " and ".join(f"not {k}" for k in ks)]
+    return args
 
 
 def real_cache() -> Path:
@@ -99,10 +111,11 @@ def target_python_prefix(version: str = "3.13", target: str = "wasm32-wasip1") -
     return _cache_lookup("python", "find", version, "--target", target)
 
 
-def sh(args, *, env=None, cwd=None, check=True, timeout=1800):
-    """Run ``args``; return the CompletedProcess (text). On an unexpected
-    status, fail with the command's whole output."""
-    full_env = dict(os.environ)
+def sh(args, *, env=None, cwd=None, check=True, timeout=1800, inherit=True):
+    """Run ``args``; return the CompletedProcess (text). The environment is
+    this process's updated with `env` (only `env` when `inherit` is false). On
+    an unexpected status, fail with the command's whole output."""
+    full_env = dict(os.environ) if inherit else {}
     full_env.update(env or {})
     proc = subprocess.run(
         [str(a) for a in args], env=full_env, cwd=cwd, capture_output=True, text=True, timeout=timeout
@@ -159,6 +172,25 @@ def component(cli, project, out, *args, env=None, check=True):
     return sh([cli, "component", project, "-o", out, *args], env=env, check=check)
 
 
+def base_ids(text: str) -> "Counter[str]":
+    """The passed tests of a ``-rA`` run as a multiset of node ids without their parameters (which
+    hold random uuids, set orders and paths in some suites)."""
+    return Counter(i.split("[", 1)[0] for i in passed_ids(text))
+
+
+def guest_like_env(**extra: str) -> dict:
+    """The environment of a native suite run compared with a WASI one: the
+    guest of ``wasiwheel test`` sees none of the host's variables (no ``CI``,
+    which suites such as pydantic-core's read to enable tests, no locale, no
+    ``PYTEST_ADDOPTS``), so the native run gets only what a process needs to
+    start (``PATH``, ``HOME``, ``TMPDIR``), the guest's
+    ``PYTHONDONTWRITEBYTECODE=1``, and `extra`."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "TMPDIR") if k in os.environ}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra)
+    return env
+
+
 def passed_ids(text: str) -> list[str]:
     """The ids of the tests a ``pytest -rA`` run reports ``PASSED``, sorted."""
     return sorted(line.split()[1] for line in text.splitlines() if line.startswith("PASSED "))
@@ -173,7 +205,7 @@ def suite_native_and_wasi(cli, project: Path, wheel: Path, tests: str = "tests",
     sh([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps", "--target",
         native, project], timeout=timeout)
     ran = sh([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", tests], cwd=project,
-             env={"PYTHONPATH": str(native)}, check=False)
+             env=guest_like_env(PYTHONPATH=str(native)), inherit=False, check=False)
     assert ran.returncode == 0, ran.stdout[-3000:]
     proc = sh([cli, "test", wheel, "--tests", project, "--", "-q", "-rA", tests], check=False, timeout=timeout)
     text = proc.stdout + proc.stderr

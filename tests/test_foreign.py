@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (SDISTS, assert_refused, passed_ids, pip_wheel, real_cache, run_python, sh, target_python_prefix,
-                      wasi_limits)
+from conftest import (SDISTS, assert_refused, base_ids, guest_like_env, limits, real_cache, run_python, sh,
+                      target_python_prefix)
 
 TARGET = ["-C", "target=wasm32-wasi"]
 
@@ -100,17 +100,6 @@ def env(name=None):
     """The environment of every wasiwheel command here: the test interpreter
     (which has ``build``) drives the foreign backends; `name`'s build settings."""
     return {"WASIWHEEL_HOST_PYTHON": sys.executable, **BUILD_ENV.get(name, {})}
-
-
-def limits(name):
-    """pytest arguments deselecting the tests of `name` that need what WASI lacks."""
-    entries = wasi_limits(name)
-    ids = [s for s, _ in entries if not s.startswith("k:")]
-    ks = [s[2:] for s, _ in entries if s.startswith("k:")]
-    args = [a for i in ids for a in ("--deselect", i)]
-    if ks:
-        args += ["-k", " and ".join(f"not {k}" for k in ks)]
-    return args
 
 
 def sdist_path(name):
@@ -212,12 +201,6 @@ def test_own_suite_runs_in_wasi(name, wasiwheel_cli, built, tmp_path):
     built[f"{name}:suite"] = out
 
 
-def base_ids(text):
-    """The passed tests of a ``-rA`` run as a multiset of node ids without their parameters (which
-    hold random uuids, set orders and paths in some suites)."""
-    return Counter(i.split("[", 1)[0] for i in passed_ids(text))
-
-
 @pytest.mark.parametrize("name", COMPARED)
 def test_own_suite_passes_as_natively(name, built, tmp_path):
     """The same suite, with the same arguments and the same tests of tests/wasi-limits.txt left out, run
@@ -235,7 +218,7 @@ def test_own_suite_passes_as_natively(name, built, tmp_path):
     root = unpack(name, tmp_path / "sdist")
     _, args = SUITES[name]
     ran = sh([venv / "bin" / "python", "-m", "pytest", "-q", "-rA", "-p", "no:cacheprovider", *args, *limits(name)],
-             cwd=root, check=False, timeout=3600)
+             cwd=root, env=guest_like_env(), inherit=False, check=False, timeout=3600)
     assert ran.returncode == 0, ran.stdout[-4000:]
     native, wasi = base_ids(ran.stdout), base_ids(built[f"{name}:suite"])
     assert sum(native.values()) > 100, ran.stdout[-2000:]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, componentize, install_with_tags_line, pip_wheel, sh, wasi_limits
+from conftest import ROOT, componentize, guest_like_env, install_with_tags_line, pip_wheel, sh, wasi_limits
 from wasm_host import call_export
 
 REALWORLD = ROOT / "tests" / "realworld"
@@ -103,7 +103,7 @@ def build_and_run(name, tmp_path, isolated_env, wasiwheel_cli, wasi_config=()):
     native = subprocess.run(
         [sys.executable, "-m", "pytest", *PYTEST_NATIVE, *args(root, native_site)],
         cwd=root if in_src else native_site.parent,
-        env={**os.environ, "PYTHONPATH": str(native_site)},
+        env=guest_like_env(PYTHONPATH=str(native_site)),
         capture_output=True,
         text=True,
         timeout=1800,

@@ -156,7 +156,8 @@ pub fn relink(python: &TargetPython, sdk: &WasiSdk, modules: &[StaticModule], ve
 
 /// Identifies the link recipe of [`link_interpreter`] in cache keys.
 const LINK_RECIPE: &str =
-    "link-interpreter/6 (-O2, --strip-debug, resultcast, wasi-libc overlap weakened, cxx-eh runtime, libsetjmp)";
+    "link-interpreter/7 (-O2, --strip-debug, resultcast, wasi-libc overlap weakened, cxx-eh runtime, libsetjmp, \
+     printscan-long-double)";
 
 /// What the modules' archives need from the link beyond their libraries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -170,7 +171,30 @@ pub struct LinkNeeds {
     /// (its objects refer to `__wasm_setjmp`, `__wasm_longjmp` or the
     /// `__c_longjmp` tag): wasi-libc's `libsetjmp` is linked.
     pub setjmp: bool,
+    /// Some module computes with, parses or formats `long double` (IEEE
+    /// binary128 on wasm32): its objects refer to `strtold`/`wcstold` or to
+    /// compiler-rt's binary128 routines ([`LONG_DOUBLE_SYMBOLS`]).
+    /// wasi-libc's default printf/scanf abort on `long double` ("Support for
+    /// formatting long double values is currently disabled"); its
+    /// `libc-printscan-long-double` is then linked before libc.
+    pub long_double_io: bool,
 }
+
+/// Symbols whose use means `long double` is parsed, formatted or computed
+/// with (see [`LinkNeeds::long_double_io`]).
+pub const LONG_DOUBLE_SYMBOLS: &[&str] = &[
+    "strtold",
+    "wcstold",
+    "__extenddftf2",
+    "__trunctfdf2",
+    "__addtf3",
+    "__multf3",
+    "__divtf3",
+    "__floatsitf",
+    "__floatditf",
+    "__fixtfsi",
+    "__fixtfdi",
+];
 
 impl LinkNeeds {
     /// Read `modules`' archives for the symbol names that mean each need (a
@@ -184,6 +208,7 @@ impl LinkNeeds {
             let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
             n.cxx_exceptions |= has(b"__cpp_exception") || (m.cxx && has(b"exception-handling"));
             n.setjmp |= has(b"__wasm_setjmp") || has(b"__wasm_longjmp") || has(b"__c_longjmp");
+            n.long_double_io |= LONG_DOUBLE_SYMBOLS.iter().any(|s| has(s.as_bytes()));
         }
         Ok(n)
     }
@@ -307,6 +332,11 @@ pub fn link_interpreter(
     if needs.setjmp {
         // wasi-libc's setjmp/longjmp runtime (`__wasm_setjmp`, `__wasm_longjmp`, the `__c_longjmp` tag).
         cmd.arg("-lsetjmp");
+    }
+    if needs.long_double_io {
+        // Before libc (which the compiler driver adds last): its printf/scanf
+        // members that handle `long double` replace the aborting ones.
+        cmd.arg("-lc-printscan-long-double");
     }
     cmd.args(&link.args);
     cmd.args(extra_args);

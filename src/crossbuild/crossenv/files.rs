@@ -151,6 +151,12 @@ pub fn write(
         ("LIBPL", libdir.join(format!("python{}/config", python.version)).to_string()),
         ("prefix", python.prefix.to_string()),
         ("exec_prefix", python.prefix.to_string()),
+        // sysconfig.get_paths()' `include` and `platinclude` (meson's python
+        // dependency and scikit-build-core read them, besides INCLUDEPY):
+        // the target's, not the host interpreter's base prefix. Set from
+        // build_time_vars, which sysconfig applies after its own values.
+        ("installed_base", python.prefix.to_string()),
+        ("installed_platbase", python.prefix.to_string()),
     ];
     text.push_str("\n# wasiwheel's cross environment: its compiler wrappers and the target's headers\n");
     text.push_str("build_time_vars.update({\n");

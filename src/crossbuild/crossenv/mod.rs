@@ -21,6 +21,7 @@
 //! and afterwards its wheel is checked, completed and retagged ([`retag`]).
 
 pub mod files;
+pub mod hostdirs;
 pub mod retag;
 pub mod rust;
 pub mod wrap;
@@ -66,6 +67,14 @@ pub struct Context {
     /// ([`crate::toolchain::rust_std`]); `None` otherwise.
     #[serde(default)]
     pub rust_sysroot: Option<Utf8PathBuf>,
+    /// The build machine's prefixes whose headers and libraries the
+    /// wrappers refuse ([`hostdirs`]), besides the system's.
+    #[serde(default)]
+    pub host_dirs: Vec<hostdirs::HostDir>,
+    /// The target's own directories under which nothing is refused (its
+    /// CPython prefix, the target numpy a dependent builds against).
+    #[serde(default)]
+    pub target_dirs: Vec<Utf8PathBuf>,
 }
 
 fn repair_by_default() -> bool {
@@ -431,6 +440,8 @@ pub fn build(b: &ForeignBuild) -> Result<Utf8PathBuf> {
         fpcast_repair: b.fpcast_repair,
         cxx_eh: b.cxx_eh.clone(),
         rust_sysroot,
+        host_dirs: hostdirs::of_host_python(&b.host_python),
+        target_dirs: vec![b.python.prefix.clone()],
     };
     let env_files = files::write(&work, &ctx, &b.python, &b.self_command, kind)?;
     let mut config = b.inner_config.clone();

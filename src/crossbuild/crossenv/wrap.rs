@@ -4,7 +4,9 @@
 //! * compile (`-c`, `-S`, `-E`): the SDK's clang for the target with
 //!   [`compile::wasi_flags`] (`-fPIC`, …), the wasi-libc emulations
 //!   ([`EMULATIONS`]) and the target CPython's headers first; host-only flags
-//!   (`-march`, `-pthread`, the host's Python headers, …) are dropped. A
+//!   (`-march`, `-pthread`, `-flto`, …) are dropped, and a flag that names
+//!   the build machine's headers or libraries is refused
+//!   ([`super::hostdirs`]). A
 //!   one-source `-c` compile gets the function-pointer cast repair of
 //!   wasiwheel's own builds ([`compile::fpcast_copy`]). A
 //!   failure prints clang's diagnostics and a hint naming what WASI lacks, and
@@ -168,7 +170,7 @@ fn is_source(a: &str) -> bool {
 /// object must be a wasm object (the static archives are rewritten for symbol
 /// namespaces, and clang 22's bitcode, from the exnref compiler, is not
 /// readable by an SDK 25 `wasm-ld`).
-fn host_only(a: &str, include: &Utf8Path) -> bool {
+fn host_only(a: &str) -> bool {
     const PREFIXES: &[&str] = &[
         "-march=",
         "-mtune=",
@@ -188,29 +190,25 @@ fn host_only(a: &str, include: &Utf8Path) -> bool {
     {
         return true;
     }
-    // The host's Python headers: the target's are added first.
-    if let Some(dir) = a.strip_prefix("-I").or_else(|| a.strip_prefix("-isystem")) {
-        return dir.contains("/include/python3.") && !dir.starts_with(include.as_str());
-    }
     false
 }
 
 /// The arguments without host-only flags (`-I DIR` pairs are joined first).
-fn filter_args(args: &[String], include: &Utf8Path) -> Vec<String> {
+fn filter_args(args: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
         if (a == "-I" || a == "-isystem") && i + 1 < args.len() {
             let joined = format!("{a}{}", args[i + 1]);
-            if !host_only(&joined, include) {
+            if !host_only(&joined) {
                 out.push(a.clone());
                 out.push(args[i + 1].clone());
             }
             i += 2;
             continue;
         }
-        if !host_only(a, include) {
+        if !host_only(a) {
             out.push(a.clone());
         }
         i += 1;
@@ -411,6 +409,41 @@ fn compile_repaired(ctx: &Context, sdk: &WasiSdk, cxx: bool, args: &[String], so
     run_compiler(ctx, &mut cmd, &[source])
 }
 
+/// Refuse `args` when a flag names a build machine's header or library
+/// directory ([`hostdirs::refused`]): the refusal is recorded as the
+/// compile's failure (so `wasiwheel build` ends with it) and returned.
+///
+/// Errors: [`Error::Toolchain`] naming the flag, what the directory is and
+/// the command line.
+fn refuse_host_dirs(ctx: &Context, args: &[String]) -> Result<()> {
+    let cwd = std::env::current_dir().ok().and_then(|d| Utf8PathBuf::from_path_buf(d).ok()).unwrap_or_default();
+    let Some((flag, what)) = super::hostdirs::refused(args, &cwd, &ctx.host_dirs, &ctx.target_dirs) else {
+        return Ok(());
+    };
+    let message = format!(
+        "`{flag}` names {what}: a compile or link for {target} must not see the build machine's headers or \
+         libraries (64-bit sizes and host ABIs in a wasm32 build). It came from the project's build system (its \
+         setup.py, meson.build or CMakeLists.txt, or a host tool such as pkg-config); give the target's \
+         directory instead, or drop the flag",
+        target = ctx.target
+    );
+    let sources: Vec<&str> = args.iter().map(String::as_str).filter(|a| is_source(a)).collect();
+    let command = format!("cc {}", args.join(" "));
+    record_failure(
+        ctx,
+        &Failure {
+            source: sources.first().map(|s| s.to_string()).unwrap_or_default(),
+            status: "refused by wasiwheel".into(),
+            diagnostics: format!("wasiwheel: {message}"),
+            hint: None,
+            command: command.clone(),
+            cwd: cwd.to_string(),
+            rust: false,
+        },
+    )?;
+    Err(Error::Toolchain(format!("{message}\n  command: {command}\n  in: {cwd}")))
+}
+
 /// `wasiwheel cc|c++ ARGS…`: compile or link for the cross environment's
 /// target (see the module docs). Returns the exit status to exit with.
 ///
@@ -419,7 +452,8 @@ fn compile_repaired(ctx: &Context, sdk: &WasiSdk, cxx: bool, args: &[String], so
 pub fn cc(args: &[String], cxx: bool) -> Result<i32> {
     let ctx = Context::load()?;
     let sdk = WasiSdk::open(&ctx.sdk)?;
-    let args = filter_args(args, &ctx.include);
+    refuse_host_dirs(&ctx, args)?;
+    let args = filter_args(args);
     let has = |f: &str| args.iter().any(|a| a == f);
     let sources: Vec<&str> = args.iter().map(String::as_str).filter(|a| is_source(a)).collect();
     if has("-shared") {
@@ -448,6 +482,9 @@ pub fn cc(args: &[String], cxx: bool) -> Result<i32> {
                 // wasi-libc's setjmp/longjmp runtime, for objects that call them.
                 cmd.arg("-lsetjmp");
             }
+            // printf/scanf of `long double`, as the relinked interpreter has
+            // them when a module needs them (relink::LinkNeeds::long_double_io).
+            cmd.arg("-lc-printscan-long-double");
         }
         cmd
     };
@@ -658,21 +695,11 @@ mod tests {
 
     #[test]
     fn host_flags_are_dropped() {
-        let inc = Utf8Path::new("/t/include/python3.13");
-        let args: Vec<String> = [
-            "-I",
-            "/usr/include/python3.11",
-            "-I/t/include/python3.13",
-            "-march=native",
-            "-O2",
-            "-pthread",
-            "-flto=thin",
-            "-c",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        assert_eq!(filter_args(&args, inc), vec!["-I/t/include/python3.13", "-O2", "-c"]);
+        let args: Vec<String> = ["-I", "/t/include/python3.13", "-march=native", "-O2", "-pthread", "-flto=thin", "-c"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(filter_args(&args), vec!["-I", "/t/include/python3.13", "-O2", "-c"]);
     }
 
     #[test]

@@ -1,0 +1,3 @@
+from ._core import item, sizes
+
+__all__ = ["item", "sizes"]
