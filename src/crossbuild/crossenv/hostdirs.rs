@@ -86,7 +86,10 @@ fn normalize(dir: &str, cwd: &Utf8Path) -> Utf8PathBuf {
 /// numpy's (`site-packages/numpy/_core/include`, `…/_core/lib`) outside the
 /// target's `allowed` directories.
 fn classify(dir: &Utf8Path, kind: Kind, host: &[HostDir], allowed: &[Utf8PathBuf]) -> Option<String> {
-    if allowed.iter().any(|a| dir.starts_with(a)) {
+    // The target's directories pass, except a host prefix inside one: the
+    // default host interpreter is the native build Python kept in the target
+    // CPython's prefix (`<prefix>/host`).
+    if allowed.iter().any(|a| dir.starts_with(a)) && !host.iter().any(|h| dir.starts_with(&h.path)) {
         return None;
     }
     for (p, what, k) in SYSTEM {
@@ -191,6 +194,11 @@ mod tests {
         assert!(r("-L/usr/lib/x86_64-linux-gnu").unwrap().1.contains("system libraries"));
         assert!(r("-Wl,-O1,-L/opt/py/lib").unwrap().1.contains("`py`"));
         assert!(r("-I/env/lib/python3.13/site-packages/numpy/_core/include").unwrap().1.contains("host numpy"));
+        // The native build Python kept in the target's prefix is a host interpreter.
+        let inner = vec![HostDir { path: "/cache/python/3.13-wasm32/host".into(), what: "the host".into() }];
+        let target_host = args("-I/cache/python/3.13-wasm32/host/include/python3.13");
+        assert_eq!(refused(&target_host, cwd, &inner, &allowed).unwrap().1, "the host");
+        assert_eq!(refused(&args("-I/cache/python/3.13-wasm32/include/python3.13"), cwd, &inner, &allowed), None);
         // Relative to /work/proj, ../../usr/include is /usr/include.
         assert_eq!(r("-I ../../usr/include").unwrap().0, "-I ../../usr/include");
     }
